@@ -1,0 +1,112 @@
+// Ambient types for the Espruino 2v29 runtime on ESP32-family boards: only what the interpreter
+// really provides (see shared/docs/espruino-platform.md §3). Nothing from Node or the DOM.
+
+declare function setTimeout(fn: () => void, ms?: number): number;
+declare function setInterval(fn: () => void, ms?: number): number;
+declare function clearTimeout(id?: number): void;
+declare function clearInterval(id?: number): void;
+/** Seconds since boot, or since 1970 once the clock has been set; a float. */
+declare function getTime(): number;
+declare function setTime(seconds: number): void;
+declare function getSerial(): string;
+declare function print(...text: unknown[]): void;
+declare function atob(b64: string): string;
+declare function btoa(binary: string): string;
+declare function digitalWrite(pin: Pin, value: boolean | number): void;
+declare function load(file?: string): void;
+declare function reset(clearFlash?: boolean): void;
+
+declare interface Pin {}
+declare const LED1: Pin;
+
+declare const console: { log(...text: unknown[]): void };
+
+declare interface EspruinoMemory {
+  free?: number;
+  usage?: number;
+  total?: number;
+  history?: number;
+  blocksize?: number;
+}
+
+declare const process: {
+  /** Espruino version string, e.g. "2v29". */
+  version: string;
+  env: { VERSION?: string; BOARD?: string; [k: string]: unknown };
+  memory(gc?: boolean): EspruinoMemory;
+  on(event: "uncaughtException", cb: (e: unknown) => void): void;
+};
+
+declare const E: {
+  reboot(): void;
+  getTemperature(): number;
+  toString(...args: unknown[]): string;
+  on(event: string, cb: (...a: any[]) => void): void;
+  enableWatchdog(timeoutSeconds: number, autoKick?: boolean): void;
+  kickWatchdog(): void;
+  getErrorFlags(): string[];
+  setBootCode(code: string, alwaysExec?: boolean): void;
+};
+
+declare const ESP32: {
+  getState(): { freeHeap?: number; minHeap?: number; [k: string]: unknown };
+  deepSleep(us: number): void;
+};
+
+declare interface EspruinoError {
+  code: number;
+  message: string;
+}
+
+declare interface EspruinoSocket {
+  write(data: string): boolean | void;
+  end(data?: string): void;
+  on(event: "data", cb: (data: string) => void): void;
+  on(event: "drain", cb: () => void): void;
+  on(event: "error", cb: (e: EspruinoError) => void): void;
+  on(event: "end", cb: () => void): void;
+  on(event: "close", cb: (hadError: boolean) => void): void;
+  removeAllListeners(event?: string): void;
+}
+
+declare interface TlsConnectOptions {
+  host: string;
+  port: number;
+  /** DER bytes as a binary string (atob of the PEM body); a PEM text fails. */
+  ca?: string;
+  key?: string;
+  cert?: string;
+}
+
+declare interface WifiDetails {
+  status: "off" | "connecting" | "wrong_password" | "no_ap_found" | "connect_fail" | "connected";
+  rssi?: number;
+  ssid?: string;
+}
+
+declare interface WifiModule {
+  /** On 2v29 the callback fires only on success (with null); a failure never calls it. */
+  connect(ssid: string, options: { password?: string }, cb?: (err: string | null) => void): void;
+  disconnect(cb?: () => void): void;
+  on(event: "connected", cb: (d: { ip: string; netmask: string; gw: string }) => void): void;
+  on(event: "disconnected", cb: (d: { ssid?: string; mac?: string; reason?: string | number }) => void): void;
+  on(event: "associated" | "auth_change" | "dhcp_timeout", cb: (d?: unknown) => void): void;
+  getIP(cb?: (err: unknown, info: { ip: string; netmask: string; gw: string; mac?: string }) => void): { ip: string } | void;
+  getDetails(cb?: (d: WifiDetails) => void): WifiDetails | void;
+  setHostname(name: string): void;
+  setSNTP(server: string, tz: string | number): void;
+}
+
+declare interface StorageModule {
+  write(name: string, data: string, offset?: number, size?: number): boolean;
+  read(name: string, offset?: number, length?: number): string | undefined;
+  readJSON(name: string, noExceptions?: boolean): any;
+  writeJSON(name: string, data: unknown): boolean;
+  list(pattern?: RegExp): string[];
+  erase(name: string): void;
+}
+
+declare function require(name: "Wifi"): WifiModule;
+declare function require(name: "tls"): { connect(o: TlsConnectOptions, cb?: () => void): EspruinoSocket };
+declare function require(name: "net"): { connect(o: { host: string; port: number }, cb?: () => void): EspruinoSocket };
+declare function require(name: "Storage"): StorageModule;
