@@ -1,0 +1,16 @@
+/** What the build embeds in the bundle; see tools/build/firmware-config.ts for how it is made. */
+export interface FirmwareConfig {
+  /** Chip key of board/<board>.json: "esp32" | "esp32c3" | "esp32s3". */
+  board: string;
+  fwVersion: string;
+  wifiSsid: string;
+  wifiPassword: string;
+  host: string;
+  port: number;
+  accessToken: string;
+  telemetryIntervalMs: number;
+  /** 0 none, 1 error, 2 warn, 3 info, 4 debug, 5 verbose (ESP-IDF's order). */
+  logLevel: number;
+  /** The server certificate as base64 DER; `atob` gives the bytes Espruino's tls wants as `ca`. */
+  caDer: string;
+}
