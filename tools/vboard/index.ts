@@ -1,0 +1,284 @@
+// The virtual board: runs a firmware bundle as an ESP32-family board with Espruino 2v29 would,
+// with real sockets (loopback only), a file-backed Storage and a simulated access point.
+// See shared/docs/espruino-platform.md §2-3 for the behaviour it reproduces.
+import { createHash } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BoardClock } from "./clock.ts";
+import { Program, type BoardJson } from "./runtime.ts";
+import { isLoopback } from "./sockets.ts";
+import { BoardStorage } from "./storage.ts";
+import { SimAccessPoint, WifiStation } from "./wifi.ts";
+
+export type BoardName = "esp32" | "esp32c3" | "esp32s3";
+export const BOARD_NAMES: readonly BoardName[] = ["esp32", "esp32c3", "esp32s3"];
+
+export interface VirtualBoardOptions {
+  board: BoardName;
+  storageDir: string;
+  ap?: { ssid?: string; password?: string; present?: boolean; joinDelayMs?: number; ip?: string };
+  hosts?: Record<string, string>;
+  timeScale?: number;
+  /** Also write serial output to process.stdout. */
+  echo?: boolean;
+  /** How a refused connection shows: "throw" like the Linux build (default) or "events" (error -9). */
+  refused?: "throw" | "events";
+  /** Real ms a socket with unsent data survives a dead link before error -3 (default 60000). */
+  stallTimeoutMs?: number;
+  /** E.getTemperature() on esp32 (raw, unconverted). Default 128, what ESP32 chips without the
+   *  internal sensor return from the ROM reading. C3/S3 always give NaN. */
+  temperatureRaw?: number;
+}
+
+const BOARD_DIR = resolve(fileURLToPath(import.meta.url), "../../../board");
+const BOOT_FILES = [".boot0", ".boot1", ".boot2", ".boot3"];
+
+export function loadBoardJson(board: string): BoardJson {
+  if (!BOARD_NAMES.includes(board as BoardName)) {
+    throw new Error(`Unknown board "${board}": use one of ${BOARD_NAMES.join(", ")}`);
+  }
+  return JSON.parse(readFileSync(resolve(BOARD_DIR, `${board}.json`), "utf8")) as BoardJson;
+}
+
+/** Boards with a live program, to route unhandled promise rejections of their realms. */
+const running = new Set<VirtualBoard>();
+function onUnhandledRejection(reason: unknown, promise: Promise<unknown>): void {
+  for (const b of running) if (b.takeRejection(reason, promise)) return;
+  // Not ours: behave as Node would without this listener, unless someone else handles it.
+  if (process.listenerCount("unhandledRejection") <= 1) throw reason;
+}
+
+export class VirtualBoard extends EventEmitter {
+  readonly boardName: BoardName;
+  readonly json: BoardJson;
+  readonly storage: BoardStorage;
+  readonly clock: BoardClock;
+  private station: WifiStation;
+  private accessPoint: SimAccessPoint;
+  private program?: Program;
+  private out = "";
+  private partialLine = "";
+  private stopped = false;
+  private pins = new Map<string, boolean>();
+  private pendingRestart?: NodeJS.Immediate | NodeJS.Timeout;
+  private waiters = new Set<(err: Error) => void>();
+
+  readonly ap: { setPassword(p: string): void; setPresent(p: boolean): void; dropLink(reason?: string): void; restoreLink(): void };
+
+  constructor(private o: VirtualBoardOptions) {
+    super();
+    if (!o || typeof o !== "object") throw new Error("VirtualBoard needs options {board, storageDir}");
+    this.json = loadBoardJson(o.board);
+    this.boardName = o.board;
+    if (!o.storageDir || typeof o.storageDir !== "string") {
+      throw new Error("VirtualBoard: storageDir is required, e.g. \".vboard/esp32\" (one directory per board)");
+    }
+    for (const [name, addr] of Object.entries(o.hosts ?? {})) {
+      if (!isLoopback(addr)) {
+        throw new Error(`VirtualBoard: hosts["${name}"] = "${addr}" is not a loopback address; map names to 127.x.x.x or ::1`);
+      }
+    }
+    this.clock = new BoardClock(o.timeScale ?? 1);
+    this.storage = new BoardStorage(o.storageDir, this.json.chip.saved_code.flash_available * 1024);
+    this.accessPoint = new SimAccessPoint(o.ap);
+    const id = createHash("sha256").update(resolve(o.storageDir)).digest();
+    // A locally administered MAC, stable per storage directory (one directory = one board).
+    const mac = [0x02, ...id.subarray(0, 5)].map((b) => b.toString(16).padStart(2, "0"));
+    this.station = new WifiStation(this.accessPoint, mac.join(":"));
+    const serial = mac.join("");
+    this.serial = serial;
+    this.ap = {
+      setPassword: (p: string) => { this.accessPoint.password = p; },
+      setPresent: (p: boolean) => {
+        if (p) this.accessPoint.present = true;
+        else this.station.dropLink("no_ap_found");
+      },
+      dropLink: (reason?: string) => this.station.dropLink(reason),
+      restoreLink: () => { this.accessPoint.present = true; },
+    };
+  }
+
+  private serial: string;
+
+  /** All serial output so far. */
+  get output(): string {
+    return this.out;
+  }
+
+  /** Writes the program to Storage `.bootcde`, as the CLI's SAVE_ON_SEND upload does. */
+  flash(code: string): void {
+    if (typeof code !== "string") throw new Error("flash(code) needs the bundle as a string");
+    this.storage.write(".bootcde", code);
+  }
+
+  /** Power on: runs .boot0-.boot3, .bootcde, then E.on('init') handlers. */
+  boot(): void {
+    if (this.stopped) throw new Error("This VirtualBoard was stopped; create a new one on the same storageDir");
+    running.add(this);
+    if (running.size === 1 && !process.listeners("unhandledRejection").includes(onUnhandledRejection)) {
+      process.on("unhandledRejection", onUnhandledRejection);
+    }
+    this.start("power-on");
+  }
+
+  /** Hardware reset, as E.reboot() or the reset button. */
+  reboot(): void {
+    if (this.stopped) return;
+    this.start("reboot");
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.clearPendingRestart();
+    this.program?.teardown();
+    this.program = undefined;
+    this.station.reset();
+    running.delete(this);
+    if (running.size === 0) process.off("unhandledRejection", onUnhandledRejection);
+    for (const reject of [...this.waiters]) reject(new Error("the virtual board was stopped"));
+    // Let destroyed sockets finish closing before the caller closes its servers.
+    await new Promise((r) => setImmediate(r));
+  }
+
+  /** Resolves with the first output line matching pattern, from fromOffset in output. */
+  waitFor(pattern: RegExp, timeoutMs: number, fromOffset = 0): Promise<string> {
+    const test = (line: string) => { pattern.lastIndex = 0; return pattern.test(line); };
+    const done = this.out.slice(fromOffset).split("\n").slice(0, -1).find(test);
+    if (done !== undefined) return Promise.resolve(done);
+    return new Promise((resolvePromise, reject) => {
+      const finish = (err: Error | undefined, line?: string) => {
+        clearTimeout(timer);
+        this.off("line", onLine);
+        this.waiters.delete(fail);
+        if (err) reject(err);
+        else resolvePromise(line!);
+      };
+      const fail = (err: Error) => finish(err);
+      const onLine = (line: string) => { if (test(line)) finish(undefined, line); };
+      const timer = setTimeout(() => {
+        const tail = this.out.split("\n").slice(-15).join("\n");
+        finish(new Error(`waitFor ${pattern} timed out after ${timeoutMs} ms; last output:\n${tail}`));
+      }, timeoutMs);
+      this.waiters.add(fail);
+      this.on("line", onLine);
+      if (this.stopped) fail(new Error("the virtual board was stopped"));
+    });
+  }
+
+  /** @internal Claims an unhandled rejection of a promise made by this board's program. */
+  takeRejection(reason: unknown, promise: Promise<unknown>): boolean {
+    if (!this.program?.ownsPromise(promise)) return false;
+    let text: string;
+    try { text = String(reason); } catch { text = "[object]"; }
+    this.program.uncaught(this.program.makeError("Error", `Unhandled promise rejection: ${text}`));
+    return true;
+  }
+
+  // --- internals -----------------------------------------------------------------------------------
+  private write(text: string): void {
+    if (this.stopped) return;
+    this.out += text;
+    if (this.o.echo) process.stdout.write(text);
+    const parts = (this.partialLine + text).split("\n");
+    this.partialLine = parts.pop()!;
+    for (const line of parts) this.emit("line", line);
+  }
+
+  private clearPendingRestart(): void {
+    if (this.pendingRestart) {
+      clearTimeout(this.pendingRestart as NodeJS.Timeout);
+      clearImmediate(this.pendingRestart as NodeJS.Immediate);
+    }
+    this.pendingRestart = undefined;
+  }
+
+  /** A program asked to restart: it stops at once, the new run starts on a later turn. */
+  private request(kind: "reboot" | "load" | "reset", arg?: string | boolean): void {
+    const p = this.program;
+    if (!p || !p.alive || this.stopped) return;
+    if (kind === "load" || kind === "reset") p.runKill();
+    p.teardown();
+    this.clearPendingRestart();
+    this.pendingRestart = setImmediate(() => {
+      this.pendingRestart = undefined;
+      if (kind === "reset" && arg === true) this.storage.eraseAll();
+      this.start(kind, typeof arg === "string" ? arg : undefined);
+    });
+  }
+
+  private deepSleep(us: number): void {
+    const p = this.program;
+    if (!p || !p.alive) return;
+    p.teardown();
+    this.station.reset();
+    this.clearPendingRestart();
+    // Waking from deep sleep is a reset; without a time it sleeps until stopped.
+    if (us > 0) this.pendingRestart = setTimeout(() => this.start("reboot"), this.clock.realMs(us / 1000));
+  }
+
+  private start(kind: "power-on" | "reboot" | "load" | "reset", file?: string): void {
+    if (this.stopped) return;
+    this.clearPendingRestart();
+    this.program?.teardown();
+    const hardware = kind === "power-on" || kind === "reboot";
+    if (hardware) {
+      this.clock.restart();
+      this.station.reset();
+      this.pins.clear();
+    }
+    if (kind !== "power-on") this.emit("reboot", kind);
+    const p = new Program({
+      json: this.json,
+      clock: this.clock,
+      storage: this.storage,
+      station: this.station,
+      serial: this.serial,
+      pins: this.pins,
+      temperatureRaw: this.o.temperatureRaw ?? 128,
+      socketEnv: { hosts: this.o.hosts, refused: this.o.refused, stallTimeoutMs: this.o.stallTimeoutMs },
+      write: (t) => this.write(t),
+      request: (k, a) => this.request(k, a),
+      deepSleep: (us) => this.deepSleep(us),
+    });
+    this.program = p;
+    p.print(`Espruino ${this.json.info.binary_version} ${this.json.info.id} (virtual board)`);
+    if (hardware) this.restoreWifi();
+    if (kind !== "reset") {
+      for (const f of BOOT_FILES) this.runFile(p, f);
+      this.runFile(p, file ?? ".bootcde");
+    } else {
+      this.runFile(p, ".bootrst");
+    }
+    if (p.alive) p.runInit();
+  }
+
+  private runFile(p: Program, name: string): void {
+    let code: string | undefined;
+    try {
+      code = this.storage.read(name);
+    } catch (e) {
+      p.print(`Uncaught Error: ${(e as Error).message}`);
+      return;
+    }
+    if (code !== undefined) p.run(code, name);
+  }
+
+  /** Espruino on ESP32 rejoins the network saved with Wifi.save() at power-on. */
+  private restoreWifi(): void {
+    const text = this.storage.read(".wificfg");
+    if (!text) return;
+    try {
+      const cfg = JSON.parse(text) as { ssid?: string; password?: string; hostname?: string };
+      if (cfg.hostname) this.station.hostname = cfg.hostname;
+      if (cfg.ssid) this.station.connect(cfg.ssid, cfg.password);
+    } catch {
+      /* an unreadable .wificfg is ignored, as a corrupt one would be */
+    }
+  }
+}
+
+export { espruinoSocketModule } from "./sockets.ts";
+export type { EspruinoSocketLike, SocketEnv } from "./sockets.ts";
