@@ -1,0 +1,341 @@
+// MQTT 3.1.1 session over one Espruino-shaped socket at a time. It opens sockets only through
+// the caller's `connect` and keeps time only through the caller's clock, so the same code runs
+// on the board (tls.connect, setTimeout) and in Node tests. Reconnecting is the caller's decision:
+// after onDisconnect, call open() again when it sees fit; queued QoS 1 messages wait meanwhile.
+// State lives in closure variables (minified to one letter; one client per program).
+import { chr } from "./chr";
+import { decoder } from "./decode";
+import { connectPacket, emptyPacket, idPacket, publishPacket, subscribePacket, unsubscribePacket } from "./encode";
+import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, UNSUBACK, UNSUBSCRIBE } from "./packet";
+import type { Packet } from "./packet";
+import { matches, validFilter } from "./topic";
+import { utf8 } from "./utf8";
+
+/** What `connect` must return: the shape of Espruino's net/tls Socket. */
+export interface Socket {
+  write(data: string): unknown;
+  end(): void;
+  on(event: string, cb: (arg?: any) => void): void;
+}
+
+/** setTimeout/clearTimeout-like timers and a millisecond clock. */
+export interface Clock {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  now(): number;
+}
+
+/** Gets a delivered message; topic and payload are binary strings (the UTF-8 bytes as sent). */
+export type MessageHandler = (topic: string, payload: string, packet: Packet) => void;
+
+/**
+ * Why a connection ended: "refused" (code = CONNACK code 1-5), "timeout" (no CONNACK or no
+ * PINGRESP), "socket" (code = socket error code, 0 for a plain close), "protocol" (malformed,
+ * oversized or unexpected packet), "closed" (close() was called).
+ */
+export type DisconnectKind = "refused" | "timeout" | "socket" | "protocol" | "closed";
+
+export interface ClientOptions {
+  /** Opens a socket; must call onOpen asynchronously once it can be written to. May throw. */
+  connect(onOpen: () => void): Socket;
+  clock: Clock;
+  clientId: string;
+  /** ThingsBoard: the device access token. */
+  username?: string;
+  password?: string;
+  /** Default true. */
+  clean?: boolean;
+  /** Seconds, default 60; 0 disables PINGREQ. */
+  keepalive?: number;
+  /** Milliseconds from open() to CONNACK, default 10000. */
+  connackTimeout?: number;
+  /** Largest incoming packet in bytes, default 4096; a larger one ends the connection. */
+  maxPacket?: number;
+  /** QoS 1 messages sent and not yet acknowledged, at most; default 5. */
+  inflight?: number;
+  /** QoS 1 messages kept (in flight plus waiting), default 20; when full the oldest is dropped. */
+  queue?: number;
+  log?(line: string): void;
+  onConnect?(sessionPresent: boolean): void;
+  onDisconnect?(kind: DisconnectKind, message: string, code: number): void;
+  /** Messages no subscribe() handler matched. */
+  onMessage?: MessageHandler;
+  /** The broker acknowledged QoS 1 publish `id`. */
+  onPublished?(id: number): void;
+  /** QoS 1 publish `id` was dropped unacknowledged because the queue was full. */
+  onDropped?(id: number): void;
+  /** SUBACK for `filter` (UTF-8 bytes): granted QoS 0 or 1, or 128 when the broker refused it. */
+  onSubscribed?(filter: string, granted: number): void;
+  onUnsubscribed?(filter: string): void;
+}
+
+export interface Client {
+  /** Starts a connection unless one is open or opening; onConnect or onDisconnect follows. */
+  open(): void;
+  /** Sends DISCONNECT when connected and ends the socket; onDisconnect("closed") follows. */
+  close(): void;
+  /**
+   * Publishes `payload` (text, sent as UTF-8; binary=true sends its chars as bytes). QoS 1: kept
+   * even while disconnected, sent in order within the in-flight window, sent again with DUP after
+   * a reconnect until acknowledged; returns its packet id. QoS 0: sent at once, returns 0; or
+   * returns -1 when not connected (refused: nothing is sent). Throws on a bad topic or QoS.
+   */
+  publish(topic: string, payload: string, qos?: number, retain?: boolean, binary?: boolean): number;
+  /**
+   * Subscribes `filter` (+ and # allowed) at QoS 0 or 1, now if connected and again after every
+   * CONNACK (ThingsBoard forgets subscriptions). Matching messages go to `handler` if given.
+   */
+  subscribe(filter: string, qos?: number, handler?: MessageHandler): void;
+  /** Forgets `filter` and its handler; sends UNSUBSCRIBE when connected. */
+  unsubscribe(filter: string): void;
+  /** True between CONNACK 0 and the disconnect. */
+  connected(): boolean;
+}
+
+// A QoS 1 message: packet id, encoded PUBLISH, state 0 unsent / 1 in flight / 2 resend as DUP.
+interface Outgoing {
+  i: number;
+  p: string;
+  s: number;
+}
+
+interface Sub {
+  f: string;
+  q: number;
+  h?: MessageHandler;
+}
+
+// A SUBSCRIBE (u false) or UNSUBSCRIBE waiting for its acknowledgement.
+interface Ack {
+  i: number;
+  f: string;
+  u: boolean;
+}
+
+const REFUSED = ["", "bad protocol version", "client id rejected", "server unavailable",
+  "bad username or password", "not authorized: check the access token"];
+
+export function createClient(o: ClientOptions): Client {
+  const clock = o.clock;
+  const ka = o.keepalive == null ? 60 : o.keepalive;
+  const connackMs = o.connackTimeout || 10000;
+  const dec = decoder(o.maxPacket || 4096);
+  let sock: Socket | null = null;
+  /** 0 down, 1 waiting for CONNACK, 2 connected. */
+  let st = 0;
+  const q: Outgoing[] = [];
+  let subs: Sub[] = [];
+  let acks: Ack[] = [];
+  let lastId = 0;
+  let timer: unknown;
+  let lastSend = 0;
+  /** When the unanswered PINGREQ went out, -1 when none. */
+  let pingAt = -1;
+
+  function emit(f: ((a: any, b?: any) => void) | undefined, a: unknown, b?: unknown): void {
+    if (f) f(a, b);
+  }
+
+  function log(line: string): void {
+    if (o.log) o.log("mqtt: " + line);
+  }
+
+  function send(data: string): void {
+    if (sock) {
+      sock.write(data);
+      lastSend = clock.now();
+    }
+  }
+
+  function busy(x: { i: number }): boolean {
+    return x.i == lastId;
+  }
+
+  function newId(): number {
+    do lastId = (lastId % 65535) + 1;
+    while (q.some(busy) || acks.some(busy));
+    return lastId;
+  }
+
+  function arm(ms: number): void {
+    clock.clearTimeout(timer);
+    timer = ms ? clock.setTimeout(tick, ms) : 0;
+  }
+
+  /** Ends the connection once; in-flight QoS 1 messages stay queued for the next open(). */
+  function fail(kind: DisconnectKind, why: string, code: number): void {
+    const s = sock;
+    if (!st) return;
+    sock = null;
+    st = 0;
+    arm(0);
+    dec.reset();
+    acks = [];
+    pingAt = -1;
+    try {
+      if (s) s.end();
+    } catch (e) {
+      // already closed
+    }
+    log("disconnected (" + kind + "): " + why);
+    if (o.onDisconnect) o.onDisconnect(kind, why, code);
+  }
+
+  function tick(): void {
+    if (st == 1) return fail("timeout", "no CONNACK in " + connackMs + " ms", 0);
+    const now = clock.now();
+    if (pingAt >= 0) {
+      if (now - pingAt >= ka * 1000) return fail("timeout", "no PINGRESP in " + ka + " s", 0);
+    } else if (now - lastSend >= ka * 500) {
+      send(emptyPacket(PINGREQ));
+      pingAt = now;
+    }
+    arm(ka * 500);
+  }
+
+  /** Sends what the in-flight window allows; unacknowledged ones go again with DUP set. */
+  function pump(): void {
+    for (let i = 0; st == 2 && i < q.length && i < (o.inflight || 5); i++) {
+      const m = q[i];
+      if (m.s == 2) m.p = chr(m.p.charCodeAt(0) | 8) + m.p.substr(1);
+      if (m.s != 1) send(m.p);
+      m.s = 1;
+    }
+  }
+
+  function sendSub(s: Sub): void {
+    const id = newId();
+    acks.push({ i: id, f: s.f, u: false });
+    send(subscribePacket(id, [{ topic: s.f, qos: s.q }]));
+  }
+
+  /** A throwing handler must not abort the rest of the chunk nor the PUBACK. */
+  function deliver(h: MessageHandler, p: Packet): void {
+    try {
+      h(p.topic!, p.payload!, p);
+    } catch (e) {
+      log("handler for " + p.topic + " threw " + e);
+    }
+  }
+
+  function handle(p: Packet): void {
+    const t = p.type;
+    let i: number;
+    if (st == 1) {
+      if (t != CONNACK) return fail("protocol", "packet type " + t + " before CONNACK", 0);
+      const c = p.code!;
+      if (c) return fail("refused", "connection refused: " + (REFUSED[c] || "code " + c), c);
+      st = 2;
+      arm(ka * 500);
+      for (const s of subs) sendSub(s);
+      for (const m of q) if (m.s) m.s = 2;
+      emit(o.onConnect, !!p.session);
+      pump();
+    } else if (t == PUBLISH) {
+      let hit = false;
+      for (const s of subs) {
+        if (s.h && matches(s.f, p.topic!)) {
+          hit = true;
+          deliver(s.h, p);
+        }
+      }
+      if (!hit && o.onMessage) deliver(o.onMessage, p);
+      if (p.qos) send(idPacket(PUBACK, p.id!));
+    } else if (t == PUBACK) {
+      i = q.findIndex((m) => m.i == p.id && m.s == 1);
+      if (i >= 0) {
+        q.splice(i, 1);
+        emit(o.onPublished, p.id);
+        pump();
+      }
+    } else if (t == SUBACK || t == UNSUBACK) {
+      i = acks.findIndex((a) => a.i == p.id && a.u == (t == UNSUBACK));
+      if (i >= 0) {
+        const f = acks.splice(i, 1)[0].f;
+        if (t == SUBACK) emit(o.onSubscribed, f, p.granted![0]);
+        else emit(o.onUnsubscribed, f);
+      }
+    } else if (t == PINGRESP) pingAt = -1;
+    else fail("protocol", "unexpected packet type " + t, 0);
+  }
+
+  function unsubscribe(filter: string, quiet?: boolean): void {
+    const f = utf8(filter);
+    subs = subs.filter((s) => s.f != f);
+    if (!quiet && st == 2) {
+      const id = newId();
+      acks.push({ i: id, f: f, u: true });
+      send(unsubscribePacket(id, [f]));
+    }
+  }
+
+  return {
+    open() {
+      if (st) return;
+      let s: Socket | null = null;
+      st = 1;
+      arm(connackMs);
+      try {
+        s = o.connect(() => {
+          if (s && sock == s) send(connectPacket(o.clientId, o.username, o.password, o.clean != false, ka));
+        });
+      } catch (e) {
+        // Espruino throws from connect when nothing listens (measured on the Linux build).
+        return fail("socket", "connect failed: " + e, 0);
+      }
+      sock = s;
+      s.on("data", (d: string) => {
+        if (sock == s) {
+          const err = dec.feed(d, handle);
+          if (err) fail("protocol", err, 0);
+        }
+      });
+      s.on("error", (e: { code: number; message: string }) => {
+        // -30848 is mbedTLS "peer close notify": the broker closed the connection normally.
+        if (sock == s) fail("socket", e.code == -30848 ? "closed by the broker" : "error " + e.code + " " + e.message, e.code);
+      });
+      s.on("close", () => {
+        if (sock == s) fail("socket", "closed by the broker", 0);
+      });
+    },
+
+    close() {
+      if (st == 2) send(emptyPacket(DISCONNECT));
+      fail("closed", "closed by the client", 0);
+    },
+
+    publish(topic, payload, qos, retain, binary) {
+      if (!topic || /[+#]/.test(topic) || (qos || 0) > 1) {
+        throw new Error("mqtt publish: bad topic '" + topic + "' or QoS " + qos + " (no + or #; QoS 0 or 1)");
+      }
+      const id = qos ? newId() : 0;
+      const p = publishPacket(utf8(topic), binary ? payload : utf8(payload), qos ? 1 : 0, id, !!retain, false);
+      if (!qos) {
+        if (st != 2) return -1;
+        send(p);
+        return 0;
+      }
+      if (q.length >= (o.queue || 20)) {
+        const old = q.shift()!;
+        emit(o.onDropped, old.i);
+      }
+      q.push({ i: id, p: p, s: 0 });
+      pump();
+      return id;
+    },
+
+    subscribe(filter, qos, handler) {
+      if (!validFilter(filter)) throw new Error("mqtt subscribe: bad filter '" + filter + "' (+ or # must fill a level, # last)");
+      unsubscribe(filter, true);
+      const s: Sub = { f: utf8(filter), q: qos ? 1 : 0, h: handler };
+      subs.push(s);
+      if (st == 2) sendSub(s);
+    },
+
+    unsubscribe(filter) {
+      unsubscribe(filter);
+    },
+
+    connected: () => st == 2,
+  };
+}

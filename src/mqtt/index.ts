@@ -1,0 +1,16 @@
+// MQTT 3.1.1 client for Espruino sockets: the API the firmware uses.
+//
+//   const c = createClient({ connect: (cb) => require("tls").connect({ host, port, ca }, cb),
+//     clock: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h), now: Date.now },
+//     clientId: "dev1", username: token,
+//     onConnect: () => c.publish("v1/devices/me/telemetry", '{"t":21}', 1),
+//     onDisconnect: (kind, why) => setTimeout(() => c.open(), 5000) });
+//   c.open();
+//
+// The codec is importable on its own: ./encode (packet generators), ./decode (streaming parser of
+// broker packets), ./parse-any (also client packets), ./encode-packet (generic encode(Packet)).
+export { createClient } from "./client";
+export type { Client, ClientOptions, Clock, DisconnectKind, MessageHandler, Socket } from "./client";
+export type { Packet, Subscription } from "./packet";
+export { matches, validFilter } from "./topic";
+export { utf8 } from "./utf8";

@@ -1,0 +1,18 @@
+// Topic filter matching (MQTT 3.1.1 §4.7): "+" one level, "#" this level and all below.
+
+/** True when `topic` matches `filter`; wildcards at the first level skip "$" topics. */
+export function matches(filter: string, topic: string): boolean {
+  const f = filter.split("/");
+  const t = topic.split("/");
+  if (topic[0] == "$" && filter[0] != "$") return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] == "#") return true;
+    if (i >= t.length || (f[i] != "+" && f[i] != t[i])) return false;
+  }
+  return f.length == t.length;
+}
+
+/** True for a valid subscription filter: "+" and "#" only as a whole level, "#" only last. */
+export function validFilter(filter: string): boolean {
+  return !!filter && !/[^/][+#]|[+#][^/]|#./.test(filter);
+}
