@@ -475,6 +475,43 @@ describe("behaviour table over TLS", () => {
   });
 });
 
+describe("provisioning with a configured key and secret", () => {
+  let prov: TbEndpoint;
+  before(async () => { prov = await startEndpoint({ provision: { key: "pk", secret: "ps" }, tls: undefined, http: false }); });
+  after(async () => { await prov.stop(); });
+
+  async function provision(body: string): Promise<RawClient> {
+    const [c] = await RawClient.connect(prov.ports.tcp!, "tcp", { username: "provision" });
+    c.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "/provision/response", qos: 0 }] });
+    assert.equal((await c.next()).cmd, "suback");
+    c.send(publish("/provision/request", body, 0));
+    return c;
+  }
+
+  test("right key and secret create the device and return its token; it can then connect", async () => {
+    const c = await provision(JSON.stringify({ deviceName: "fresh", provisionDeviceKey: "pk", provisionDeviceSecret: "ps" }));
+    const res = JSON.parse((await c.next() as mqttPacket.IPublishPacket).payload.toString()) as Record<string, string>;
+    c.end();
+    assert.equal(res.status, "SUCCESS");
+    assert.equal(res.credentialsType, "ACCESS_TOKEN");
+    const client = await mqttClient(prov.ports.tcp!, "tcp", res.credentialsValue);
+    await client.publishAsync("v1/devices/me/telemetry", '{"hello":1}', { qos: 1 });
+    await client.endAsync();
+    assert.deepEqual(prov.telemetry("fresh").map((e) => e.values), [{ hello: 1 }]);
+    const again = await provision(JSON.stringify({ deviceName: "fresh", provisionDeviceKey: "pk", provisionDeviceSecret: "ps" }));
+    assert.equal(JSON.parse((await again.next() as mqttPacket.IPublishPacket).payload.toString()).status, "FAILURE");
+    again.end();
+  });
+
+  test("a wrong secret is NOT_FOUND; invalid JSON closes the session", async () => {
+    const c = await provision(JSON.stringify({ deviceName: "x", provisionDeviceKey: "pk", provisionDeviceSecret: "nope" }));
+    assert.equal(JSON.parse((await c.next() as mqttPacket.IPublishPacket).payload.toString()).status, "NOT_FOUND");
+    c.end();
+    const bad = await provision("{not json");
+    await bad.expectClose("invalid provision JSON");
+  });
+});
+
 // ---- idle timeout (#12) ----
 
 describe("#12 idle close", () => {

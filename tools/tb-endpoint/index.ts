@@ -10,7 +10,7 @@ import type { Server as HttpServer } from "node:http";
 import { validateDevices, type DeviceCredentials } from "./devices.ts";
 import { createHttpApi, type HttpBackend } from "./http-api.ts";
 import { maskToken } from "./mask.ts";
-import type { AttributeRequest, TelemetryEntry } from "./payloads.ts";
+import { PayloadError, type AttributeRequest, type TelemetryEntry } from "./payloads.ts";
 import { DEFAULT_RPC_TIMEOUT_MS, RpcError, type PendingRpc } from "./rpc.ts";
 import { MqttSession, type AuthResult, type SessionHost } from "./session.ts";
 import { DeviceData, type Scope } from "./store.ts";
@@ -236,8 +236,9 @@ export class TbEndpoint extends EventEmitter {
     try {
       req = JSON.parse(payload.toString("utf8"));
     } catch {
-      return { errorMsg: "Invalid JSON in provision request", status: "FAILURE" };
+      throw new PayloadError("provision request: payload is not valid JSON");
     }
+    if (typeof req !== "object" || req === null) throw new PayloadError("provision request: expected a JSON object");
     const cfg = this.o.provision;
     if (!cfg || req.provisionDeviceKey !== cfg.key || req.provisionDeviceSecret !== cfg.secret) {
       return { errorMsg: "Failed to fetch device profile for provision key", status: "NOT_FOUND" };
@@ -322,6 +323,7 @@ export class TbEndpoint extends EventEmitter {
   private accept(socket: Socket, transport: string): void {
     const label = `${transport} ${socket.remoteAddress}:${socket.remotePort}`;
     if (this.stopped) return void socket.destroy();
+    this.logLine(`${label}: connection opened`);
     const s = new MqttSession(socket, this.host, label);
     this.sessions.add(s);
   }
