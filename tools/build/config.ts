@@ -341,7 +341,11 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** Reads the config file, applies TB_* overrides and validates; throws ConfigError listing every problem. */
+/**
+ * Reads the config file, applies TB_* overrides and validates; throws ConfigError listing every problem.
+ * A relative serverCert, from the file or from TB_SERVER_CERT, is resolved against the config file's
+ * folder (as ESPHome does), so a build gives the same result from any working directory.
+ */
 export function loadDeviceConfig(opts: LoadOptions = {}): { config: DeviceConfig; file: string; warnings: string[] } {
   const cwd = resolve(opts.cwd ?? process.cwd());
   const env = opts.env ?? process.env;
