@@ -42,14 +42,6 @@ export function loadBoardJson(board: string): BoardJson {
   return JSON.parse(readFileSync(resolve(BOARD_DIR, `${board}.json`), "utf8")) as BoardJson;
 }
 
-/** Boards with a live program, to route unhandled promise rejections of their realms. */
-const running = new Set<VirtualBoard>();
-function onUnhandledRejection(reason: unknown, promise: Promise<unknown>): void {
-  for (const b of running) if (b.takeRejection(reason, promise)) return;
-  // Not ours: behave as Node would without this listener, unless someone else handles it.
-  if (process.listenerCount("unhandledRejection") <= 1) throw reason;
-}
-
 export class VirtualBoard extends EventEmitter {
   readonly boardName: BoardName;
   readonly json: BoardJson;
@@ -116,10 +108,6 @@ export class VirtualBoard extends EventEmitter {
   /** Power on: runs .boot0-.boot3, .bootcde, then E.on('init') handlers. */
   boot(): void {
     if (this.stopped) throw new Error("This VirtualBoard was stopped; create a new one on the same storageDir");
-    running.add(this);
-    if (running.size === 1 && !process.listeners("unhandledRejection").includes(onUnhandledRejection)) {
-      process.on("unhandledRejection", onUnhandledRejection);
-    }
     this.start("power-on");
   }
 
@@ -136,8 +124,6 @@ export class VirtualBoard extends EventEmitter {
     this.program?.teardown();
     this.program = undefined;
     this.station.reset();
-    running.delete(this);
-    if (running.size === 0) process.off("unhandledRejection", onUnhandledRejection);
     for (const reject of [...this.waiters]) reject(new Error("the virtual board was stopped"));
     // Let destroyed sockets finish closing before the caller closes its servers.
     await new Promise((r) => setImmediate(r));
@@ -166,15 +152,6 @@ export class VirtualBoard extends EventEmitter {
       this.on("line", onLine);
       if (this.stopped) fail(new Error("the virtual board was stopped"));
     });
-  }
-
-  /** @internal Claims an unhandled rejection of a promise made by this board's program. */
-  takeRejection(reason: unknown, promise: Promise<unknown>): boolean {
-    if (!this.program?.ownsPromise(promise)) return false;
-    let text: string;
-    try { text = String(reason); } catch { text = "[object]"; }
-    this.program.uncaught(this.program.makeError("Error", `Unhandled promise rejection: ${text}`));
-    return true;
   }
 
   // --- internals -----------------------------------------------------------------------------------

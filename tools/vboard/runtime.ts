@@ -37,7 +37,25 @@ export const REMOVED_STATICS = ["Object.freeze", "Array.from", "Number.isInteger
 
 // Runs inside the context: removes what Espruino lacks, adds InternalError, and makes Date follow the
 // board's clock (Espruino's Date reads the same clock as getTime()).
-const PRELUDE = `(function (g, nowMs) {
+const PRELUDE = `(function (g, nowMs, rejected, handled) {
+  // Promises report a rejection nobody handles themselves, as Espruino does, instead of leaving it
+  // to Node's process-wide unhandledRejection (which would fail the host's own tests).
+  var HostPromise = Promise, internal = false;
+  class BoardPromise extends HostPromise {
+    constructor(executor) {
+      super(executor);
+      if (internal) return;
+      internal = true;
+      var self = this;
+      try { HostPromise.prototype.then.call(this, undefined, function (r) { rejected(self, r); }); }
+      finally { internal = false; }
+    }
+    then(onFulfilled, onRejected) {
+      handled.add(this);
+      return super.then(onFulfilled, onRejected);
+    }
+  }
+  g.Promise = BoardPromise;
   ${JSON.stringify(REMOVED_GLOBALS)}.forEach(function (n) { delete g[n]; });
   ${JSON.stringify(REMOVED_STATICS)}.forEach(function (p) { var s = p.split("."); delete g[s[0]][s[1]]; });
   function InternalError(message) {
@@ -94,8 +112,13 @@ export class Program {
   constructor(private s: BoardServices) {
     this.timers = new BoardTimers(s.clock, (fn) => this.invoke(fn, []));
     this.context = vm.createContext({}, { name: `virtual ${s.json.info.id}`, codeGeneration: { strings: true, wasm: false } });
-    const prelude = vm.runInContext(PRELUDE, this.context) as (g: unknown, now: () => number) => void;
-    prelude(vm.runInContext("globalThis", this.context), () => Math.floor(s.clock.now() * 1000));
+    const prelude = vm.runInContext(PRELUDE, this.context) as
+      (g: unknown, now: () => number, rejected: (p: object, r: unknown) => void, handled: WeakSet<object>) => void;
+    const handled = new WeakSet<object>();
+    const rejected = (p: object, reason: unknown) => setImmediate(() => {
+      if (!handled.has(p)) this.uncaught(this.makeError("Error", `Unhandled promise rejection: ${describe(reason)}`));
+    });
+    prelude(vm.runInContext("globalThis", this.context), () => Math.floor(s.clock.now() * 1000), rejected, handled);
     this.boardJSON = vm.runInContext("JSON", this.context) as JSON;
     Object.assign(this.context, this.globals());
     s.station.events = {
@@ -158,10 +181,6 @@ export class Program {
     if (this.watchdog) clearTimeout(this.watchdog.timer);
     this.watchdog = undefined;
     this.s.station.events = undefined;
-  }
-
-  ownsPromise(p: unknown): boolean {
-    return p instanceof (vm.runInContext("Promise", this.context) as PromiseConstructor);
   }
 
   // --- helpers -------------------------------------------------------------------------------------
