@@ -3,13 +3,13 @@
 // on the board (tls.connect, setTimeout) and in Node tests. Reconnecting is the caller's decision:
 // after onDisconnect, call open() again when it sees fit; queued QoS 1 messages wait meanwhile.
 // State lives in closure variables (minified to one letter; one client per program).
-import { chr } from "./chr";
-import { decoder } from "./decode";
-import { connectPacket, emptyPacket, idPacket, publishPacket, subscribePacket, unsubscribePacket } from "./encode";
-import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, UNSUBACK, UNSUBSCRIBE } from "./packet";
-import type { Packet } from "./packet";
-import { matches, validFilter } from "./topic";
-import { utf8 } from "./utf8";
+import { chr } from "./chr.js";
+import { decoder } from "./decode.js";
+import { connectPacket, emptyPacket, idPacket, publishPacket, subscribePacket, unsubscribePacket } from "./encode.js";
+import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, UNSUBACK, UNSUBSCRIBE } from "./packet.js";
+import type { Packet } from "./packet.js";
+import { matches, validFilter } from "./topic.js";
+import { utf8 } from "./utf8.js";
 
 /** What `connect` must return: the shape of Espruino's net/tls Socket. */
 export interface Socket {

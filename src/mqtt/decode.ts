@@ -1,7 +1,7 @@
 // Streaming parser of the packets a broker sends to a client, bounded by a maximum packet size.
-import { CONNACK, PUBACK, PUBLISH, SUBACK, UNSUBACK } from "./packet";
-import type { Packet } from "./packet";
-import { begin, done, more, over, rest, str, u16, u8 } from "./reader";
+import { CONNACK, PUBACK, PUBLISH, SUBACK, UNSUBACK } from "./packet.js";
+import type { Packet } from "./packet.js";
+import { begin, done, more, over, rest, str, u16, u8 } from "./reader.js";
 
 /** Parses one body after its first header byte `h`; returns the packet or an error message. */
 export type BodyParser = (h: number, body: string) => Packet | string;

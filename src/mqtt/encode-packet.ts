@@ -1,8 +1,8 @@
 // Generic generator over the Packet shape, the counterpart of the decoder's output (tests, tools).
 import { connackPacket, connectPacket, emptyPacket, idPacket, publishPacket, subackPacket, subscribePacket,
-  unsubscribePacket } from "./encode";
-import { CONNACK, CONNECT, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from "./packet";
-import type { Packet } from "./packet";
+  unsubscribePacket } from "./encode.js";
+import { CONNACK, CONNECT, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from "./packet.js";
+import type { Packet } from "./packet.js";
 
 /** Encodes any supported packet; throws for a type outside MQTT 3.1.1's QoS 0/1 set. */
 export function encode(p: Packet): string {

@@ -1,9 +1,9 @@
 // Packet generators: each returns the packet's wire bytes as a binary string. String arguments
 // must already be bytes (see utf8); packet ids are 1..65535.
-import { CONNACK, CONNECT, PUBLISH, SUBACK, SUBSCRIBE, UNSUBSCRIBE } from "./packet";
-import type { Subscription } from "./packet";
+import { CONNACK, CONNECT, PUBLISH, SUBACK, SUBSCRIBE, UNSUBSCRIBE } from "./packet.js";
+import type { Subscription } from "./packet.js";
 
-import { chr } from "./chr";
+import { chr } from "./chr.js";
 
 export function u16(n: number): string {
   return chr(n >> 8, n & 255);

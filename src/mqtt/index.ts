@@ -9,8 +9,8 @@
 //
 // The codec is importable on its own: ./encode (packet generators), ./decode (streaming parser of
 // broker packets), ./parse-any (also client packets), ./encode-packet (generic encode(Packet)).
-export { createClient } from "./client";
-export type { Client, ClientOptions, Clock, DisconnectKind, MessageHandler, Socket } from "./client";
-export type { Packet, Subscription } from "./packet";
-export { matches, validFilter } from "./topic";
-export { utf8 } from "./utf8";
+export { createClient } from "./client.js";
+export type { Client, ClientOptions, Clock, DisconnectKind, MessageHandler, Socket } from "./client.js";
+export type { Packet, Subscription } from "./packet.js";
+export { matches, validFilter } from "./topic.js";
+export { utf8 } from "./utf8.js";

@@ -1,9 +1,9 @@
 // Body parser for every supported packet, also those only a broker receives (CONNECT, SUBSCRIBE,
 // UNSUBSCRIBE): for tests and host tools; the client itself needs only decode.ts's parse.
-import { parse } from "./decode";
-import { CONNECT, SUBSCRIBE, UNSUBSCRIBE } from "./packet";
-import type { Packet, Subscription } from "./packet";
-import { begin, done, more, str, u16, u8 } from "./reader";
+import { parse } from "./decode.js";
+import { CONNECT, SUBSCRIBE, UNSUBSCRIBE } from "./packet.js";
+import type { Packet, Subscription } from "./packet.js";
+import { begin, done, more, str, u16, u8 } from "./reader.js";
 
 export function parseAny(h: number, body: string): Packet | string {
   const t = h >> 4;

@@ -1,6 +1,6 @@
 // Cursor over one packet body. Module-wide state (not a closure per packet): a body is parsed
 // to completion before the next one starts.
-import type { Packet } from "./packet";
+import type { Packet } from "./packet.js";
 
 let B = "";
 let P = 0;

@@ -1,7 +1,7 @@
 // UTF-8 encoding into a binary string: Espruino strings are 8-bit, so text with chars >= 0x80
 // must be turned into bytes before it goes on the wire.
 
-import { chr } from "./chr";
+import { chr } from "./chr.js";
 
 /** Returns s as UTF-8 bytes (one char per byte); ASCII comes back unchanged. */
 export function utf8(s: string): string {

@@ -1,0 +1,109 @@
+// A real mosquitto broker for tests: TLS listener on a free loopback port (RSA certificate from
+// tools/certs/generate.ts), a password file, no anonymous access; stopped by its PID.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateSelfSigned } from "../../tools/certs/generate.ts";
+
+export interface Broker {
+  port: number;
+  /** The server certificate (PEM), for clients that want to pin it. */
+  certPath: string;
+  /** Stops the broker with `signal` (SIGTERM saves the persistence file, SIGKILL does not). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port with the same state directory. */
+  start(): Promise<void>;
+  pid(): number | undefined;
+  /** Stops and removes the directory. */
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitListening(port: number, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  for (let i = 0; Date.now() < until && i < 200; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = connect(port, "127.0.0.1");
+      c.once("connect", () => { c.destroy(); resolve(true); });
+      c.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within ${ms} ms`);
+}
+
+/** Starts mosquitto; `users` maps user name to password. */
+export async function startMosquitto(users: Record<string, string>): Promise<Broker> {
+  try {
+    execFileSync("mosquitto", ["-h"], { stdio: "pipe" });
+  } catch (e: any) {
+    if (e.code === "ENOENT") throw new Error("mosquitto is not installed: apt-get install -y mosquitto (.ci/run does it)");
+  }
+  const dir = mkdtempSync(join(tmpdir(), "mqtt-broker-"));
+  const { certPath, keyPath } = generateSelfSigned({ host: "127.0.0.1", outDir: dir, keyType: "rsa", days: 2 });
+  const pwFile = join(dir, "passwd");
+  writeFileSync(pwFile, "");
+  for (const [user, pass] of Object.entries(users)) execFileSync("mosquitto_passwd", ["-b", pwFile, user, pass], { stdio: "pipe" });
+  const port = await freePort();
+  const conf = join(dir, "mosquitto.conf");
+  writeFileSync(conf, [
+    // As root mosquitto drops to user "mosquitto", which cannot read our private temp directory.
+    ...(process.getuid?.() === 0 ? ["user root"] : []),
+    "per_listener_settings false",
+    "allow_anonymous false",
+    `password_file ${pwFile}`,
+    "persistence true",
+    `persistence_location ${dir}/`,
+    "log_dest stderr",
+    "log_type error",
+    `listener ${port} 127.0.0.1`,
+    `certfile ${certPath}`,
+    `keyfile ${keyPath}`,
+    "",
+  ].join("\n"));
+  let child: ChildProcess | undefined;
+  let log = "";
+
+  async function start(): Promise<void> {
+    const c = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+    c.stderr!.on("data", (d) => (log = (log + d).slice(-2000)));
+    child = c;
+    const exited = new Promise<never>((_, reject) =>
+      c.once("exit", (code) => reject(new Error(`mosquitto exited with ${code}: ${log.trim()}`))));
+    await Promise.race([waitListening(port, 5000), exited]);
+  }
+
+  async function stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => c.once("exit", () => resolve()));
+    c.kill(signal);
+    const t = setTimeout(() => c.kill("SIGKILL"), 3000);
+    await gone;
+    clearTimeout(t);
+  }
+
+  await start();
+  return {
+    port, certPath, stop, start,
+    pid: () => child?.pid,
+    async close() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
