@@ -20,7 +20,8 @@ function reportStartup(): void {
     const heap = ESP32.getState().freeHeap;
     if (typeof heap === "number") logI(TAG, "[APP] Free native heap: " + heap + " bytes");
   }
-  logI(TAG, "[APP] ThingsBoard: mqtts://" + CONFIG.host + ":" + CONFIG.port + ", token " + mask(CONFIG.accessToken));
+  logI(TAG, "[APP] ThingsBoard: mqtts://" + CONFIG.host + ":" + CONFIG.port + ", token " + mask(CONFIG.accessToken) +
+    ", server certificate " + atob(CONFIG.caDer).length + " bytes DER");
 }
 
 function setLed(on: boolean): void {

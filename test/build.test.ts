@@ -1,0 +1,58 @@
+// npm run build as a user runs it, and the build's refusals (gate, budget).
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { promisify } from "node:util";
+import { assertWithinBudget, BuildError, buildFirmware } from "../tools/build/build.ts";
+import { generateSelfSigned } from "../tools/certs/generate.ts";
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, "..");
+const FIXTURES = join(ROOT, "test", "fixtures", "build");
+let dir: string;
+let certPath: string;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "tb-build-"));
+  certPath = generateSelfSigned({ host: "localhost", outDir: dir }).certPath;
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("npm run build with the example config writes dist/firmware.js and prints the size line", async () => {
+  const out = join(dir, "firmware.js");
+  const { stdout } = await run("npm", ["run", "-s", "build", "--", "--out", out], {
+    cwd: ROOT,
+    env: { ...process.env, TB_CONFIG: join(ROOT, "device.config.example.json"), TB_SERVER_CERT: certPath },
+  });
+  assert.match(stdout, /^I build: .*firmware\.js: [\d,]+ bytes \(gzip [\d,]+\), \d+% of the [\d,]+-byte budget for esp32$/m);
+  const code = readFileSync(out, "latin1");
+  assert.ok(code.length > 1000);
+  assert.ok(code.includes("require(\"Wifi\")"), "Wi-Fi comes from the board's built-in module");
+});
+
+test("the gate stops a bundle Espruino would reject, naming the source line, and writes nothing", async () => {
+  const out = join(dir, "bad.js");
+  const configFile = join(ROOT, "device.config.example.json");
+  await assert.rejects(
+    buildFirmware({ configFile, env: { TB_SERVER_CERT: certPath }, outFile: out, input: join(FIXTURES, "default-param.ts"), tsconfig: join(FIXTURES, "tsconfig.json") }),
+    (e: unknown) => {
+      assert.ok(e instanceof BuildError);
+      assert.match(e.message, /default-param\.ts:3:\d+ \[default-params\]/);
+      assert.match(e.message, /the bundle was not written/);
+      return true;
+    },
+  );
+  assert.equal(existsSync(out), false);
+});
+
+test("a bundle over the board's byte budget fails with the figures and the fix", () => {
+  assert.throws(() => assertWithinBudget("dist/firmware.js: 11,000 bytes", 11000, 10240, "esp32c3"), (e: unknown) => {
+    assert.ok(e instanceof BuildError);
+    assert.match(e.message, /^E size: .*over budget by 760 bytes; trim the firmware, or raise device\.bundleBudgetBytes in board\/esp32c3\.json/);
+    return true;
+  });
+  assert.doesNotThrow(() => assertWithinBudget("x", 10240, 10240, "esp32c3"));
+});

@@ -1,0 +1,86 @@
+// The real bundle on the virtual board: start-up report, Wi-Fi join, retry after a wrong password,
+// rejoin after a drop.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { VirtualBoard } from "../tools/vboard/index.ts";
+import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
+
+let fw: TestBuild;
+const boards: VirtualBoard[] = [];
+const dirs: string[] = [];
+
+before(async () => {
+  fw = await buildTestFirmware();
+});
+after(async () => {
+  for (const b of boards) await b.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  fw?.cleanup();
+});
+
+function boardWith(ap: { ssid?: string; password?: string; present?: boolean }): VirtualBoard {
+  const storageDir = mkdtempSync(join(tmpdir(), "tb-vb-"));
+  const b = new VirtualBoard({ board: "esp32c3", storageDir, ap, timeScale: 20 });
+  boards.push(b);
+  dirs.push(storageDir);
+  b.flash(fw.code);
+  b.boot();
+  return b;
+}
+
+test("the bundle carries the validated config and the certificate as DER base64", () => {
+  const der = Buffer.from(
+    readFileSync(fw.certPath, "utf8").replace(/-----[A-Z ]+-----|\s/g, ""),
+    "base64",
+  ).toString("base64");
+  assert.ok(fw.code.includes(der), "DER base64 of certs/server.pem is embedded");
+  assert.ok(!fw.code.includes("BEGIN CERTIFICATE"), "no PEM text in the bundle");
+  assert.ok(fw.code.includes('"TestNet"') && fw.code.includes('"TEST_TOKEN_123"'));
+  assert.match(fw.code, /^\/\/ tb-espruino-device \S+ board=esp32c3\n/);
+  assert.doesNotMatch(fw.code, /\b(import|export)\s/, "no module syntax left");
+  assert.equal(fw.bytes, Buffer.byteLength(readFileSync(fw.outFile, "latin1"), "latin1"));
+});
+
+test("boots with the start-up report and joins Wi-Fi", async () => {
+  const b = boardWith({ ssid: "TestNet", password: "correct-horse" });
+  await b.waitFor(/^I \(\d+\) app: \[APP\] Startup\.\.$/, 5000);
+  await b.waitFor(/^I \(\d+\) app: \[APP\] Espruino version: 2v29 /, 5000);
+  await b.waitFor(/^I \(\d+\) app: \[APP\] Free memory: unknown, 13 bytes each$/, 5000);
+  await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet, IP \d+\.\d+\.\d+\.\d+$/, 5000);
+  await b.waitFor(/^I \(\d+\) app: Network up, IP /, 5000);
+  assert.doesNotMatch(b.output, /TEST_TOKEN_123|correct-horse/, "secrets never printed in full");
+  assert.match(b.output, /token TE\*\*\*/);
+});
+
+test("a wrong password is reported with the fix and retried until the password is right", async () => {
+  const b = boardWith({ ssid: "TestNet", password: "another-password" });
+  await b.waitFor(/^W \(\d+\) wifi: Cannot join TestNet: wrong password: check wifiPassword in device\.config\.json.*; retry in [\d.]+ s$/, 10000);
+  const second = b.output.length;
+  await b.waitFor(/^I \(\d+\) wifi: Connecting to TestNet\.\.\.$/, 10000, second);
+  await b.waitFor(/^W \(\d+\) wifi: Cannot join TestNet: wrong password/, 10000, second);
+  const fixedAt = b.output.length;
+  b.ap.setPassword("correct-horse");
+  await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet, IP /, 20000, fixedAt);
+});
+
+test("a missing access point is named as such", async () => {
+  const b = boardWith({ ssid: "TestNet", password: "correct-horse", present: false });
+  await b.waitFor(/^W \(\d+\) wifi: Cannot join TestNet: access point not found: check wifiSsid/, 10000);
+  const at = b.output.length;
+  b.ap.setPresent(true);
+  await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet/, 20000, at);
+});
+
+test("rejoins after the link drops", async () => {
+  const b = boardWith({ ssid: "TestNet", password: "correct-horse" });
+  await b.waitFor(/wifi: Connected to TestNet/, 5000);
+  const at = b.output.length;
+  b.ap.dropLink();
+  await b.waitFor(/^W \(\d+\) wifi: Link to TestNet lost \(reason [^)]+\); rejoining in [\d.]+ s$/, 5000, at);
+  await b.waitFor(/^W \(\d+\) app: Network down/, 5000, at);
+  b.ap.restoreLink();
+  await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet/, 20000, at);
+});

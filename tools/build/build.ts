@@ -1,0 +1,121 @@
+// The firmware build as a function: validated config + checked certificate -> rollup bundle ->
+// Espruino compatibility gate -> size budget -> dist/firmware.js. The CLI (cli.ts) only prints.
+import { mkdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { gzipSync } from "node:zlib";
+import { rollup } from "rollup";
+import { firmwareRollupOptions } from "../../rollup.config.js";
+import type { FirmwareConfig } from "../../src/config.ts";
+import { loadBoard, ROOT, type BoardJson } from "./board.ts";
+import { checkServerCert } from "./cert.ts";
+import { loadDeviceConfig, type DeviceConfig } from "./config.ts";
+import { checkBundle, formatViolation } from "./gate/index.ts";
+
+const LOG_LEVELS = ["none", "error", "warn", "info", "debug", "verbose"];
+
+export class BuildError extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join("\n"));
+  }
+}
+
+export interface BuildOptions {
+  /** Config file; default device.config.json (or TB_CONFIG). */
+  configFile?: string;
+  env?: Record<string, string | undefined>;
+  outFile?: string;
+  /** For tests: the moment certificate validity is judged at. */
+  now?: Date;
+  /** For tests: another entry module instead of src/main.ts, and the tsconfig that includes it. */
+  input?: string;
+  tsconfig?: string;
+}
+
+export interface BuildResult {
+  outFile: string;
+  code: string;
+  bytes: number;
+  gzipBytes: number;
+  budget: number;
+  board: BoardJson;
+  config: DeviceConfig;
+  warnings: string[];
+  sizeLine: string;
+}
+
+function packageVersion(): string {
+  return JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
+}
+
+/** The one object the firmware receives: only what it needs at run time. */
+export function toFirmwareConfig(c: DeviceConfig, caDer: string): FirmwareConfig {
+  return {
+    board: c.board,
+    fwVersion: packageVersion(),
+    wifiSsid: c.wifiSsid,
+    wifiPassword: c.wifiPassword,
+    host: c.host,
+    port: c.port,
+    accessToken: c.accessToken,
+    telemetryIntervalMs: c.telemetryIntervalMs,
+    logLevel: LOG_LEVELS.indexOf(c.logLevel),
+    caDer,
+  };
+}
+
+export function sizeLine(file: string, bytes: number, gzipBytes: number, budget: number, board: string): string {
+  const pct = Math.round((bytes / budget) * 100);
+  return `${file}: ${bytes.toLocaleString("en")} bytes (gzip ${gzipBytes.toLocaleString("en")}), ` +
+    `${pct}% of the ${budget.toLocaleString("en")}-byte budget for ${board}`;
+}
+
+export function assertWithinBudget(line: string, bytes: number, budget: number, board: string): void {
+  if (bytes > budget) {
+    throw new BuildError([`E size: ${line}: over budget by ${(bytes - budget).toLocaleString("en")} bytes; ` +
+      `trim the firmware, or raise device.bundleBudgetBytes in board/${board}.json only if the board really has the room`]);
+  }
+}
+
+export async function buildFirmware(o: BuildOptions = {}): Promise<BuildResult> {
+  const env = o.env ?? process.env;
+  const loaded = loadDeviceConfig({ file: o.configFile, env }); // throws ConfigError
+  const config = loaded.config;
+  const warnings = loaded.warnings.slice();
+  const cert = checkServerCert({ path: config.serverCert, host: config.host, skipCnCheck: config.skipCnCheck, now: o.now });
+  warnings.push(...cert.warnings);
+  const board = loadBoard(config.board);
+  const outFile = o.outFile ?? join(ROOT, "dist", "firmware.js");
+
+  const preamble = `// tb-espruino-device ${packageVersion()} board=${config.board}`;
+  const opts = firmwareRollupOptions({ firmwareConfig: toFirmwareConfig(config, cert.derBase64), preamble, input: o.input, tsconfig: o.tsconfig });
+  const bundle = await rollup(opts.input);
+  let code: string;
+  let map: unknown;
+  try {
+    const { output } = await bundle.generate(opts.output);
+    code = output[0].code;
+    map = output[0].map;
+  } finally {
+    await bundle.close();
+  }
+
+  // Never leave a bundle behind that the board would reject.
+  rmSync(outFile, { force: true });
+  const violations = checkBundle(code, { builtinModules: board.info.builtin_modules, sourceMap: map as object });
+  if (violations.length) {
+    throw new BuildError([
+      ...violations.map(formatViolation),
+      `E gate: ${violations.length} construct(s) would fail on Espruino 2v29; the bundle was not written`,
+    ]);
+  }
+
+  const bytes = Buffer.byteLength(code, "latin1");
+  const gzipBytes = gzipSync(code).length;
+  const budget = board.device.bundleBudgetBytes;
+  const rel = relative(process.cwd(), outFile) || outFile;
+  const line = sizeLine(rel, bytes, gzipBytes, budget, config.board);
+  assertWithinBudget(line, bytes, budget, config.board);
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, code);
+  return { outFile, code, bytes, gzipBytes, budget, board, config, warnings, sizeLine: line };
+}
