@@ -14,7 +14,7 @@ async function main(): Promise<number> {
   }
   try {
     const r = await buildFirmware({ configFile: values.config, outFile: values.out });
-    for (const w of r.warnings) console.log(w.startsWith("W ") ? w : "W " + w);
+    for (const w of r.warnings) console.log(w);
     console.log(`I build: ${r.sizeLine}`);
     return 0;
   } catch (e) {
