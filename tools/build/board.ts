@@ -7,7 +7,7 @@ export type BoardName = (typeof BOARDS)[number];
 
 export interface BoardJson {
   info: { name: string; id: string; binary_version: string; builtin_modules: string[] };
-  chip: { family: string; saved_code: { address: number; page_size: number; pages: number } };
+  chip: { family: string; saved_code: { address: number; page_size: number; pages: number; flash_available: number } };
   device: {
     chip: BoardName;
     jsVars: number;
@@ -30,6 +30,11 @@ export function boardJsonPath(board: BoardName): string {
   return join(ROOT, "board", board + ".json");
 }
 
-export function loadBoard(board: BoardName): BoardJson {
+export function isBoardName(name: string): name is BoardName {
+  return (BOARDS as readonly string[]).includes(name);
+}
+
+export function loadBoard(board: string): BoardJson {
+  if (!isBoardName(board)) throw new Error(`Unknown board "${board}": use one of ${BOARDS.join(", ")}`);
   return JSON.parse(readFileSync(boardJsonPath(board), "utf8")) as BoardJson;
 }

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { BOARD_NAMES, VirtualBoard, type BoardName } from "./index.ts";
+import { BOARDS, isBoardName, VirtualBoard, type BoardName } from "./index.ts";
 
 const USAGE = `usage: npm run sim -- [--file dist/firmware.js] [--board esp32|esp32c3|esp32s3]
   [--storage .vboard/<board>] [--ssid NAME] [--password PW] [--time-scale N]`;
@@ -11,7 +11,7 @@ const USAGE = `usage: npm run sim -- [--file dist/firmware.js] [--board esp32|es
 export function boardFromBundle(code: string): BoardName | undefined {
   const first = code.slice(0, code.indexOf("\n") >>> 0);
   const m = /^\/\/.*\bboard=(\S+)/.exec(first);
-  return m && BOARD_NAMES.includes(m[1] as BoardName) ? (m[1] as BoardName) : undefined;
+  return m && isBoardName(m[1]) ? m[1] : undefined;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -43,9 +43,9 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const code = readFileSync(file, "latin1");
-  const board = (values.board ?? boardFromBundle(code) ?? "esp32") as BoardName;
-  if (!BOARD_NAMES.includes(board)) {
-    console.error(`--board ${board} is not a board: use ${BOARD_NAMES.join(", ")}`);
+  const board: string = values.board ?? boardFromBundle(code) ?? "esp32";
+  if (!isBoardName(board)) {
+    console.error(`--board ${board} is not a board: use ${BOARDS.join(", ")}`);
     return 2;
   }
   const timeScale = Number(values["time-scale"]);

@@ -3,17 +3,15 @@
 // See shared/docs/espruino-platform.md §2-3 for the behaviour it reproduces.
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { BoardClock } from "./clock.ts";
-import { Program, type BoardJson } from "./runtime.ts";
+import { loadBoard, type BoardJson, type BoardName } from "../build/board.ts";
+import { Program } from "./runtime.ts";
 import { isLoopback } from "./sockets.ts";
 import { BoardStorage } from "./storage.ts";
 import { SimAccessPoint, WifiStation } from "./wifi.ts";
 
-export type BoardName = "esp32" | "esp32c3" | "esp32s3";
-export const BOARD_NAMES: readonly BoardName[] = ["esp32", "esp32c3", "esp32s3"];
+export { BOARDS, isBoardName, loadBoard, type BoardName } from "../build/board.ts";
 
 export interface VirtualBoardOptions {
   board: BoardName;
@@ -32,15 +30,7 @@ export interface VirtualBoardOptions {
   temperatureRaw?: number;
 }
 
-const BOARD_DIR = resolve(fileURLToPath(import.meta.url), "../../../board");
 const BOOT_FILES = [".boot0", ".boot1", ".boot2", ".boot3"];
-
-export function loadBoardJson(board: string): BoardJson {
-  if (!BOARD_NAMES.includes(board as BoardName)) {
-    throw new Error(`Unknown board "${board}": use one of ${BOARD_NAMES.join(", ")}`);
-  }
-  return JSON.parse(readFileSync(resolve(BOARD_DIR, `${board}.json`), "utf8")) as BoardJson;
-}
 
 export class VirtualBoard extends EventEmitter {
   readonly boardName: BoardName;
@@ -62,7 +52,7 @@ export class VirtualBoard extends EventEmitter {
   constructor(private o: VirtualBoardOptions) {
     super();
     if (!o || typeof o !== "object") throw new Error("VirtualBoard needs options {board, storageDir}");
-    this.json = loadBoardJson(o.board);
+    this.json = loadBoard(o.board);
     this.boardName = o.board;
     if (!o.storageDir || typeof o.storageDir !== "string") {
       throw new Error("VirtualBoard: storageDir is required, e.g. \".vboard/esp32\" (one directory per board)");

@@ -6,12 +6,8 @@ import { atob8, btoa8, eToString, formatArgs } from "./format.ts";
 import { espruinoSocketModule, type EspruinoSocket, type SocketEnv } from "./sockets.ts";
 import { StorageError, type BoardStorage } from "./storage.ts";
 import type { WifiStation } from "./wifi.ts";
+import type { BoardJson } from "../build/board.ts";
 
-export interface BoardJson {
-  info: { id: string; binary_version: string; builtin_modules: string[] };
-  chip: { saved_code: { flash_available: number } };
-  device: { chip: string; jsVars: number; jsVarBytes: number; ledPin: string; console: string };
-}
 
 /** What a program needs from the board it runs on. */
 export interface BoardServices {
@@ -293,7 +289,7 @@ export class Program {
         VERSION: j.info.binary_version,
         BOARD: j.info.id,
         SERIAL: this.s.serial,
-        CONSOLE: j.device.console === "usb" ? "USBSerial" : "Serial1",
+        CONSOLE: j.device.console === "usb-serial-jtag" ? "USBSerial" : "Serial1",
         STORAGE: j.chip.saved_code.flash_available * 1024,
         MODULES: j.info.builtin_modules.join(","),
       }),
