@@ -13,4 +13,11 @@ export interface FirmwareConfig {
   logLevel: number;
   /** The server certificate as base64 DER; `atob` gives the bytes Espruino's tls wants as `ca`. */
   caDer: string;
+  /** "simulated" or "internal" (the ESP32's own temperature sensor). */
+  sensor: string;
+  /** Telemetry key names, in the order a Sensor returns its values: [temperature, humidity]. */
+  keys: string[];
+  /** Readings kept while the link is down. */
+  queueCapacity: number;
+  sntpServer: string;
 }

@@ -60,6 +60,10 @@ export function toFirmwareConfig(c: DeviceConfig, caDer: string): FirmwareConfig
     telemetryIntervalMs: c.telemetryIntervalMs,
     logLevel: LOG_LEVELS.indexOf(c.logLevel),
     caDer,
+    sensor: c.sensor,
+    keys: [c.temperatureKey, c.humidityKey],
+    queueCapacity: c.queueCapacity,
+    sntpServer: c.sntpServer,
   };
 }
 

@@ -23,6 +23,15 @@ export interface DeviceConfig {
   logLevel: LogLevel;
   /** Resolved absolute path (relative paths are taken from the config file's folder). */
   serverCert: string;
+  /** Where readings come from: the example's simulated values or the ESP32's internal sensor. */
+  sensor: "simulated" | "internal";
+  /** Telemetry key names (the example's dashboards use the misspelled "temprature"). */
+  temperatureKey: string;
+  humidityKey: string;
+  /** Readings kept while the link is down; the oldest is dropped when full. */
+  queueCapacity: number;
+  /** Time server for Wifi.setSNTP, so readings carry their real time. */
+  sntpServer: string;
 }
 
 export class ConfigError extends Error {
@@ -113,6 +122,21 @@ function checkInterval(n: number): string | undefined {
   return `${n} is out of range: use 1000-86400000 (1 second to 24 hours)${seconds}`;
 }
 
+function checkTelemetryKey(s: string): string | undefined {
+  if (/^[\x21-\x7e]{1,64}$/.test(s) && !/["\\]/.test(s)) return undefined;
+  return `${JSON.stringify(s.slice(0, 40))} is not a usable telemetry key: use 1-64 printable ASCII characters without spaces, quotes or backslashes, e.g. "temperature"`;
+}
+
+function checkQueueCapacity(n: number): string | undefined {
+  if (n >= 1 && n <= 200) return undefined;
+  return `${n} is out of range: use 1-200 readings (each costs 24 bytes of RAM; 200 still fits the ESP32-C3's 4,095 JsVars beside TLS)`;
+}
+
+function checkSntpServer(s: string): string | undefined {
+  const problem = checkHost(s);
+  return problem ? problem.replace("your ThingsBoard server's", "a time server's").replace(/e\.g\. .*$/, "e.g. \"pool.ntp.org\"") : undefined;
+}
+
 function checkPath(s: string): string | undefined {
   return s.trim() === "" ? "is empty: set it to the server certificate's PEM file, e.g. \"certs/server.pem\"" : undefined;
 }
@@ -174,6 +198,21 @@ const FIELDS = {
   },
   serverCert: {
     schema: z.string().superRefine(rule(checkPath)).default("certs/server.pem"), env: "string", example: "certs/server.pem",
+  },
+  sensor: {
+    schema: z.enum(["simulated", "internal"]).default("simulated"), env: "string", example: "simulated",
+  },
+  temperatureKey: {
+    schema: z.string().superRefine(rule(checkTelemetryKey)).default("temperature"), env: "string", example: "temperature",
+  },
+  humidityKey: {
+    schema: z.string().superRefine(rule(checkTelemetryKey)).default("humidity"), env: "string", example: "humidity",
+  },
+  queueCapacity: {
+    schema: z.int().superRefine(rule(checkQueueCapacity)).default(50), env: "integer", example: 50,
+  },
+  sntpServer: {
+    schema: z.string().superRefine(rule(checkSntpServer)).default("pool.ntp.org"), env: "string", example: "pool.ntp.org",
   },
 } satisfies Record<keyof DeviceConfig, Field>;
 

@@ -1,0 +1,49 @@
+// Server-side RPC: requests arrive on v1/devices/me/rpc/request/<id> as {"method","params"} and are
+// answered on v1/devices/me/rpc/response/<id>. A malformed request, an unknown method or a handler
+// that throws gets {"error": "..."}, never silence (ThingsBoard would wait for its timeout).
+
+import { logW } from "../log";
+import type { Client } from "../mqtt/index";
+import { RPC_REQUEST, RPC_RESPONSE } from "./topics";
+
+
+export type RpcHandler = (params: any) => unknown;
+
+export interface Rpc {
+  /** Registers (or replaces) the handler of `method`; its return value is the JSON answer. */
+  add(method: string, handler: RpcHandler): void;
+}
+
+export function startRpc(client: Client): Rpc {
+  const handlers: { [method: string]: RpcHandler } = {};
+
+  function answer(payload: string): unknown {
+    let req: any;
+    try {
+      req = JSON.parse(payload);
+    } catch (e) {
+      return { error: "request is not JSON" };
+    }
+    const m = req && req.method;
+    if (typeof m != "string") return { error: "request needs a method" };
+    if (!handlers.hasOwnProperty(m)) return { error: "unknown method " + m };
+    try {
+      const r = handlers[m](req.params);
+      return r == null ? {} : r;
+    } catch (e) {
+      return { error: m + " failed: " + e };
+    }
+  }
+
+  client.subscribe(RPC_REQUEST + "+", 1, (topic, payload) => {
+    const r = answer(payload) as { error?: string };
+    if (r.error) logW("rpc", r.error);
+    client.publish(RPC_RESPONSE + topic.substr(RPC_REQUEST.length), JSON.stringify(r), 0);
+  });
+
+  return {
+    add: (method, handler) => {
+      handlers[method] = handler;
+    },
+  };
+}

@@ -1,0 +1,125 @@
+// Telemetry: read the sensor every interval into the bounded queue, and send the queue oldest first
+// while connected, one QoS 1 batch at a time: the next batch goes only after the PUBACK of the one
+// before, so a backlog arrives in order. An unacknowledged batch stays in the MQTT client and is sent
+// again after a reconnect. Once the clock is known each reading is sent as {ts, values} (several as
+// an array); before that, and only after a grace period for SNTP, as plain values the server stamps.
+
+import { logI, logW, uptimeMs } from "../log";
+import type { Client } from "../mqtt/index";
+import type { Sensor } from "../sensors/index";
+import { createQueue } from "../telemetry/queue";
+import { clockKnown, epochMs } from "./clock";
+import { TELEMETRY } from "./topics";
+
+const TAG = "tb_mqtt_wapper";
+/** Readings per message: ~70 bytes each, well inside one TLS record and the board's RAM. */
+const BATCH = 10;
+/** How long readings wait for SNTP after connecting before they go without a time. */
+const SNTP_GRACE_MS = 20000;
+export const MIN_INTERVAL_MS = 1000;
+export const MAX_INTERVAL_MS = 86400000;
+
+export interface TelemetryOptions {
+  keys: string[];
+  capacity: number;
+  intervalMs: number;
+  sensor: Sensor;
+}
+
+export interface Telemetry {
+  /** Sends what may be sent now (call after CONNACK). */
+  pump(): void;
+  /** Feed of the MQTT client's PUBACKs. */
+  published(id: number): void;
+  /** Sets the interval; returns "" or why `ms` was refused (also logged). */
+  setIntervalMs(ms: unknown, from: string): string;
+  intervalMs(): number;
+  /** The latest reading as {key: value}. */
+  current(): { [key: string]: number };
+  /** Queue depth (waiting plus in flight), readings dropped, readings sent and acknowledged. */
+  depth(): number;
+  dropped(): number;
+  sent(): number;
+}
+
+export function startTelemetry(client: Client, o: TelemetryOptions): Telemetry {
+  const keys = o.keys;
+  const q = createQueue(o.capacity, keys.length);
+  let every = o.intervalMs;
+  let timer = 0;
+  let flightId = 0;
+  let flightN = 0;
+  let acked = 0;
+  let connectedAt = 0;
+  let last: number[] = [];
+
+  /** {key: value} of the `i`th queued reading, or of the latest one for i < 0; NaN keys left out. */
+  function values(i: number): { [key: string]: number } {
+    const v: { [key: string]: number } = {};
+    for (let k = 0; k < keys.length; k++) {
+      const x = i < 0 ? last[k] : q.get(i, k + 1);
+      if (x != null && x == x) v[keys[k]] = x;
+    }
+    return v;
+  }
+
+  function pump(): void {
+    const n = Math.min(q.size(), BATCH);
+    if (flightId || !n || !client.connected()) return;
+    const now = uptimeMs();
+    const timed = clockKnown();
+    if (!timed && now - connectedAt < SNTP_GRACE_MS) return;
+    const list: unknown[] = [];
+    for (let i = 0; i < (timed ? n : 1); i++) {
+      const v = values(i);
+      list.push(timed ? { ts: epochMs(q.get(i, 0), now), values: v } : v);
+    }
+    const payload = JSON.stringify(list.length > 1 ? list : list[0]);
+    logI(TAG, "[Telemetry][Tx] " + payload);
+    flightId = client.publish(TELEMETRY, payload, 1);
+    flightN = list.length;
+    q.shift(flightN);
+  }
+
+  function sample(): void {
+    timer = setTimeout(sample, every);
+    last = o.sensor.read();
+    if (!q.push(uptimeMs(), last)) {
+      logW(TAG, "Queue full: dropped oldest reading (" + q.dropped() + " so far)");
+    }
+    pump();
+  }
+
+  timer = setTimeout(sample, every);
+
+  return {
+    pump: () => {
+      connectedAt = uptimeMs();
+      pump();
+    },
+    published: (id) => {
+      if (id != flightId) return;
+      logI(TAG, "published msg_id=" + id);
+      acked += flightN;
+      flightId = flightN = 0;
+      pump();
+    },
+    setIntervalMs: (ms, from) => {
+      if (typeof ms != "number" || ms % 1 || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
+        const why = "telemetryIntervalMs " + JSON.stringify(ms) + " from " + from + " rejected: use " + MIN_INTERVAL_MS + "-" + MAX_INTERVAL_MS;
+        logW(TAG, why);
+        return why;
+      }
+      every = ms;
+      clearTimeout(timer);
+      timer = setTimeout(sample, every);
+      logI(TAG, "telemetryIntervalMs = " + ms + " (from " + from + ")");
+      return "";
+    },
+    intervalMs: () => every,
+    current: () => values(-1),
+    depth: () => q.size() + flightN,
+    dropped: q.dropped,
+    sent: () => acked,
+  };
+}
