@@ -15,6 +15,39 @@ function deviceConfig(firmwareConfig) {
 }
 
 /**
+ * The firmware's terser options; tools/bench measures modules with exactly these.
+ * @param {string} [preamble] text kept above the minified code
+ */
+export function firmwareTerserOptions(preamble) {
+  return {
+    // Output syntax must stay inside Espruino's parser; the gate re-checks the result.
+    ecma: 2020,
+    toplevel: true,
+    compress: {
+      ecma: 2015,
+      passes: 2,
+      hoist_funs: false,
+      hoist_vars: false,
+      unsafe: false,
+      unsafe_arrows: false,
+      keep_fargs: true,
+      // Inlining a function with parameters makes terser declare them as a `var` placed after
+      // the use (it relies on hoisting, which Espruino lacks): inline only argument-free bodies.
+      inline: 1,
+    },
+    mangle: {
+      toplevel: true,
+      // Project convention: a property whose name starts with one "_" is private to src/ and may be
+      // renamed. Safe because the whole firmware is one bundle (every use is renamed alike) and
+      // nothing outside it names them: Espruino's API, JSON keys sent or read, Storage files and the
+      // public options/methods of src/ modules never start with "_". "__proto__"-style names are excluded.
+      properties: { regex: /^_[^_]/ },
+    },
+    format: { comments: false, preamble },
+  };
+}
+
+/**
  * @param {{ firmwareConfig: object, preamble: string, input?: string, tsconfig?: string }} o
  *   input and tsconfig replace src/main.ts and ./tsconfig.json for the build's own test fixtures.
  * @returns {{ input: import("rollup").InputOptions, output: import("rollup").OutputOptions }}
@@ -37,25 +70,7 @@ export function firmwareRollupOptions(o) {
       strict: false,
       sourcemap: true,
       plugins: [
-        terser({
-          // Output syntax must stay inside Espruino's parser; the gate re-checks the result.
-          ecma: 2020,
-          toplevel: true,
-          compress: {
-            ecma: 2015,
-            passes: 2,
-            hoist_funs: false,
-            hoist_vars: false,
-            unsafe: false,
-            unsafe_arrows: false,
-            keep_fargs: true,
-            // Inlining a function with parameters makes terser declare them as a `var` placed after
-            // the use (it relies on hoisting, which Espruino lacks): inline only argument-free bodies.
-            inline: 1,
-          },
-          mangle: { toplevel: true },
-          format: { comments: false, preamble: o.preamble },
-        }),
+        terser(firmwareTerserOptions(o.preamble)),
       ],
     },
   };

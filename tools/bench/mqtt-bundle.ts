@@ -1,9 +1,10 @@
-// Bundles src/mqtt/index.ts alone, minified the way the firmware build does it, so its size can
+// Bundles src/mqtt/index.ts alone, minified with the firmware build's own terser options, so its size can
 // be reported and the same code can be run on the virtual board or checked by the gate.
 import { rollup, type Plugin } from "rollup";
 import typescriptPlugin from "@rollup/plugin-typescript";
 import terserPlugin from "@rollup/plugin-terser";
 import { fileURLToPath } from "node:url";
+import { firmwareTerserOptions } from "../../rollup.config.js";
 
 // Both packages' typings are CommonJS default exports, which NodeNext sees as namespaces.
 const typescript = typescriptPlugin as unknown as (o: object) => Plugin;
@@ -11,7 +12,11 @@ const terser = terserPlugin as unknown as (o: object) => Plugin;
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Returns the minified bundle: a script defining `var <name> = { Client, encode, ... }`. */
+/**
+ * Returns the minified bundle: a script that sets the global `<name>` to index.ts's exports
+ * ({ createClient, matches, utf8, validFilter }). It assigns `this.<name>` (the global object at top
+ * level, on Espruino too) because the firmware's terser options drop an unused top-level `var`.
+ */
 export async function bundleMqtt(name = "MQTT"): Promise<string> {
   const bundle = await rollup({
     input: root + "src/mqtt/index.ts",
@@ -25,14 +30,9 @@ export async function bundleMqtt(name = "MQTT"): Promise<string> {
     const { output } = await bundle.generate({
       format: "iife",
       name,
+      extend: true,
       strict: false,
-      plugins: [terser({
-        ecma: 2020,
-        toplevel: true,
-        compress: { ecma: 2015, passes: 2, hoist_funs: false, hoist_vars: false, unsafe: false, unsafe_arrows: false, keep_fargs: true },
-        mangle: { toplevel: true },
-        format: { comments: false },
-      })],
+      plugins: [terser(firmwareTerserOptions())],
     });
     return output[0].code;
   } finally {
