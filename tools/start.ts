@@ -1,72 +1,167 @@
-// npm start: the main job on an embedded default, with no board and no server needed.
-// Uses device.config.json, or the committed example when there is none; makes a throw-away
-// certificate when the configured one is missing and the host is this machine; builds; and boots
-// the bundle on a virtual board whose access point matches the configuration.
-import { existsSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+// npm start: the one-command demo, with no board and no server needed. Uses device.config.json (or
+// TB_CONFIG, or the committed example), makes a throw-away certificate when needed, starts the local
+// ThingsBoard endpoint on loopback with the config's token, builds the firmware for where that endpoint
+// listens, boots the bundle on a virtual board whose access point matches the config, streams the
+// board's log and serves a live page (status, latest values, chart, RPC buttons). Ctrl-C stops it all.
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "./build/board.ts";
 import { BuildError, buildFirmware } from "./build/build.ts";
 import { CertError } from "./build/cert.ts";
 import { ConfigError, DEFAULT_CONFIG_FILE, EXAMPLE_CONFIG_FILE, loadDeviceConfig } from "./build/config.ts";
-import { generateSelfSigned } from "./certs/generate.ts";
+import { ensureCertPair, LOCAL_HOSTS } from "./demo/cert-pair.ts";
+import { DeviceView } from "./demo/device-view.ts";
+import { startLocalEndpoint } from "./demo/local-endpoint.ts";
+import { startPageServer } from "./demo/page-server.ts";
+import { serveTime } from "./demo/time-server.ts";
+import { maskToken } from "./tb-endpoint/index.ts";
 import { VirtualBoard } from "./vboard/index.ts";
 
-const LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"];
+const USAGE = "usage: npm start -- [--seconds N] [--time-scale N] [--storage DIR] [--page-port N] [--out FILE]";
+const DEFAULT_PAGE_PORT = 8080;
 
 function say(msg: string): void {
   console.log(`I start: ${msg}`);
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      seconds: { type: "string" },
-      "time-scale": { type: "string" },
-      storage: { type: "string" },
-    },
-  });
+export interface StartArgs {
+  seconds: number;
+  timeScale: number;
+  storage?: string;
+  pagePort: number;
+  out?: string;
+}
+
+/** Parses and checks the command line; throws an Error whose message is one line naming the fix. */
+export function parseStartArgs(argv: string[]): StartArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        seconds: { type: "string" },
+        "time-scale": { type: "string" },
+        storage: { type: "string" },
+        "page-port": { type: "string" },
+        out: { type: "string" },
+      },
+    }));
+  } catch (e) {
+    throw new Error(`E start: ${(e as Error).message.split("\n")[0]}; ${USAGE}`);
+  }
+  const num = (name: string, text: string | undefined, ok: (n: number) => boolean, rule: string, dflt: number) => {
+    if (text === undefined) return dflt;
+    const n = Number(text);
+    if (text.trim() === "" || !ok(n)) throw new Error(`E start: --${name} must be ${rule}, got "${text}"`);
+    return n;
+  };
+  return {
+    seconds: num("seconds", values.seconds, (n) => n > 0 && n < 1e7, "a positive number of seconds (omit it to run until Ctrl-C)", 0),
+    timeScale: num("time-scale", values["time-scale"], (n) => n > 0 && n <= 1000, "a positive number (1 = real time)", 1),
+    pagePort: num("page-port", values["page-port"], (n) => Number.isInteger(n) && n >= 0 && n <= 65535, "a port from 0 to 65535 (0 = any free port)", DEFAULT_PAGE_PORT),
+    storage: values.storage,
+    out: values.out,
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: StartArgs;
+  try {
+    args = parseStartArgs(argv);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
   const userConfig = join(ROOT, DEFAULT_CONFIG_FILE);
-  const configFile = process.env.TB_CONFIG ?? (existsSync(userConfig) ? userConfig : join(ROOT, EXAMPLE_CONFIG_FILE));
+  const configFile = process.env.TB_CONFIG ? resolve(process.env.TB_CONFIG)
+    : existsSync(userConfig) ? userConfig : join(ROOT, EXAMPLE_CONFIG_FILE);
   say(`configuration: ${configFile}${configFile.endsWith(EXAMPLE_CONFIG_FILE) ? ` (copy it to ${DEFAULT_CONFIG_FILE} to make your own)` : ""}`);
 
-  let result;
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const cleanup = async () => {
+    for (const f of cleanups.reverse()) await f();
+  };
   try {
     const { config } = loadDeviceConfig({ file: configFile });
-    if (!existsSync(config.serverCert) && LOCAL_HOSTS.includes(config.host)) {
-      generateSelfSigned({ host: config.host, outDir: dirname(config.serverCert), certName: basename(config.serverCert) });
-      say(`made a throw-away RSA-2048 certificate for ${config.host}: ${config.serverCert}`);
-    }
-    result = await buildFirmware({ configFile });
+    const storageDir = resolve(args.storage ?? join(ROOT, ".vboard", config.board));
+    const scratch = mkdtempSync(join(tmpdir(), "tb-demo-"));
+    cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
+
+    const pair = ensureCertPair({ serverCert: config.serverCert, host: config.host, scratchDir: scratch });
+    if (pair.note) say(pair.note);
+
+    const deviceName = `my-${config.board}`;
+    const local = await startLocalEndpoint({ deviceName, token: config.accessToken, certPath: pair.certPath, keyPath: pair.keyPath, port: config.port });
+    const ep = local.endpoint;
+    cleanups.push(() => ep.stop());
+    if (local.moved) say(`port ${config.port} is taken on this machine: the local endpoint listens on ${local.tlsPort} and the firmware is built for it`);
+    say(`local ThingsBoard endpoint: mqtts://127.0.0.1:${local.tlsPort}, device "${deviceName}" with token ${maskToken(config.accessToken)}; REST API http://127.0.0.1:${ep.ports.http}/api/devices`);
+    ep.on("connect", (name: string) => say(`endpoint: ${name} connected`));
+    ep.on("disconnect", (name: string, reason: string) => say(`endpoint: ${name} disconnected (${reason})`));
+    ep.on("refused", (token: string, code: number) => say(`endpoint: refused a connection with token ${token} (CONNACK ${code})`));
+
+    // Build for where the endpoint really is; the config file itself is left as it is.
+    const env: Record<string, string | undefined> = { ...process.env };
+    if (local.moved) env.TB_PORT = String(local.tlsPort);
+    if (pair.replacesConfigured) env.TB_SERVER_CERT = pair.certPath;
+    const outFile = args.out ? resolve(args.out) : undefined;
+    const result = await buildFirmware({ configFile, env, outFile });
+    for (const w of result.warnings) console.log(w);
+    console.log(`I build: ${result.sizeLine}`);
+    if (local.moved && !outFile) say(`note: dist/firmware.js now points at port ${local.tlsPort}; run npm run build before you flash a real board`);
+
+    const view = new DeviceView({ endpoint: ep, deviceName, statusEveryMs: 5000, rpcTimeoutMs: 5000 });
+    cleanups.push(() => view.close());
+    const page = await startPageServer({
+      view,
+      keys: [config.temperatureKey, config.humidityKey],
+      info: { board: config.board, endpoint: `mqtts://${config.host}:${local.tlsPort} → 127.0.0.1`, configuration: configFile, telemetryIntervalMs: config.telemetryIntervalMs },
+      port: args.pagePort,
+      log: (line) => console.log(line),
+    });
+    cleanups.push(() => page.close());
+
+    const board = new VirtualBoard({
+      board: config.board,
+      storageDir,
+      ap: { ssid: config.wifiSsid, password: config.wifiPassword },
+      // The board reaches the configured host name on loopback, wherever the real server would be.
+      hosts: LOCAL_HOSTS.includes(config.host) ? {} : { [config.host]: "127.0.0.1" },
+      timeScale: args.timeScale,
+      echo: true,
+    });
+    cleanups.push(() => board.stop());
+    cleanups.push(serveTime(board, { onSet: () => say("the demo network's time server set the board's clock (as SNTP would)") }));
+    say(`booting ${result.outFile} on a virtual ${config.board} (access point "${config.wifiSsid}", storage ${storageDir})`);
+    board.flash(result.code);
+    board.boot();
+    say(`live page: ${page.url}  (Ctrl-C stops everything)`);
+
+    await new Promise<void>((done) => {
+      const timer = args.seconds > 0 ? setTimeout(done, args.seconds * 1000) : undefined;
+      const stop = () => {
+        clearTimeout(timer);
+        done();
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+    say("stopping");
+    return 0;
   } catch (e) {
     if (e instanceof ConfigError || e instanceof CertError || e instanceof BuildError) {
       console.error(e.message);
       return 1;
     }
-    throw e;
+    console.error(`E start: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    await cleanup();
   }
-  for (const w of result.warnings) console.log(w);
-  console.log(`I build: ${result.sizeLine}`);
-
-  const c = result.config;
-  const board = new VirtualBoard({
-    board: c.board,
-    storageDir: values.storage ?? join(ROOT, ".vboard", c.board),
-    ap: { ssid: c.wifiSsid, password: c.wifiPassword },
-    timeScale: values["time-scale"] ? Number(values["time-scale"]) : 1,
-    echo: true,
-  });
-  say(`booting ${result.outFile} on a virtual ${c.board} (access point "${c.wifiSsid}"); Ctrl-C stops`);
-  board.flash(result.code);
-  board.boot();
-
-  const seconds = values.seconds ? Number(values.seconds) : 0;
-  await new Promise<void>((resolve) => {
-    if (seconds > 0) setTimeout(resolve, seconds * 1000);
-    process.once("SIGINT", () => resolve());
-  });
-  await board.stop();
-  return 0;
 }
 
-process.exitCode = await main();
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  process.exitCode = await main(process.argv.slice(2));
+}

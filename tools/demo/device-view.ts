@@ -1,0 +1,135 @@
+// What the live page shows of one device, kept up to date from the local endpoint's programmatic API:
+// connection, last activity, attributes, the latest getStatus answer (asked for periodically while
+// the device is connected) and telemetry as it arrives. Listeners get each change as a small event.
+import type { TbEndpoint, TelemetryEntry } from "../tb-endpoint/index.ts";
+
+export interface DeviceState {
+  name: string;
+  connected: boolean;
+  connectedSince: number | null;
+  /** Last time anything came from the device (connect, telemetry, attributes, an RPC answer). */
+  lastSeen: number | null;
+  connects: number;
+  disconnects: number;
+  lastDisconnect: { at: number; reason: string } | null;
+  /** The device's latest getStatus answer and when it came. */
+  status: { at: number; value: unknown } | null;
+  client: Record<string, unknown>;
+  shared: Record<string, unknown>;
+}
+
+export type ViewEvent =
+  | { type: "device"; device: DeviceState }
+  | { type: "telemetry"; entries: TelemetryEntry[] };
+
+export interface DeviceViewOptions {
+  endpoint: TbEndpoint;
+  deviceName: string;
+  /** How often getStatus is asked while connected; 0 = never. */
+  statusEveryMs: number;
+  rpcTimeoutMs: number;
+}
+
+export class DeviceView {
+  private readonly listeners = new Set<(e: ViewEvent) => void>();
+  private readonly state: DeviceState;
+  private statusTimer?: NodeJS.Timeout;
+  private statusBusy = false;
+  private closed = false;
+  private readonly off: Array<() => void> = [];
+
+  constructor(private readonly o: DeviceViewOptions) {
+    this.state = {
+      name: o.deviceName, connected: o.endpoint.isConnected(o.deviceName), connectedSince: null, lastSeen: null,
+      connects: 0, disconnects: 0, lastDisconnect: null, status: null, client: {}, shared: {},
+    };
+    this.readAttributes();
+    this.on(o.endpoint, "connect", (name: string) => {
+      if (name !== o.deviceName) return;
+      const now = Date.now();
+      Object.assign(this.state, { connected: true, connectedSince: now, lastSeen: now, connects: this.state.connects + 1 });
+      this.changed();
+      this.askStatus();
+    });
+    this.on(o.endpoint, "disconnect", (name: string, reason: string) => {
+      if (name !== o.deviceName) return;
+      Object.assign(this.state, { connected: false, connectedSince: null, disconnects: this.state.disconnects + 1, lastDisconnect: { at: Date.now(), reason } });
+      this.changed();
+    });
+    this.on(o.endpoint, "telemetry", (name: string, entries: TelemetryEntry[]) => {
+      if (name !== o.deviceName) return;
+      this.state.lastSeen = Date.now();
+      this.emit({ type: "telemetry", entries });
+      this.changed();
+    });
+    this.on(o.endpoint, "attributes", (name: string) => {
+      if (name !== o.deviceName) return;
+      this.state.lastSeen = Date.now();
+      this.readAttributes();
+      this.changed();
+    });
+    if (o.statusEveryMs > 0) this.statusTimer = setInterval(() => this.askStatus(), o.statusEveryMs);
+  }
+
+  device(): DeviceState {
+    return structuredClone(this.state);
+  }
+
+  /** Telemetry stored so far, at most the newest `limit` entries. */
+  history(limit: number): TelemetryEntry[] {
+    return this.o.endpoint.telemetry(this.o.deviceName).slice(-limit);
+  }
+
+  subscribe(listener: (e: ViewEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Two-way RPC through the endpoint; a getStatus answer also updates the status shown. */
+  async rpc(method: string, params: unknown): Promise<unknown> {
+    const value = await this.o.endpoint.rpc(this.o.deviceName, method, params, this.o.rpcTimeoutMs);
+    this.state.lastSeen = Date.now();
+    if (method === "getStatus" && value && typeof value === "object" && !("error" in value)) this.state.status = { at: Date.now(), value };
+    this.changed();
+    return value;
+  }
+
+  setShared(attrs: Record<string, unknown>): void {
+    this.o.endpoint.setSharedAttributes(this.o.deviceName, attrs);
+    this.readAttributes();
+    this.changed();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.statusTimer);
+    for (const f of this.off) f();
+    this.listeners.clear();
+  }
+
+  private askStatus(): void {
+    if (this.statusBusy || this.closed || !this.o.endpoint.isConnected(this.o.deviceName)) return;
+    this.statusBusy = true;
+    // A device without a getStatus handler (older firmware) answers {"error"} or times out: keep quiet.
+    this.rpc("getStatus", {}).catch(() => {}).finally(() => { this.statusBusy = false; });
+  }
+
+  private readAttributes(): void {
+    this.state.client = this.o.endpoint.attributes(this.o.deviceName, "client");
+    this.state.shared = this.o.endpoint.attributes(this.o.deviceName, "shared");
+  }
+
+  private changed(): void {
+    this.emit({ type: "device", device: this.device() });
+  }
+
+  private emit(e: ViewEvent): void {
+    if (this.closed) return;
+    for (const l of this.listeners) l(e);
+  }
+
+  private on(ep: TbEndpoint, event: string, f: (...args: any[]) => void): void {
+    ep.on(event, f);
+    this.off.push(() => ep.off(event, f));
+  }
+}

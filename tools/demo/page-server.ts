@@ -1,0 +1,194 @@
+// The live page's own small HTTP server (loopback only): the static page from tools/demo/public, a JSON
+// snapshot, server-sent events for live updates, and two actions (an RPC, a shared attribute change)
+// passed to the device through the local endpoint's programmatic API.
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { RpcError } from "../tb-endpoint/index.ts";
+import type { DeviceView, ViewEvent } from "./device-view.ts";
+
+const PUBLIC_DIR = join(import.meta.dirname, "public");
+// A fixed list, so no request path can reach any other file.
+const STATIC: Record<string, [file: string, type: string]> = {
+  "/": ["index.html", "text/html; charset=utf-8"],
+  "/app.js": ["app.js", "text/javascript; charset=utf-8"],
+  "/chart.js": ["chart.js", "text/javascript; charset=utf-8"],
+  "/style.css": ["style.css", "text/css; charset=utf-8"],
+};
+const MAX_BODY = 16 * 1024;
+const HISTORY = 600;
+const METHOD_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+/** The firmware's accepted range (src/thingsboard/telemetry.ts). */
+export const INTERVAL_MIN_MS = 1000;
+export const INTERVAL_MAX_MS = 86_400_000;
+
+export interface PageServerOptions {
+  view: DeviceView;
+  /** Telemetry keys to show: [temperature, humidity]. */
+  keys: [string, string];
+  /** Shown on the page: the board and where the device connects. */
+  info: Record<string, string | number>;
+  port: number;
+  log?: (line: string) => void;
+}
+
+export interface PageServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export async function startPageServer(o: PageServerOptions): Promise<PageServer> {
+  const log = o.log ?? (() => {});
+  const streams = new Set<ServerResponse>();
+  const snapshot = () => ({ device: o.view.device(), keys: o.keys, info: o.info, history: o.view.history(HISTORY) });
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      const status = e instanceof HttpError ? e.status : 500;
+      if (status === 500) log(`E demo: ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
+      if (!res.headersSent) sendJson(res, status, { error: (e as Error).message });
+      else res.end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    const file = STATIC[path];
+    if (file) {
+      allow(req, "GET");
+      res.writeHead(200, { "content-type": file[1], "cache-control": "no-store" });
+      res.end(readFileSync(join(PUBLIC_DIR, file[0])));
+      return;
+    }
+    switch (path) {
+      case "/api/state":
+        allow(req, "GET");
+        return sendJson(res, 200, snapshot());
+      case "/api/events":
+        allow(req, "GET");
+        return openStream(res);
+      case "/api/rpc": {
+        allow(req, "POST");
+        const body = await readJson(req);
+        const method = body.method;
+        if (typeof method !== "string" || !METHOD_RE.test(method)) {
+          throw new HttpError(400, `"method" must be an RPC method name like "getStatus", got ${short(method)}`);
+        }
+        const params = body.params === undefined ? {} : body.params;
+        const started = Date.now();
+        try {
+          const result = await o.view.rpc(method, params);
+          const ms = Date.now() - started;
+          log(`I demo: RPC ${method} answered in ${ms} ms`);
+          return sendJson(res, 200, { method, result: result ?? null, ms });
+        } catch (e) {
+          const timeout = e instanceof RpcError && e.code === "TIMEOUT";
+          log(`W demo: RPC ${method}: ${(e as Error).message}`);
+          throw new HttpError(timeout ? 504 : 502, (e as Error).message);
+        }
+      }
+      case "/api/attributes": {
+        allow(req, "POST");
+        const body = await readJson(req);
+        const keys = Object.keys(body);
+        if (keys.length !== 1 || keys[0] !== "telemetryIntervalMs") {
+          throw new HttpError(400, `send {"telemetryIntervalMs": N}; the page changes only that shared attribute, got keys ${short(keys)}`);
+        }
+        const ms = body.telemetryIntervalMs;
+        if (typeof ms !== "number" || !Number.isInteger(ms) || ms < INTERVAL_MIN_MS || ms > INTERVAL_MAX_MS) {
+          throw new HttpError(400, `telemetryIntervalMs must be a whole number of ms from ${INTERVAL_MIN_MS} to ${INTERVAL_MAX_MS}, got ${short(ms)}`);
+        }
+        o.view.setShared({ telemetryIntervalMs: ms });
+        log(`I demo: shared attribute telemetryIntervalMs = ${ms}`);
+        return sendJson(res, 200, { shared: o.view.device().shared });
+      }
+      default:
+        throw new HttpError(404, `no such page or API: ${path}; the page is at /`);
+    }
+  }
+
+  function openStream(res: ServerResponse): void {
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+    const send = (type: string, data: unknown) => res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+    send("snapshot", snapshot());
+    const unsubscribe = o.view.subscribe((e: ViewEvent) => send(e.type, e.type === "device" ? e.device : e.entries));
+    // A comment now and then keeps idle connections from being cut by proxies.
+    const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
+    streams.add(res);
+    res.on("close", () => {
+      clearInterval(ping);
+      unsubscribe();
+      streams.delete(res);
+    });
+  }
+
+  const port = await listen(server, o.port);
+  const url = `http://127.0.0.1:${port}/`;
+  return {
+    url,
+    port,
+    close: () => new Promise<void>((resolve) => {
+      for (const s of streams) s.end();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+/** Listens on 127.0.0.1:port, or on a free port when that one is taken. */
+function listen(server: Server, port: number): Promise<number> {
+  const attempt = (p: number) => new Promise<number>((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => reject(e);
+    server.once("error", onError);
+    server.listen(p, "127.0.0.1", () => {
+      server.off("error", onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+  return attempt(port).catch((e: NodeJS.ErrnoException) => {
+    if (port !== 0 && (e.code === "EADDRINUSE" || e.code === "EACCES")) return attempt(0);
+    throw e;
+  });
+}
+
+function allow(req: IncomingMessage, method: string): void {
+  if (req.method !== method) throw new HttpError(405, `${req.method} is not allowed here; use ${method}`);
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY) throw new HttpError(413, `request body over ${MAX_BODY} bytes; send a small JSON object`);
+    chunks.push(c);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw new HttpError(400, "request body is not valid JSON; send a JSON object");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new HttpError(400, `request body must be a JSON object, got ${Array.isArray(body) ? "an array" : short(body)}`);
+  }
+  return body as Record<string, unknown>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  res.end(JSON.stringify(body));
+}
+
+function short(v: unknown): string {
+  const s = v === undefined ? "nothing" : JSON.stringify(v);
+  return s.length > 40 ? s.slice(0, 37) + "..." : s;
+}

@@ -1,0 +1,242 @@
+// The live page: state from the demo server's event stream (/api/events), commands through its JSON API.
+import { drawChart } from "/chart.js";
+
+const WINDOW_MS = 5 * 60 * 1000;
+const MAX_POINTS = 3000;
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  keys: ["temperature", "humidity"],
+  device: null,
+  info: {},
+  /** key -> [{t, v}] numeric readings, oldest first */
+  series: {},
+  /** key -> {ts, value} */
+  latest: {},
+  points: 0,
+};
+const COLORS = ["#e8590c", "#1c7ed6"];
+const UNITS = { 0: "°C", 1: "%" };
+
+function unitOf(key) {
+  const i = state.keys.indexOf(key);
+  return i >= 0 ? UNITS[i] : "";
+}
+
+function addEntries(entries) {
+  for (const e of entries) {
+    for (const [key, value] of Object.entries(e.values)) {
+      const prev = state.latest[key];
+      if (!prev || e.ts >= prev.ts) state.latest[key] = { ts: e.ts, value };
+      const v = typeof value === "number" ? value : Number(value);
+      if (!Number.isFinite(v)) continue;
+      const list = (state.series[key] ||= []);
+      list.push({ t: e.ts, v });
+      if (list.length > MAX_POINTS) list.shift();
+      if (state.keys.includes(key)) state.points++;
+    }
+  }
+}
+
+// ---- formatting ----
+function ago(ts) {
+  if (!ts) return "–";
+  const s = Math.max(0, Math.round((Date.now() - ts) / 1000));
+  return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.floor(s / 60)} min ${s % 60} s ago` : new Date(ts).toLocaleString();
+}
+function duration(ms) {
+  const s = Math.floor(ms / 1000);
+  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+  return d ? `${d} d ${h} h` : h ? `${h} h ${m} min` : m ? `${m} min ${s % 60} s` : `${s % 60} s`;
+}
+function stamp(ts) {
+  const d = new Date(ts);
+  return d.toLocaleDateString([], { year: "numeric", month: "2-digit", day: "2-digit" }) + " " +
+    d.toLocaleTimeString([], { hour12: false });
+}
+function show(value) {
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(2).replace(/0$/, "");
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+function text(id, v) {
+  const el = $(id);
+  if (el.textContent !== v) el.textContent = v;
+}
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("data-")) e.setAttribute(k, v);
+    else e[k] = v;
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+// ---- rendering ----
+function renderDevice() {
+  const d = state.device;
+  if (!d) return;
+  text("device-name", d.name);
+  const conn = $("conn");
+  conn.className = "pill " + (d.connected ? "on" : "off");
+  conn.dataset.connected = String(d.connected);
+  text("conn", d.connected ? "connected" : "disconnected");
+  text("st-connection", d.connected ? `connected for ${duration(Date.now() - d.connectedSince)}`
+    : d.lastDisconnect ? `down since ${new Date(d.lastDisconnect.at).toLocaleTimeString([], { hour12: false })} (${d.lastDisconnect.reason})` : "not connected yet");
+  text("st-last-seen", ago(d.lastSeen));
+  const s = d.status && d.status.value;
+  if (s) {
+    const live = d.connected ? Date.now() - d.status.at : 0;
+    text("st-uptime", typeof s.uptimeMs === "number" ? duration(s.uptimeMs + live) : "–");
+    text("st-queue", show(s.queueDepth ?? "–"));
+    text("st-sent", show(s.sent ?? "–"));
+    text("st-dropped", show(s.dropped ?? "–"));
+    text("st-connects", `${show(s.connects ?? "–")} / ${show(s.disconnects ?? "–")}`);
+    text("st-mem", typeof s.memFree === "number" ? `${s.memFree} of ${s.memTotal} JsVars` : "not reported");
+    text("st-note", `getStatus answered ${ago(d.status.at)}; asked every few seconds while connected.`);
+  } else {
+    text("st-connects", `${d.connects} / ${d.disconnects}`);
+  }
+  const iv = d.client.telemetryIntervalMs;
+  text("st-interval", typeof iv === "number" ? `${iv} ms` : "–");
+  text("st-fw", d.client.firmwareVersion ? `${d.client.firmwareVersion} (${d.client.board ?? "?"})` : "–");
+  renderAttributes();
+}
+
+function renderAttributes() {
+  const d = state.device;
+  const rows = [];
+  for (const [scope, attrs] of [["client", d.client], ["shared", d.shared]]) {
+    for (const [k, v] of Object.entries(attrs)) rows.push(el("tr", {}, el("td", {}, scope), el("td", {}, k), el("td", {}, show(v))));
+  }
+  if (!rows.length) rows.push(el("tr", {}, el("td", { colSpan: 3, class: "muted" }, "none yet")));
+  $("attrs").replaceChildren(...rows);
+}
+
+function renderLatest() {
+  const keys = [...state.keys, ...Object.keys(state.latest).filter((k) => !state.keys.includes(k))];
+  const rows = keys.filter((k) => state.latest[k]).map((k) => {
+    const { ts, value } = state.latest[k];
+    return el("tr", { "data-key": k },
+      el("td", {}, stamp(ts)),
+      el("td", {}, el("span", { class: "swatch", style: "" }), k),
+      el("td", { class: "num value", "data-ts": String(ts) }, show(value), el("span", { class: "unit" }, unitOf(k))));
+  });
+  rows.forEach((r) => {
+    const i = state.keys.indexOf(r.dataset.key);
+    r.querySelector(".swatch").style.background = i >= 0 ? COLORS[i] : "transparent";
+  });
+  if (!rows.length) rows.push(el("tr", {}, el("td", { colSpan: 3, class: "muted" }, "waiting for the first reading…")));
+  $("latest").replaceChildren(...rows);
+}
+
+let chartQueued = false;
+function renderChart() {
+  if (chartQueued) return;
+  chartQueued = true;
+  requestAnimationFrame(() => {
+    chartQueued = false;
+    const canvas = $("chart");
+    drawChart(canvas, state.keys.map((k, i) => ({ label: k, unit: UNITS[i], color: COLORS[i], points: state.series[k] || [] })), WINDOW_MS);
+    canvas.dataset.points = String(state.points);
+    text("point-count", String(state.points));
+  });
+}
+
+function renderLegend() {
+  $("legend").replaceChildren(...state.keys.map((k, i) => {
+    const sw = el("span", { class: "swatch" });
+    sw.style.background = COLORS[i];
+    return el("span", {}, sw, `${k} (${UNITS[i]})`);
+  }));
+}
+
+// ---- commands ----
+function logAnswer(title, ok, body) {
+  const item = el("li", { class: ok ? "ok" : "error", "data-method": title.split(" ")[0] },
+    el("div", { class: "head" }, title),
+    el("pre", {}, typeof body === "string" ? body : JSON.stringify(body, null, 1)));
+  $("rpc-log").prepend(item);
+  while ($("rpc-log").children.length > 20) $("rpc-log").lastChild.remove();
+}
+
+async function post(path, body) {
+  const res = await fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const data = await res.json().catch(() => ({ error: `HTTP ${res.status}` }));
+  return { ok: res.ok, data };
+}
+
+async function sendRpc(button, method, params) {
+  button.disabled = true;
+  const at = new Date().toLocaleTimeString([], { hour12: false });
+  try {
+    const { ok, data } = await post("/api/rpc", { method, params });
+    const answerOk = ok && !(data.result && data.result.error);
+    logAnswer(ok ? `${method} · ${data.ms} ms · ${at}` : `${method} · failed · ${at}`, answerOk, ok ? data.result : data.error);
+  } catch (e) {
+    logAnswer(`${method} · failed · ${at}`, false, String(e));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function wireCommands() {
+  for (const b of document.querySelectorAll("button[data-rpc]")) {
+    if (b.type === "submit") continue;
+    b.addEventListener("click", () => sendRpc(b, b.dataset.rpc, {}));
+  }
+  $("rpc-interval-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const b = ev.target.querySelector("button");
+    sendRpc(b, "setTelemetryInterval", { telemetryIntervalMs: Number($("rpc-interval").value) });
+  });
+  $("attr-interval-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const ms = Number($("attr-interval").value);
+    const at = new Date().toLocaleTimeString([], { hour12: false });
+    const { ok, data } = await post("/api/attributes", { telemetryIntervalMs: ms });
+    logAnswer(`telemetryIntervalMs shared attribute · ${at}`, ok, ok ? `saved ${ms} ms; pushed to the device` : data.error);
+  });
+}
+
+// ---- live stream ----
+function connect() {
+  const es = new EventSource("/api/events");
+  es.addEventListener("snapshot", (ev) => {
+    const s = JSON.parse(ev.data);
+    state.keys = s.keys;
+    state.info = s.info;
+    state.device = s.device;
+    state.series = {};
+    state.latest = {};
+    state.points = 0;
+    addEntries(s.history);
+    const iv = s.device.client.telemetryIntervalMs ?? s.info.telemetryIntervalMs;
+    if (typeof iv === "number") $("rpc-interval").value = $("attr-interval").value = String(iv);
+    $("footer").textContent = Object.entries(s.info).map(([k, v]) => `${k}: ${v}`).join(" · ");
+    renderLegend();
+    renderDevice();
+    renderLatest();
+    renderChart();
+  });
+  es.addEventListener("device", (ev) => {
+    state.device = JSON.parse(ev.data);
+    renderDevice();
+  });
+  es.addEventListener("telemetry", (ev) => {
+    addEntries(JSON.parse(ev.data));
+    renderLatest();
+    renderChart();
+  });
+  es.onerror = () => {
+    const conn = $("conn");
+    conn.className = "pill off";
+    conn.textContent = "page server unreachable";
+  };
+}
+
+wireCommands();
+connect();
+setInterval(renderDevice, 1000);
+window.addEventListener("resize", renderChart);
