@@ -70,8 +70,8 @@ test("utf8 matches Node's encoder, and ASCII comes back unchanged", () => {
 function firstError(wire: string, max = 4096): string {
   const d = decoder(max, parseAny);
   const got: Packet[] = [];
-  const err = d.feed(wire, (p) => got.push(p));
-  assert.equal(d.held(), 0, "buffer emptied after an error");
+  const err = d._feed(wire, (p) => got.push(p));
+  assert.equal(d._held(), 0, "buffer emptied after an error");
   return err;
 }
 
@@ -79,16 +79,16 @@ test("malformed input is reported with a one-line reason, never thrown", () => {
   const cases: [string, RegExp][] = [
     ["\x30\xff\xff\xff\xff\x01", /bad remaining length/],
     ["\x30\x80\x80\x80\x01", /packet of \d+ bytes over limit 4096/],
-    ["\x00\x00", /unexpected type 0/],
-    ["\xf0\x00", /unexpected type 15/],
-    ["\x50\x02\x00\x01", /unexpected type 5/],
-    ["\x36\x03\x00\x01a", /unsupported QoS 3/],
-    ["\x34\x03\x00\x01a", /unsupported QoS 2/],
-    ["\x30\x02\x00\x05", /malformed PUBLISH/],
-    ["\x32\x03\x00\x01a", /malformed PUBLISH/],
+    ["\x00\x00", /^unexpected packet type 0$/],
+    ["\xf0\x00", /^unexpected packet type 15$/],
+    ["\x50\x02\x00\x01", /^unexpected packet type 5$/],
+    ["\x36\x03\x00\x01a", /^malformed packet type 3$/],
+    ["\x34\x03\x00\x01a", /^malformed packet type 3$/],
+    ["\x30\x02\x00\x05", /^malformed packet type 3$/],
+    ["\x32\x03\x00\x01a", /^malformed packet type 3$/],
     ["\x20\x03\x00\x00\x00", /malformed packet type 2/],
     ["\x20\x02\x02\x00", /malformed packet type 2/],
-    ["\x21\x02\x00\x00", /bad flags on type 2/],
+    ["\x21\x02\x00\x00", /^malformed packet type 2$/],
     ["\x40\x01\x00", /malformed packet type 4/],
     ["\x90\x02\x00\x01", /malformed packet type 9/],
     ["\xc0\x01\x00", /malformed packet type 12/],
@@ -109,16 +109,16 @@ test("a packet split inside its length bytes, and several packets in one chunk",
   const chunks = [wire.slice(0, 2), wire.slice(2, 3), wire.slice(3)];
   assert.deepEqual(ourParse(chunks).map((p) => p.type), [3, 13, 3]);
   const d = decoder(4096, parseAny);
-  assert.equal(d.feed(wire.slice(0, 2), () => assert.fail("not complete yet")), "");
-  assert.equal(d.held(), 2);
+  assert.equal(d._feed(wire.slice(0, 2), () => assert.fail("not complete yet")), "");
+  assert.equal(d._held(), 2);
 });
 
 test("a handler that resets the decoder drops the rest of the chunk", () => {
   const d = decoder(4096, parseAny);
   const seen: number[] = [];
-  assert.equal(d.feed(encode({ type: 13 }) + encode({ type: 12 }), (p) => { seen.push(p.type); d.reset(); }), "");
+  assert.equal(d._feed(encode({ type: 13 }) + encode({ type: 12 }), (p) => { seen.push(p.type); d._reset(); }), "");
   assert.deepEqual(seen, [13]);
-  assert.equal(d.held(), 0);
+  assert.equal(d._held(), 0);
 });
 
 test("encode refuses a type it does not know", () => {

@@ -5,8 +5,8 @@
 // State lives in closure variables (minified to one letter; one client per program).
 import { chr } from "./chr.js";
 import { decoder } from "./decode.js";
-import { connectPacket, emptyPacket, idPacket, publishPacket, subscribePacket, unsubscribePacket } from "./encode.js";
-import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, UNSUBACK, UNSUBSCRIBE } from "./packet.js";
+import { connectPacket, idPacket, publishPacket, subPacket } from "./encode.js";
+import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from "./packet.js";
 import type { Packet } from "./packet.js";
 import { matches, validFilter } from "./topic.js";
 import { utf8 } from "./utf8.js";
@@ -92,11 +92,10 @@ export interface Client {
   connected(): boolean;
 }
 
-// A QoS 1 message: packet id, encoded PUBLISH, state 0 unsent / 1 in flight / 2 resend as DUP.
+// A QoS 1 message: packet id and encoded PUBLISH (with DUP set once it has been sent).
 interface Outgoing {
   i: number;
   p: string;
-  s: number;
 }
 
 interface Sub {
@@ -105,27 +104,30 @@ interface Sub {
   h?: MessageHandler;
 }
 
-// A SUBSCRIBE (u false) or UNSUBSCRIBE waiting for its acknowledgement.
-interface Ack {
-  i: number;
-  f: string;
-  u: boolean;
-}
-
-const REFUSED = ["", "bad protocol version", "client id rejected", "server unavailable",
-  "bad username or password", "not authorized: check the access token"];
+const REFUSED = ("|bad protocol version|client id rejected|server unavailable|bad username or password" +
+  "|not authorized: check the access token").split("|");
+// Kinds used more than once, as constants so the minifier shares one string.
+const SOCKET: DisconnectKind = "socket";
+const TIMEOUT: DisconnectKind = "timeout";
+const PROTOCOL: DisconnectKind = "protocol";
+const BROKER_CLOSED = "closed by the broker";
 
 export function createClient(o: ClientOptions): Client {
   const clock = o.clock;
-  const ka = o.keepalive == null ? 60 : o.keepalive;
+  const ka = o.keepalive ?? 60;
+  /** The timer's period while connected: half the keep-alive, in ms. */
+  const half = ka * 500;
   const connackMs = o.connackTimeout || 10000;
   const dec = decoder(o.maxPacket || 4096);
   let sock: Socket | null = null;
   /** 0 down, 1 waiting for CONNACK, 2 connected. */
   let st = 0;
+  /** QoS 1 messages in order; the first `sent` of them were sent on this connection. */
   const q: Outgoing[] = [];
+  let sent = 0;
   let subs: Sub[] = [];
-  let acks: Ack[] = [];
+  /** SUBSCRIBE/UNSUBSCRIBE waiting for their acknowledgement: packet id -> [filter, ack type]. */
+  let acks: Record<number, [string, number]> = {};
   let lastId = 0;
   let timer: unknown;
   let lastSend = 0;
@@ -137,7 +139,7 @@ export function createClient(o: ClientOptions): Client {
   }
 
   function log(line: string): void {
-    if (o.log) o.log("mqtt: " + line);
+    emit(o.log, "mqtt: " + line);
   }
 
   function send(data: string): void {
@@ -147,13 +149,9 @@ export function createClient(o: ClientOptions): Client {
     }
   }
 
-  function busy(x: { i: number }): boolean {
-    return x.i == lastId;
-  }
-
   function newId(): number {
     do lastId = (lastId % 65535) + 1;
-    while (q.some(busy) || acks.some(busy));
+    while (acks[lastId] || q.some((m) => m.i == lastId));
     return lastId;
   }
 
@@ -169,8 +167,8 @@ export function createClient(o: ClientOptions): Client {
     sock = null;
     st = 0;
     arm(0);
-    dec.reset();
-    acks = [];
+    dec._reset();
+    acks = {};
     pingAt = -1;
     try {
       if (s) s.end();
@@ -182,31 +180,31 @@ export function createClient(o: ClientOptions): Client {
   }
 
   function tick(): void {
-    if (st == 1) return fail("timeout", "no CONNACK in " + connackMs + " ms", 0);
+    if (st == 1) return fail(TIMEOUT, "no CONNACK in " + connackMs + " ms", 0);
     const now = clock.now();
     if (pingAt >= 0) {
-      if (now - pingAt >= ka * 1000) return fail("timeout", "no PINGRESP in " + ka + " s", 0);
-    } else if (now - lastSend >= ka * 500) {
-      send(emptyPacket(PINGREQ));
+      if (now - pingAt >= half * 2) return fail(TIMEOUT, "no PINGRESP in " + ka + " s", 0);
+    } else if (now - lastSend >= half) {
+      send(idPacket(PINGREQ, -1));
       pingAt = now;
     }
-    arm(ka * 500);
+    arm(half);
   }
 
-  /** Sends what the in-flight window allows; unacknowledged ones go again with DUP set. */
+  /** Sends what the in-flight window allows; after a reconnect, unacknowledged ones go again as DUP. */
   function pump(): void {
-    for (let i = 0; st == 2 && i < q.length && i < (o.inflight || 5); i++) {
-      const m = q[i];
-      if (m.s == 2) m.p = chr(m.p.charCodeAt(0) | 8) + m.p.substr(1);
-      if (m.s != 1) send(m.p);
-      m.s = 1;
+    while (st == 2 && sent < q.length && sent < (o.inflight || 5)) {
+      const m = q[sent++];
+      send(m.p);
+      m.p = chr(m.p.charCodeAt(0) | 8) + m.p.substr(1);
     }
   }
 
-  function sendSub(s: Sub): void {
+  /** SUBSCRIBE or UNSUBSCRIBE `f` (bytes); the acknowledgement is type + 1. */
+  function sendSub(type: number, f: string, qos: number): void {
     const id = newId();
-    acks.push({ i: id, f: s.f, u: false });
-    send(subscribePacket(id, [{ topic: s.f, qos: s.q }]));
+    acks[id] = [f, type + 1];
+    send(subPacket(type, id, f, qos));
   }
 
   /** A throwing handler must not abort the rest of the chunk nor the PUBACK. */
@@ -220,18 +218,20 @@ export function createClient(o: ClientOptions): Client {
 
   function handle(p: Packet): void {
     const t = p.type;
+    const id = p.id!;
+    const a = acks[id];
     let i: number;
-    if (st == 1) {
-      if (t != CONNACK) return fail("protocol", "packet type " + t + " before CONNACK", 0);
+    if (st == 1 && t == CONNACK) {
       const c = p.code!;
       if (c) return fail("refused", "connection refused: " + (REFUSED[c] || "code " + c), c);
       st = 2;
-      arm(ka * 500);
-      for (const s of subs) sendSub(s);
-      for (const m of q) if (m.s) m.s = 2;
+      arm(half);
+      for (const s of subs) sendSub(SUBSCRIBE, s.f, s.q);
+      sent = 0;
       emit(o.onConnect, !!p.session);
       pump();
-    } else if (t == PUBLISH) {
+    } else if (st == 1) fail(PROTOCOL, "packet type " + t + " before CONNACK", 0);
+    else if (t == PUBLISH) {
       let hit = false;
       for (const s of subs) {
         if (s.h && matches(s.f, p.topic!)) {
@@ -240,33 +240,24 @@ export function createClient(o: ClientOptions): Client {
         }
       }
       if (!hit && o.onMessage) deliver(o.onMessage, p);
-      if (p.qos) send(idPacket(PUBACK, p.id!));
+      if (p.qos) send(idPacket(PUBACK, id));
     } else if (t == PUBACK) {
-      i = q.findIndex((m) => m.i == p.id && m.s == 1);
-      if (i >= 0) {
+      i = q.findIndex((m) => m.i == id);
+      if (i >= 0 && i < sent) {
         q.splice(i, 1);
-        emit(o.onPublished, p.id);
+        sent--;
+        emit(o.onPublished, id);
         pump();
       }
-    } else if (t == SUBACK || t == UNSUBACK) {
-      i = acks.findIndex((a) => a.i == p.id && a.u == (t == UNSUBACK));
-      if (i >= 0) {
-        const f = acks.splice(i, 1)[0].f;
-        if (t == SUBACK) emit(o.onSubscribed, f, p.granted![0]);
-        else emit(o.onUnsubscribed, f);
-      }
+    } else if (a && a[1] == t) {
+      delete acks[id];
+      emit(t == SUBACK ? o.onSubscribed : o.onUnsubscribed, a[0], p.granted && p.granted[0]);
     } else if (t == PINGRESP) pingAt = -1;
-    else fail("protocol", "unexpected packet type " + t, 0);
+    else if (t != SUBACK && t != UNSUBACK) fail(PROTOCOL, "unexpected packet type " + t, 0);
   }
 
-  function unsubscribe(filter: string, quiet?: boolean): void {
-    const f = utf8(filter);
+  function forget(f: string): void {
     subs = subs.filter((s) => s.f != f);
-    if (!quiet && st == 2) {
-      const id = newId();
-      acks.push({ i: id, f: f, u: true });
-      send(unsubscribePacket(id, [f]));
-    }
   }
 
   return {
@@ -277,30 +268,28 @@ export function createClient(o: ClientOptions): Client {
       arm(connackMs);
       try {
         s = o.connect(() => {
-          if (s && sock == s) send(connectPacket(o.clientId, o.username, o.password, o.clean != false, ka));
+          if (sock == s) send(connectPacket(o.clientId, o.username, o.password, o.clean != false, ka));
         });
       } catch (e) {
         // Espruino throws from connect when nothing listens (measured on the Linux build).
-        return fail("socket", "connect failed: " + e, 0);
+        return fail(SOCKET, "connect failed: " + e, 0);
       }
       sock = s;
-      s.on("data", (d: string) => {
-        if (sock == s) {
-          const err = dec.feed(d, handle);
-          if (err) fail("protocol", err, 0);
-        }
+      const on = (ev: string, f: (a: any) => void) => s!.on(ev, (a) => {
+        if (sock == s) f(a);
       });
-      s.on("error", (e: { code: number; message: string }) => {
-        // -30848 is mbedTLS "peer close notify": the broker closed the connection normally.
-        if (sock == s) fail("socket", e.code == -30848 ? "closed by the broker" : "error " + e.code + " " + e.message, e.code);
+      on("data", (d: string) => {
+        const err = dec._feed(d, handle);
+        if (err) fail(PROTOCOL, err, 0);
       });
-      s.on("close", () => {
-        if (sock == s) fail("socket", "closed by the broker", 0);
-      });
+      // -30848 is mbedTLS "peer close notify": the broker closed the connection normally.
+      on("error", (e: { code: number; message: string }) =>
+        fail(SOCKET, e.code == -30848 ? BROKER_CLOSED : "error " + e.code + " " + e.message, e.code));
+      on("close", () => fail(SOCKET, BROKER_CLOSED, 0));
     },
 
     close() {
-      if (st == 2) send(emptyPacket(DISCONNECT));
+      if (st == 2) send(idPacket(DISCONNECT, -1));
       fail("closed", "closed by the client", 0);
     },
 
@@ -316,24 +305,28 @@ export function createClient(o: ClientOptions): Client {
         return 0;
       }
       if (q.length >= (o.queue || 20)) {
-        const old = q.shift()!;
-        emit(o.onDropped, old.i);
+        // The oldest goes; if it was in flight, its PUBACK will find nothing.
+        if (sent) sent--;
+        emit(o.onDropped, q.shift()!.i);
       }
-      q.push({ i: id, p: p, s: 0 });
+      q.push({ i: id, p: p });
       pump();
       return id;
     },
 
     subscribe(filter, qos, handler) {
       if (!validFilter(filter)) throw new Error("mqtt subscribe: bad filter '" + filter + "' (+ or # must fill a level, # last)");
-      unsubscribe(filter, true);
-      const s: Sub = { f: utf8(filter), q: qos ? 1 : 0, h: handler };
+      const f = utf8(filter);
+      forget(f);
+      const s: Sub = { f: f, q: qos ? 1 : 0, h: handler };
       subs.push(s);
-      if (st == 2) sendSub(s);
+      if (st == 2) sendSub(SUBSCRIBE, f, s.q);
     },
 
     unsubscribe(filter) {
-      unsubscribe(filter);
+      const f = utf8(filter);
+      forget(f);
+      if (st == 2) sendSub(UNSUBSCRIBE, f, 0);
     },
 
     connected: () => st == 2,

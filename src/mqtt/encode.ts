@@ -1,7 +1,7 @@
-// Packet generators: each returns the packet's wire bytes as a binary string. String arguments
-// must already be bytes (see utf8); packet ids are 1..65535.
-import { CONNACK, CONNECT, PUBLISH, SUBACK, SUBSCRIBE, UNSUBSCRIBE } from "./packet.js";
-import type { Subscription } from "./packet.js";
+// Packet generators the client sends: each returns the packet's wire bytes as a binary string.
+// String arguments must already be bytes (see utf8); packet ids are 1..65535.
+// Packets only a broker sends are built in encode-packet.ts (host side) from frame/u16/str.
+import { CONNECT, PUBLISH, SUBSCRIBE } from "./packet.js";
 
 import { chr } from "./chr.js";
 
@@ -9,7 +9,8 @@ export function u16(n: number): string {
   return chr(n >> 8, n & 255);
 }
 
-function str(s: string): string {
+/** A length-prefixed string. */
+export function str(s: string): string {
   return u16(s.length) + s;
 }
 
@@ -38,32 +39,12 @@ export function publishPacket(topic: string, payload: string, qos: number, id: n
   return frame(PUBLISH, (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), str(topic) + (qos ? u16(id) : "") + payload);
 }
 
-export function subscribePacket(id: number, subs: Subscription[]): string {
-  let b = u16(id);
-  for (const s of subs) b += str(s.topic) + chr(s.qos);
-  return frame(SUBSCRIBE, 2, b);
+/** SUBSCRIBE of one filter at `qos`, or UNSUBSCRIBE of it (type UNSUBSCRIBE, qos ignored). */
+export function subPacket(type: number, id: number, filter: string, qos: number): string {
+  return frame(type, 2, u16(id) + str(filter) + (type == SUBSCRIBE ? chr(qos) : ""));
 }
 
-export function unsubscribePacket(id: number, topics: string[]): string {
-  let b = u16(id);
-  for (const t of topics) b += str(t);
-  return frame(UNSUBSCRIBE, 2, b);
-}
-
-/** PUBACK or UNSUBACK. */
+/** A packet of a packet id alone (PUBACK, UNSUBACK), or empty (id < 0: PINGREQ, PINGRESP, DISCONNECT). */
 export function idPacket(type: number, id: number): string {
-  return frame(type, 0, u16(id));
-}
-
-/** PINGREQ, PINGRESP or DISCONNECT. */
-export function emptyPacket(type: number): string {
-  return frame(type, 0, "");
-}
-
-export function connackPacket(sessionPresent: boolean, code: number): string {
-  return frame(CONNACK, 0, chr(sessionPresent ? 1 : 0, code));
-}
-
-export function subackPacket(id: number, granted: number[]): string {
-  return frame(SUBACK, 0, u16(id) + chr.apply(null, granted));
+  return frame(type, 0, id < 0 ? "" : u16(id));
 }

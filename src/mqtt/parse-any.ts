@@ -3,7 +3,7 @@
 import { parse } from "./decode.js";
 import { CONNECT, SUBSCRIBE, UNSUBSCRIBE } from "./packet.js";
 import type { Packet, Subscription } from "./packet.js";
-import { begin, done, more, str, u16, u8 } from "./reader.js";
+import { begin, more, str, u16, u8, whole } from "./reader.js";
 
 export function parseAny(h: number, body: string): Packet | string {
   const t = h >> 4;
@@ -35,5 +35,5 @@ export function parseAny(h: number, body: string): Packet | string {
     if (t == SUBSCRIBE) p.subs = subs;
     else p.topics = topics;
   }
-  return done(p, 0);
+  return whole() ? p : "malformed packet type " + t;
 }

@@ -1,6 +1,5 @@
 // Cursor over one packet body. Module-wide state (not a closure per packet): a body is parsed
-// to completion before the next one starts.
-import type { Packet } from "./packet.js";
+// to completion before the next one starts. Reads past the end give 0 or "" and are caught by whole().
 
 let B = "";
 let P = 0;
@@ -25,23 +24,18 @@ export function str(): string {
   return B.substr(P - n, n);
 }
 
-/** The bytes left; the body is then consumed. */
+/** The bytes left; the body is then consumed (unless a read already went past its end). */
 export function rest(): string {
   const r = B.substr(P);
-  P = B.length;
+  P += r.length;
   return r;
-}
-
-/** True when a read went past the end. */
-export function over(): boolean {
-  return P > B.length;
 }
 
 export function more(): boolean {
   return P < B.length;
 }
 
-/** The packet when exactly the whole body was read and ok >= 0, else an error message. */
-export function done(p: Packet, ok: number): Packet | string {
-  return P != B.length || ok < 0 ? "malformed packet type " + p.type : p;
+/** True when the reads took exactly the whole body. */
+export function whole(): boolean {
+  return P == B.length;
 }

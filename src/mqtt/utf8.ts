@@ -9,18 +9,16 @@ export function utf8(s: string): string {
   let o = "";
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
-    if (c < 128) o += s[i];
-    else if (c < 2048) o += chr(192 | (c >> 6), 128 | (c & 63));
-    else {
-      const d = s.charCodeAt(i + 1);
-      // A surrogate pair is one code point of four bytes (only in Node: Espruino has no such chars).
-      if (c >> 10 == 54 && d >> 10 == 55) {
-        c = 65536 + ((c - 55296) << 10) + d - 56320;
-        i++;
-        o += chr(240 | (c >> 18), 128 | ((c >> 12) & 63));
-      } else o += chr(224 | (c >> 12));
-      o += chr(128 | ((c >> 6) & 63), 128 | (c & 63));
+    const d = s.charCodeAt(i + 1);
+    // A surrogate pair is one code point (only in Node: Espruino has no chars above 255).
+    if (c >> 10 == 54 && d >> 10 == 55) {
+      c = 65536 + ((c - 55296) << 10) + d - 56320;
+      i++;
     }
+    // n continuation bytes of 6 bits each after a lead byte of n+1 high ones.
+    let n = c < 128 ? 0 : c < 2048 ? 1 : c < 65536 ? 2 : 3;
+    o += chr((n ? (65280 >> (n + 1)) & 255 : 0) | (c >> (6 * n)));
+    while (n--) o += chr(128 | ((c >> (6 * n)) & 63));
   }
   return o;
 }
