@@ -212,7 +212,7 @@ export function createClient(o: ClientOptions): Client {
     try {
       h(p.topic!, p.payload!, p);
     } catch (e) {
-      log("handler for " + p.topic + " threw " + e);
+      log("handler threw " + e);
     }
   }
 
@@ -221,8 +221,9 @@ export function createClient(o: ClientOptions): Client {
     const id = p.id!;
     const a = acks[id];
     let i: number;
-    if (st == 1 && t == CONNACK) {
+    if (st == 1) {
       const c = p.code!;
+      if (t != CONNACK) return unexpected(t);
       if (c) return fail("refused", "connection refused: " + (REFUSED[c] || "code " + c), c);
       st = 2;
       arm(half);
@@ -230,8 +231,7 @@ export function createClient(o: ClientOptions): Client {
       sent = 0;
       emit(o.onConnect, !!p.session);
       pump();
-    } else if (st == 1) fail(PROTOCOL, "packet type " + t + " before CONNACK", 0);
-    else if (t == PUBLISH) {
+    } else if (t == PUBLISH) {
       let hit = false;
       for (const s of subs) {
         if (s.h && matches(s.f, p.topic!)) {
@@ -253,7 +253,11 @@ export function createClient(o: ClientOptions): Client {
       delete acks[id];
       emit(t == SUBACK ? o.onSubscribed : o.onUnsubscribed, a[0], p.granted && p.granted[0]);
     } else if (t == PINGRESP) pingAt = -1;
-    else if (t != SUBACK && t != UNSUBACK) fail(PROTOCOL, "unexpected packet type " + t, 0);
+    else if (t != SUBACK && t != UNSUBACK) unexpected(t);
+  }
+
+  function unexpected(t: number): void {
+    fail(PROTOCOL, "unexpected packet type " + t, 0);
   }
 
   function forget(f: string): void {
@@ -295,7 +299,7 @@ export function createClient(o: ClientOptions): Client {
 
     publish(topic, payload, qos, retain, binary) {
       if (!topic || /[+#]/.test(topic) || (qos || 0) > 1) {
-        throw new Error("mqtt publish: bad topic '" + topic + "' or QoS " + qos + " (no + or #; QoS 0 or 1)");
+        throw new Error("mqtt publish: bad topic '" + topic + "' or QoS " + qos + " (no +/#; QoS 0/1)");
       }
       const id = qos ? newId() : 0;
       const p = publishPacket(utf8(topic), binary ? payload : utf8(payload), qos ? 1 : 0, id, !!retain, false);
@@ -315,7 +319,7 @@ export function createClient(o: ClientOptions): Client {
     },
 
     subscribe(filter, qos, handler) {
-      if (!validFilter(filter)) throw new Error("mqtt subscribe: bad filter '" + filter + "' (+ or # must fill a level, # last)");
+      if (!validFilter(filter)) throw new Error("mqtt subscribe: bad filter '" + filter + "' (+/# fill a level, # last)");
       const f = utf8(filter);
       forget(f);
       const s: Sub = { f: f, q: qos ? 1 : 0, h: handler };

@@ -1,39 +1,48 @@
 // Streaming parser of the packets a broker sends to a client, bounded by a maximum packet size.
 import { CONNACK, PUBACK, PUBLISH, SUBACK, UNSUBACK } from "./packet.js";
 import type { Packet } from "./packet.js";
-import { begin, more, rest, str, u16, u8, whole } from "./reader.js";
 
 /** Parses one body after its first header byte `h`; returns the packet or an error message. */
 export type BodyParser = (h: number, body: string) => Packet | string;
 
 /** CONNACK, PUBLISH (QoS 0/1), PUBACK, SUBACK, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT. */
-export function parse(h: number, body: string): Packet | string {
+export function parse(h: number, b: string): Packet | string {
   const t = h >> 4;
   const f = h & 15;
+  const n = b.length;
   const p: Packet = { type: t };
+  // A read past the end gives NaN, which the length checks below reject.
+  const u16 = (i: number) => (b.charCodeAt(i) << 8) | b.charCodeAt(i + 1);
   // Only PUBLISH has flags (DUP, QoS, retain); QoS 2 and 3 are not for this client.
   let ok = !f;
-  begin(body);
+  /** The body length the packet must have. */
+  let len = 2;
   if (t == PUBLISH) {
-    ok = (p.qos = (f >> 1) & 3) < 2;
+    const q = (p.qos = (f >> 1) & 3);
+    len = 2 + u16(0);
     p.dup = !!(f & 8);
     p.retain = !!(f & 1);
-    p.topic = str();
-    if (p.qos) p.id = u16();
-    p.payload = rest();
+    p.topic = b.substring(2, len);
+    if (q) {
+      p.id = u16(len);
+      len += 2;
+    }
+    p.payload = b.substr(len);
+    ok = q < 2 && len <= n;
+    len = n;
   } else if (t == CONNACK) {
-    const s = u8();
-    p.session = s == 1;
-    p.code = u8();
-    if (s > 1) ok = false;
-  } else if (t == PUBACK || t == UNSUBACK) p.id = u16();
+    p.session = b[0] == "\x01";
+    p.code = b.charCodeAt(1);
+    ok = ok && b.charCodeAt(0) < 2;
+  } else if (t == PUBACK || t == UNSUBACK) p.id = u16(0);
   else if (t == SUBACK) {
-    p.id = u16();
+    p.id = u16(0);
     const g: number[] = (p.granted = []);
-    do g.push(u8());
-    while (more());
+    while (len < n) g.push(b.charCodeAt(len++));
+    ok = ok && n > 2;
   } else if (t < 12 || t > 14) return "unexpected packet type " + t;
-  return ok && whole() ? p : "malformed packet type " + t;
+  else len = 0;
+  return ok && n == len ? p : "malformed packet type " + t;
 }
 
 export interface Decoder {
