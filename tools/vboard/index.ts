@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { resolve } from "node:path";
+import * as vm from "node:vm";
 import { BoardClock } from "./clock.ts";
 import { loadBoard, type BoardJson, type BoardName } from "../build/board.ts";
 import { Program } from "./runtime.ts";
@@ -144,11 +145,25 @@ export class VirtualBoard extends EventEmitter {
     });
   }
 
+  /** Runs one line typed at the REPL in the running program's context (tools/vboard/repl.ts).
+   *  ran is false while no program runs (between reset() and the next start). */
+  evaluate(code: string): { ran: boolean; value?: unknown; threw?: boolean } {
+    const p = this.program;
+    if (!p || !p.alive || this.stopped) return { ran: false };
+    try {
+      return { ran: true, value: vm.runInContext(code, p.context, { filename: "REPL" }) };
+    } catch (e) {
+      p.uncaught(e);
+      return { ran: true, threw: true };
+    }
+  }
+
   // --- internals -----------------------------------------------------------------------------------
   private write(text: string): void {
     if (this.stopped) return;
     this.out += text;
     if (this.o.echo) process.stdout.write(text);
+    this.emit("output", text);
     const parts = (this.partialLine + text).split("\n");
     this.partialLine = parts.pop()!;
     for (const line of parts) this.emit("line", line);

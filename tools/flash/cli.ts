@@ -1,0 +1,172 @@
+// npm run flash -- --port PORT [--board B] [--baud N] [--monitor] [--install-espruino PATH]
+// Builds when stale, uploads with the espruino CLI into Storage, and succeeds only when the board
+// then answers that `.bootcde` holds the bundle. Every failure is one `E flash:` line with its fix.
+import { parseArgs } from "node:util";
+import { BOARDS, isBoardName, loadBoard, type BoardName } from "../build/board.ts";
+import { ConfigError, loadDeviceConfig } from "../build/config.ts";
+import { openLink } from "../monitor/link.ts";
+import { monitorPort } from "../monitor/cli.ts";
+import { ask, sample } from "./ask.ts";
+import { checkBundle, prepareBundle } from "./bundle.ts";
+import { fail, FlashError } from "./errors.ts";
+import { planInstall } from "./install.ts";
+import { checkSerialPort, isTcpPort, listSerialPorts, noPortError } from "./ports.ts";
+import { upload } from "./upload.ts";
+
+const USAGE = `usage: npm run flash -- --port PORT [--board esp32|esp32c3|esp32s3] [--baud 115200] [--monitor]
+       [--file dist/firmware.js] [--config device.config.json] [--install-espruino espruino_2v29_<chip>.tgz]
+  PORT: /dev/ttyUSB0 (ESP32), /dev/ttyACM0 (ESP32-C3/S3), or tcp://host:port`;
+
+interface Options {
+  port?: string;
+  board?: BoardName;
+  baud?: number;
+  monitor: boolean;
+  file: string;
+  config?: string;
+  install?: string;
+}
+
+function parse(argv: string[]): Options | number {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: {
+      port: { type: "string", short: "p" },
+      board: { type: "string" },
+      baud: { type: "string", short: "b" },
+      monitor: { type: "boolean", default: false },
+      file: { type: "string", default: "dist/firmware.js" },
+      config: { type: "string" },
+      "install-espruino": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    } }));
+  } catch (e) {
+    console.error(`E flash: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.board !== undefined && !isBoardName(values.board)) {
+    console.error(`E flash: --board ${values.board} is not a board: use one of ${BOARDS.join(", ")}`);
+    return 2;
+  }
+  const baud = values.baud === undefined ? undefined : Number(values.baud);
+  if (baud !== undefined && !(Number.isInteger(baud) && baud > 0)) {
+    console.error(`E flash: --baud ${values.baud} is not a baud rate: use e.g. --baud 115200`);
+    return 2;
+  }
+  return { port: values.port, board: values.board as BoardName | undefined, baud, monitor: !!values.monitor,
+    file: values.file!, config: values.config, install: values["install-espruino"] };
+}
+
+/** --board, else the config's board, else esp32 (for messages before a config exists). */
+function boardFor(o: Options): BoardName {
+  if (o.board) return o.board;
+  try {
+    return loadDeviceConfig({ file: o.config }).config.board;
+  } catch (e) {
+    if (e instanceof ConfigError) return "esp32";
+    throw e;
+  }
+}
+
+async function flash(o: Options): Promise<number> {
+  const boardName = boardFor(o);
+  const board = loadBoard(boardName);
+  const baud = o.baud ?? board.device.baud;
+  const port = o.port;
+  if (!port) throw noPortError("flash", await listSerialPorts(), board);
+  const tcp = isTcpPort(port);
+  if (!tcp) for (const w of checkSerialPort("flash", port, board, await listSerialPorts())) console.error(w);
+
+  if (o.install) {
+    const plan = planInstall(o.install, port, board);
+    console.log(`I flash: Espruino images for ${board.device.esptoolChip} from ${plan.dir}:`);
+    for (const i of plan.images) console.log(`I flash:   ${i.offset} ${i.file}`);
+    console.log("I flash: writing them needs the ESP ROM bootloader protocol, which this tool does not speak; run:");
+    console.log(plan.command);
+    console.log(`I flash: (pip install esptool gives esptool.py; hold BOOT while plugging in if it cannot connect), then npm run flash -- --port ${port}`);
+    return 0;
+  }
+
+  const bundle = await prepareBundle({ file: o.file, configFile: o.config, board: o.board });
+  for (const l of bundle.lines) console.log(l);
+  console.log(bundle.built ? `I flash: built ${o.file} (${bundle.reason})` : `I flash: ${o.file} is up to date`);
+  const target = loadBoard(bundle.board);
+  checkBundle(bundle.code, o.file, bundle.board, target);
+
+  // Is Espruino there at all? The CLI would upload into anything without complaint.
+  const probe = await openLink("flash", port, baud);
+  let answer;
+  try {
+    answer = await ask(probe, ["process.env.VERSION", "process.env.BOARD"]);
+  } finally {
+    await probe.close();
+  }
+  if (!answer.words) {
+    const heard = answer.received.replace(/[\r\n>]/g, "").trim() ? `; it sent ${sample(answer.received)}` : "; it sent nothing";
+    throw fail("flash", `no Espruino prompt on ${port}${heard}`,
+      `install the interpreter once: npm run flash -- --port ${port} --install-espruino ${target.device.espruinoRelease}` +
+      (tcp ? "" : ` (or check --baud ${baud})`));
+  }
+  const [version, boardId] = answer.words;
+  if (boardId && boardId !== target.info.id) {
+    throw fail("flash", `the board runs Espruino for ${boardId}, but the bundle is for ${bundle.board} (${target.info.id})`,
+      "pass the right --board, or install the matching interpreter with --install-espruino");
+  }
+  if (version && version !== target.info.binary_version) {
+    console.error(`W flash: the board runs Espruino ${version}; this firmware is tested on ${target.info.binary_version}`);
+  }
+  console.log(`I flash: Espruino ${version} (${boardId}) answered on ${port}; uploading ${bundle.code.length.toLocaleString("en")} bytes into Storage .bootcde`);
+
+  const up = await upload({ port, baud, board: bundle.board, file: bundle.file, bytes: bundle.code.length,
+    onLine: (l) => { if (l.trim()) console.log(`  | ${l}`); } });
+
+  // Success only when the board itself confirms what it stored.
+  const check = await openLink("flash", port, baud);
+  let stored;
+  try {
+    stored = await ask(check, [
+      `(function(s){return s===undefined?-1:s.length})(require("Storage").read(".bootcde"))`,
+      `(function(s){return s===undefined||s.indexOf("\\xFF")>=0?0:1})(require("Storage").read(".bootcde"))`,
+      `JSON.stringify(require("Storage").read(".bootcde",0,48))`,
+    ]);
+  } finally {
+    await check.close();
+  }
+  if (!stored.words) throw fail("flash", `the board stopped answering on ${port} after the upload`, "press reset and run npm run flash again");
+  const [len, complete] = stored.words;
+  const head = stored.words.slice(2).join(" ");
+  if (Number(len) !== bundle.code.length || complete !== "1" || head !== JSON.stringify(bundle.code.slice(0, 48))) {
+    throw fail("flash", `the board's .bootcde does not match ${o.file} (stored ${len} of ${bundle.code.length} bytes)`,
+      `run npm run flash again${tcp ? "" : " (a lower --baud helps on long cables)"}`);
+  }
+  const started = up.boardLines.filter((l) => /^[EWI] \(\d+\) /.test(l)).length;
+  console.log(`I flash: done: ${bundle.board} stored ${len} bytes in .bootcde and runs them at every reset` +
+    (started ? ` (${started} start-up log line(s) seen)` : ""));
+  if (o.monitor) return monitorPort(port, baud);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const o = parse(argv);
+  if (typeof o === "number") return o;
+  try {
+    return await flash(o);
+  } catch (e) {
+    if (e instanceof FlashError) {
+      console.error(e.message);
+      return e.exitCode;
+    }
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      console.error("E flash: nothing was flashed: fix the config above (or pass --file with a built bundle)");
+      return 1;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

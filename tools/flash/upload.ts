@@ -1,0 +1,78 @@
+// Runs the real espruino CLI to store the bundle in Storage `.bootcde` and load() it
+// (SAVE_ON_SEND=1), offline with our board JSON so built-in modules need no download.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { boardJsonPath, ROOT, type BoardName } from "../build/board.ts";
+import { fail } from "./errors.ts";
+
+export const ESPRUINO_CLI = join(ROOT, "node_modules", ".bin", "espruino");
+
+export function uploadArgs(o: { port: string; baud: number; board: BoardName; file: string }): string[] {
+  // --no-ble: without it the CLI crashes at start on Linux machines without D-Bus (platform doc §4).
+  return ["--no-ble", "-b", String(o.baud), "-p", o.port, "--board", boardJsonPath(o.board), "--config", "SAVE_ON_SEND=1", o.file];
+}
+
+export interface UploadResult {
+  /** Board output the CLI relayed (its `--] ` lines), in order. */
+  boardLines: string[];
+}
+
+/**
+ * The CLI leaves only once the board has been quiet for 500 ms, which a logging firmware never is:
+ * once it reports "Upload Complete" it gets `settleMs` more to relay the start-up log, then it is stopped.
+ */
+export function upload(o: { port: string; baud: number; board: BoardName; file: string; bytes: number;
+  onLine?: (line: string) => void; settleMs?: number }): Promise<UploadResult> {
+  const args = uploadArgs(o);
+  // Serial: 10 bits a byte, twice over for the escaping, plus the CLI's 250 ms pauses per 1 KB chunk.
+  const limitMs = 20_000 + Math.ceil((o.bytes * 20 * 1000) / o.baud) + Math.ceil(o.bytes / 1024) * 400;
+  return new Promise((resolve, reject) => {
+    const child = spawn(ESPRUINO_CLI, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const boardLines: string[] = [];
+    const other: string[] = [];
+    let complete = false;
+    let settle: NodeJS.Timeout | undefined;
+    const limit = setTimeout(() => child.kill(), limitMs);
+    let buf = "";
+    const onText = (d: Buffer) => {
+      buf += d.toString("latin1");
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const raw = buf.slice(0, nl).replace(/\r$/, "");
+        buf = buf.slice(nl + 1);
+        if (raw.startsWith("--] ")) {
+          // Keep what a terminal would show after a carriage return (the prompt is redrawn over).
+          const line = raw.slice(4).split("\r").pop()!.replace(/^>+/, "");
+          boardLines.push(line);
+          o.onLine?.(line);
+        } else {
+          other.push(raw);
+          if (raw === "Upload Complete" && !complete) {
+            complete = true;
+            settle = setTimeout(() => child.kill(), o.settleMs ?? 1500);
+          }
+        }
+      }
+    };
+    child.stdout.on("data", onText);
+    child.stderr.on("data", onText);
+    child.on("error", (e) => {
+      clearTimeout(limit);
+      clearTimeout(settle);
+      reject(fail("flash", `cannot run the espruino CLI (${(e as Error).message})`, "run npm install in the project folder"));
+    });
+    child.on("close", () => {
+      clearTimeout(limit);
+      clearTimeout(settle);
+      if (complete) return resolve({ boardLines });
+      const said = other.filter((l) => l.trim() && !/^\d+\.\d+\.\d+$/.test(l)).slice(-3).join(" | ");
+      if (other.some((l) => /Unable to connect/.test(l))) {
+        reject(fail("flash", `the espruino CLI could not open ${o.port}${said ? ` (${said})` : ""}`,
+          "it opens only ports its serial listing reports: check the cable and the port name (npm run flash without --port lists them)"));
+      } else {
+        reject(fail("flash", `upload to ${o.port} did not complete${said ? ` (${said})` : ""}`,
+          "press the board's reset button (or unplug and replug it) and run npm run flash again"));
+      }
+    });
+  });
+}

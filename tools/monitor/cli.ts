@@ -1,0 +1,75 @@
+// npm run monitor -- --port PORT [--baud 115200] [--board esp32c3]: the board's serial log.
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { isBoardName, loadBoard, BOARDS } from "../build/board.ts";
+import { FlashError } from "../flash/errors.ts";
+import { checkSerialPort, isTcpPort, listSerialPorts, noPortError } from "../flash/ports.ts";
+import { colourWanted } from "./colour.ts";
+import { openLink } from "./link.ts";
+import { runMonitor } from "./monitor.ts";
+
+const USAGE = "usage: npm run monitor -- --port /dev/ttyUSB0|/dev/ttyACM0|tcp://host:port [--baud 115200] [--board esp32|esp32c3|esp32s3]";
+
+/** Opens the port and monitors until the user leaves; used by the CLI and by flash --monitor. */
+export async function monitorPort(port: string, baud: number): Promise<number> {
+  const link = await openLink("monitor", port, baud);
+  try {
+    const why = await runMonitor(link, {
+      input: process.stdin,
+      output: process.stdout,
+      notice: process.stderr,
+      colour: colourWanted(process.stdout, process.env),
+    }, isTcpPort(port) ? port : `${port} at ${baud} baud`);
+    return why === "key" ? 0 : 1;
+  } finally {
+    await link.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: {
+      port: { type: "string", short: "p" },
+      baud: { type: "string", short: "b" },
+      board: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    } }));
+  } catch (e) {
+    console.error(`E monitor: ${(e as Error).message}: ${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const boardName = values.board ?? "esp32";
+  if (!isBoardName(boardName)) {
+    console.error(`E monitor: --board ${boardName} is not a board: use ${BOARDS.join(", ")}`);
+    return 2;
+  }
+  const board = loadBoard(boardName);
+  const baud = values.baud === undefined ? board.device.baud : Number(values.baud);
+  if (!Number.isInteger(baud) || baud <= 0) {
+    console.error(`E monitor: --baud ${values.baud} is not a baud rate: use e.g. --baud 115200`);
+    return 2;
+  }
+  try {
+    if (!values.port) throw noPortError("monitor", await listSerialPorts(), board);
+    if (!isTcpPort(values.port)) {
+      const warnings = values.board ? checkSerialPort("monitor", values.port, board) : (checkSerialPort("monitor", values.port, board), []);
+      for (const w of warnings) console.error(w);
+    }
+    return await monitorPort(values.port, baud);
+  } catch (e) {
+    if (e instanceof FlashError) {
+      console.error(e.message);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  process.exitCode = await main(process.argv.slice(2));
+}

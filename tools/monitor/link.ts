@@ -1,0 +1,63 @@
+// A byte link to the board's console: a serial port (serialport) or tcp://host:port (the virtual
+// board's REPL, or a board's TelnetServer). Data is 8-bit text (latin1), as Espruino sends it.
+import { connect, type Socket } from "node:net";
+import { isTcpPort, openError } from "../flash/ports.ts";
+
+export interface ConsoleLink {
+  write(text: string): void;
+  onData(fn: (text: string) => void): void;
+  /** Resolves when the other end closes the link. */
+  readonly closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+export function parseTcpPort(port: string): { host: string; port: number } {
+  const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]*)(?::(\d+))?\/?$/.exec(port);
+  if (!m) throw new Error(`"${port}" is not tcp://host:port`);
+  const host = m[1].replace(/^\[|\]$/g, "") || "localhost";
+  return { host, port: m[2] ? Number(m[2]) : 23 };
+}
+
+export async function openLink(tool: string, port: string, baud: number): Promise<ConsoleLink> {
+  return isTcpPort(port) ? openTcp(tool, port) : openSerial(tool, port, baud);
+}
+
+async function openTcp(tool: string, port: string): Promise<ConsoleLink> {
+  const addr = parseTcpPort(port);
+  const sock: Socket = await new Promise((res, rej) => {
+    const s = connect(addr.port, addr.host);
+    s.once("connect", () => { s.off("error", rej); res(s); });
+    s.once("error", (e) => rej(openError(tool, port, e)));
+  });
+  sock.setNoDelay(true);
+  const listeners: Array<(t: string) => void> = [];
+  sock.on("data", (d) => { for (const l of listeners) l(d.toString("latin1")); });
+  const closed = new Promise<void>((r) => sock.once("close", () => r()));
+  sock.on("error", () => { /* "close" follows */ });
+  return {
+    write: (t) => { if (sock.writable) sock.write(t, "latin1"); },
+    onData: (fn) => { listeners.push(fn); },
+    closed,
+    close: async () => { sock.destroy(); await closed; },
+  };
+}
+
+async function openSerial(tool: string, port: string, baud: number): Promise<ConsoleLink> {
+  const { SerialPort } = await import("serialport");
+  const sp = await new Promise<InstanceType<typeof SerialPort>>((res, rej) => {
+    const p = new SerialPort({ path: port, baudRate: baud, lock: true }, (err) => (err ? rej(openError(tool, port, err)) : res(p)));
+  });
+  const listeners: Array<(t: string) => void> = [];
+  sp.on("data", (d: Buffer) => { for (const l of listeners) l(d.toString("latin1")); });
+  sp.on("error", () => { /* "close" follows */ });
+  const closed = new Promise<void>((r) => sp.once("close", () => r()));
+  return {
+    write: (t) => { sp.write(Buffer.from(t, "latin1")); },
+    onData: (fn) => { listeners.push(fn); },
+    closed,
+    close: async () => {
+      if (!sp.isOpen) return;
+      await new Promise<void>((r) => sp.close(() => r()));
+    },
+  };
+}
