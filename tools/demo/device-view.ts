@@ -16,6 +16,8 @@ export interface DeviceState {
   status: { at: number; value: unknown } | null;
   client: Record<string, unknown>;
   shared: Record<string, unknown>;
+  /** The telemetry interval in force as far as we know, and what last set it. */
+  interval: { ms: number; from: string } | null;
 }
 
 export type ViewEvent =
@@ -41,7 +43,7 @@ export class DeviceView {
   constructor(private readonly o: DeviceViewOptions) {
     this.state = {
       name: o.deviceName, connected: o.endpoint.isConnected(o.deviceName), connectedSince: null, lastSeen: null,
-      connects: 0, disconnects: 0, lastDisconnect: null, status: null, client: {}, shared: {},
+      connects: 0, disconnects: 0, lastDisconnect: null, status: null, client: {}, shared: {}, interval: null,
     };
     this.readAttributes();
     this.on(o.endpoint, "connect", (name: string) => {
@@ -66,6 +68,8 @@ export class DeviceView {
       if (name !== o.deviceName) return;
       this.state.lastSeen = Date.now();
       this.readAttributes();
+      const ms = this.state.client.telemetryIntervalMs;
+      if (typeof ms === "number") this.state.interval = { ms, from: "reported at connect" };
       this.changed();
     });
     if (o.statusEveryMs > 0) this.statusTimer = setInterval(() => this.askStatus(), o.statusEveryMs);
@@ -89,7 +93,11 @@ export class DeviceView {
   async rpc(method: string, params: unknown): Promise<unknown> {
     const value = await this.o.endpoint.rpc(this.o.deviceName, method, params, this.o.rpcTimeoutMs);
     this.state.lastSeen = Date.now();
-    if (method === "getStatus" && value && typeof value === "object" && !("error" in value)) this.state.status = { at: Date.now(), value };
+    const answer = value && typeof value === "object" && !("error" in value) ? value as Record<string, unknown> : undefined;
+    if (method === "getStatus" && answer) this.state.status = { at: Date.now(), value: answer };
+    if (method === "setTelemetryInterval" && typeof answer?.telemetryIntervalMs === "number") {
+      this.state.interval = { ms: answer.telemetryIntervalMs, from: "RPC" };
+    }
     this.changed();
     return value;
   }
@@ -97,6 +105,10 @@ export class DeviceView {
   setShared(attrs: Record<string, unknown>): void {
     this.o.endpoint.setSharedAttributes(this.o.deviceName, attrs);
     this.readAttributes();
+    // The firmware applies the value when it is in its range (the page server checks the same range).
+    if (typeof attrs.telemetryIntervalMs === "number" && this.state.connected) {
+      this.state.interval = { ms: attrs.telemetryIntervalMs, from: "shared attribute" };
+    }
     this.changed();
   }
 

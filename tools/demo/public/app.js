@@ -25,6 +25,7 @@ function unitOf(key) {
 
 function addEntries(entries) {
   for (const e of entries) {
+    if (state.keys.some((k) => Number.isFinite(Number(e.values[k])))) state.points++;
     for (const [key, value] of Object.entries(e.values)) {
       const prev = state.latest[key];
       if (!prev || e.ts >= prev.ts) state.latest[key] = { ts: e.ts, value };
@@ -33,7 +34,6 @@ function addEntries(entries) {
       const list = (state.series[key] ||= []);
       list.push({ t: e.ts, v });
       if (list.length > MAX_POINTS) list.shift();
-      if (state.keys.includes(key)) state.points++;
     }
   }
 }
@@ -98,8 +98,7 @@ function renderDevice() {
   } else {
     text("st-connects", `${d.connects} / ${d.disconnects}`);
   }
-  const iv = d.client.telemetryIntervalMs;
-  text("st-interval", typeof iv === "number" ? `${iv} ms` : "–");
+  text("st-interval", d.interval ? `${d.interval.ms} ms (${d.interval.from})` : "–");
   text("st-fw", d.client.firmwareVersion ? `${d.client.firmwareVersion} (${d.client.board ?? "?"})` : "–");
   renderAttributes();
 }
@@ -156,7 +155,7 @@ function renderLegend() {
 function logAnswer(title, ok, body) {
   const item = el("li", { class: ok ? "ok" : "error", "data-method": title.split(" ")[0] },
     el("div", { class: "head" }, title),
-    el("pre", {}, typeof body === "string" ? body : JSON.stringify(body, null, 1)));
+    el("pre", {}, typeof body === "string" ? body : JSON.stringify(body)));
   $("rpc-log").prepend(item);
   while ($("rpc-log").children.length > 20) $("rpc-log").lastChild.remove();
 }
@@ -183,7 +182,7 @@ async function sendRpc(button, method, params) {
 
 function wireCommands() {
   for (const b of document.querySelectorAll("button[data-rpc]")) {
-    if (b.type === "submit") continue;
+    if (b.closest("form")) continue; // the forms send their own, with the input's value
     b.addEventListener("click", () => sendRpc(b, b.dataset.rpc, {}));
   }
   $("rpc-interval-form").addEventListener("submit", (ev) => {

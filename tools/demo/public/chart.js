@@ -1,7 +1,7 @@
-// A small time chart on <canvas>: two series, each on its own y axis (left and right), time on x.
+// A small time chart on <canvas>: one band per series, each with its own y axis, one time axis.
 // No library: the page must work with nothing fetched from the internet.
 
-const PAD = { left: 52, right: 52, top: 14, bottom: 28 };
+const PAD = { left: 56, right: 16, top: 8, bottom: 28 };
 
 /** Round "nice" tick step for a span split into about n parts. */
 function niceStep(span, n) {
@@ -33,8 +33,9 @@ function clock(ts) {
 }
 
 /**
- * series: [{label, unit, color, points: [{t, v}]}] (exactly two: left axis, right axis).
- * windowMs: how much recent time to show.
+ * series: [{label, unit, color, points: [{t, v}]}], each drawn in its own band, stacked, sharing the
+ * time axis (two quantities with different units never hide each other).
+ * windowMs: the most recent time shown; a shorter history fills the width.
  */
 export function drawChart(canvas, series, windowMs) {
   const dpr = window.devicePixelRatio || 1;
@@ -51,7 +52,6 @@ export function drawChart(canvas, series, windowMs) {
 
   const all = series.flatMap((s) => s.points);
   const plotW = w - PAD.left - PAD.right;
-  const plotH = h - PAD.top - PAD.bottom;
   if (!all.length) {
     g.fillStyle = "#8a94a6";
     g.textAlign = "center";
@@ -59,48 +59,46 @@ export function drawChart(canvas, series, windowMs) {
     return;
   }
   const tMax = Math.max(...all.map((p) => p.t));
-  const tMin = Math.min(tMax - windowMs, Math.min(...all.map((p) => p.t)));
-  const t0 = Math.max(tMin, tMax - windowMs);
-  const tSpan = Math.max(tMax - t0, 1000);
+  const tFirst = Math.min(...all.map((p) => p.t));
+  const tSpan = Math.min(windowMs, Math.max(tMax - tFirst, 30_000));
+  const t0 = tMax - tSpan;
   const x = (t) => PAD.left + ((t - t0) / tSpan) * plotW;
-
-  // Grid and time labels.
-  g.strokeStyle = "#e6e9ef";
-  g.lineWidth = 1;
-  g.fillStyle = "#6b7588";
-  g.textAlign = "center";
-  g.textBaseline = "top";
-  const tStep = niceStep(tSpan / 1000, 5) * 1000;
-  for (let t = Math.ceil(t0 / tStep) * tStep; t <= tMax; t += tStep) {
-    const px = Math.round(x(t)) + 0.5;
-    g.beginPath();
-    g.moveTo(px, PAD.top);
-    g.lineTo(px, PAD.top + plotH);
-    g.stroke();
-    g.fillText(clock(t), px, PAD.top + plotH + 8);
-  }
+  const gap = 18;
+  const bandH = (h - PAD.top - PAD.bottom - gap * (series.length - 1)) / series.length;
+  const tStep = niceStep(tSpan / 1000, 6) * 1000;
 
   series.forEach((s, i) => {
+    const top = PAD.top + i * (bandH + gap);
     const pts = s.points.filter((p) => p.t >= t0);
     const [lo, hi] = range(pts);
-    const y = (v) => PAD.top + plotH - ((v - lo) / (hi - lo)) * plotH;
-    // Axis labels on this series' side, in its colour.
+    const y = (v) => top + bandH - ((v - lo) / (hi - lo)) * bandH;
+
+    // Grid: time lines, value lines with labels in the series' colour.
+    g.strokeStyle = "#e6e9ef";
+    g.lineWidth = 1;
+    for (let t = Math.ceil(t0 / tStep) * tStep; t <= tMax; t += tStep) {
+      const px = Math.round(x(t)) + 0.5;
+      g.beginPath();
+      g.moveTo(px, top);
+      g.lineTo(px, top + bandH);
+      g.stroke();
+    }
     g.fillStyle = s.color;
-    g.textAlign = i === 0 ? "right" : "left";
+    g.textAlign = "right";
     g.textBaseline = "middle";
-    const step = niceStep(hi - lo, 4);
+    const step = niceStep(hi - lo, 3);
     for (let v = lo; v <= hi + step / 2; v += step) {
       const py = Math.round(y(v)) + 0.5;
-      if (i === 0) {
-        g.strokeStyle = "#e6e9ef";
-        g.beginPath();
-        g.moveTo(PAD.left, py);
-        g.lineTo(PAD.left + plotW, py);
-        g.stroke();
-      }
-      const text = (Math.abs(step) < 1 ? v.toFixed(1) : String(Math.round(v))) + s.unit;
-      g.fillText(text, i === 0 ? PAD.left - 8 : PAD.left + plotW + 8, py);
+      g.beginPath();
+      g.moveTo(PAD.left, py);
+      g.lineTo(PAD.left + plotW, py);
+      g.stroke();
+      g.fillText((step < 1 ? v.toFixed(1) : String(Math.round(v))) + s.unit, PAD.left - 8, py);
     }
+    g.textAlign = "left";
+    g.textBaseline = "top";
+    g.fillText(s.label, PAD.left + 6, top + 4);
+
     g.strokeStyle = s.color;
     g.lineWidth = 2;
     g.lineJoin = "round";
@@ -113,8 +111,14 @@ export function drawChart(canvas, series, windowMs) {
       g.arc(x(p.t), y(p.v), 2.5, 0, Math.PI * 2);
       g.fill();
     }
+    g.strokeStyle = "#c9ceda";
+    g.lineWidth = 1;
+    g.strokeRect(PAD.left + 0.5, top + 0.5, plotW, bandH);
   });
 
-  g.strokeStyle = "#c9ceda";
-  g.strokeRect(PAD.left + 0.5, PAD.top + 0.5, plotW, plotH);
+  // Time labels under the last band.
+  g.fillStyle = "#6b7588";
+  g.textAlign = "center";
+  g.textBaseline = "top";
+  for (let t = Math.ceil(t0 / tStep) * tStep; t <= tMax; t += tStep) g.fillText(clock(t), x(t), h - PAD.bottom + 8);
 }

@@ -1,0 +1,216 @@
+// The one-command demo end to end: the real `npm start` as a child process (its own config, certificate
+// and Storage in a temp folder; its configured MQTT port held busy so the fall-back to a free port is
+// exercised), its live page opened in Debian's Chromium through playwright-core. Asserts what a person
+// would see: the device connects, values and the chart move, an RPC button gets the device's answer, the
+// shared attribute reaches the firmware; then Ctrl-C stops everything.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+const ROOT = join(import.meta.dirname, "..");
+const CHROMIUM = "/usr/bin/chromium";
+const TOKEN = "DEMO_TEST_TOKEN_42";
+const WIFI_PASSWORD = "demo-wifi-secret";
+
+let dir: string;
+let busy: Server;
+let busyPort: number;
+let child: ChildProcess;
+let output = "";
+let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+let browser: Browser | undefined;
+
+/** Resolves with the first match of re in the child's output, or fails with its tail. */
+function waitForOutput(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const m = re.exec(output);
+      if (!m) return false;
+      clearTimeout(timer);
+      child.stdout!.off("data", check);
+      resolve(m);
+      return true;
+    };
+    const timer = setTimeout(() => {
+      child.stdout!.off("data", check);
+      reject(new Error(`no ${re} in npm start's output within ${timeoutMs} ms; last lines:\n${output.split("\n").slice(-20).join("\n")}`));
+    }, timeoutMs);
+    if (!check()) child.stdout!.on("data", check);
+  });
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function launch(): Promise<Browser> {
+  // launch() starts Chromium on a fresh, empty profile of its own (it refuses --user-data-dir);
+  // the rest keeps it off the network this machine does not have.
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+}
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it with 'apt-get install chromium' (tools/ensure-system-deps.sh does)`);
+  dir = mkdtempSync(join(tmpdir(), "tb-demo-test-"));
+  busy = createServer().listen(0, "127.0.0.1");
+  await new Promise((r) => busy.once("listening", r));
+  busyPort = (busy.address() as AddressInfo).port;
+  writeFileSync(join(dir, "device.config.json"), JSON.stringify({
+    board: "esp32", wifiSsid: "DemoNet", wifiPassword: WIFI_PASSWORD, host: "localhost", port: busyPort,
+    accessToken: TOKEN, telemetryIntervalMs: 1000, serverCert: "server.pem",
+  }));
+  child = spawn("npm", ["start", "--", "--seconds", "50", "--storage", join(dir, "vboard"), "--out", join(dir, "firmware.js"), "--page-port", "0"], {
+    cwd: ROOT,
+    env: { ...process.env, TB_CONFIG: join(dir, "device.config.json") },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // its own process group, so Ctrl-C (SIGINT to the group) reaches npm, tsx and node as in a terminal
+  });
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => { output += d; });
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => { output += d; });
+  exited = new Promise((r) => child.once("exit", (code, signal) => r({ code, signal })));
+});
+
+after(async () => {
+  await browser?.close();
+  if (groupAlive(child.pid!)) {
+    process.kill(-child.pid!, "SIGKILL");
+    await exited;
+  }
+  await new Promise((r) => busy.close(r));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("npm start serves a live page: status, values and chart update, RPC answers, attribute reaches the device, Ctrl-C stops", { timeout: 60_000 }, async (t) => {
+  const [, url] = await waitForOutput(/live page: (http:\/\/127\.0\.0\.1:\d+\/)/, 40_000);
+
+  await t.test("made its certificate and fell back to a free port", () => {
+    assert.match(output, /made a throw-away RSA-2048 certificate for localhost/);
+    assert.ok(existsSync(join(dir, "server.pem")) && existsSync(join(dir, "server_key.pem")), "cert and key beside the temp config");
+    const moved = new RegExp(`port ${busyPort} is taken on this machine: the local endpoint listens on (\\d+)`).exec(output);
+    assert.ok(moved, `expected the fall-back note for busy port ${busyPort}`);
+    assert.notEqual(Number(moved[1]), busyPort);
+    assert.ok(!output.includes(TOKEN) && !output.includes(WIFI_PASSWORD), "secrets never printed in full");
+  });
+
+  browser = await launch();
+  const page: Page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const pageErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  await page.goto(url!);
+
+  await t.test("the device shows as connected", async () => {
+    await page.waitForSelector('#conn[data-connected="true"]', { timeout: 15_000 });
+    assert.equal(await page.textContent("#device-name"), "my-esp32");
+  });
+
+  await t.test("latest values and the chart update as telemetry arrives", async () => {
+    await page.waitForFunction(() => Number(document.getElementById("chart")!.dataset.points) >= 2, null, { timeout: 15_000 });
+    const before = await page.evaluate(() => ({
+      points: Number(document.getElementById("chart")!.dataset.points),
+      image: (document.getElementById("chart") as HTMLCanvasElement).toDataURL(),
+      ts: document.querySelector('#latest tr[data-key="temperature"] td.value')!.getAttribute("data-ts"),
+    }));
+    await page.waitForFunction((n) => Number(document.getElementById("chart")!.dataset.points) >= n + 3, before.points, { timeout: 10_000 });
+    const later = await page.evaluate(() => ({
+      image: (document.getElementById("chart") as HTMLCanvasElement).toDataURL(),
+      ts: document.querySelector('#latest tr[data-key="temperature"] td.value')!.getAttribute("data-ts"),
+      temp: document.querySelector('#latest tr[data-key="temperature"] td.value')!.textContent,
+      hum: document.querySelector('#latest tr[data-key="humidity"] td.value')!.textContent,
+    }));
+    assert.notEqual(later.image, before.image, "the chart was redrawn with new points");
+    assert.ok(Number(later.ts) > Number(before.ts), "the latest temperature has a newer timestamp");
+    assert.match(later.temp!, /^-?\d+(\.\d+)?°C$/);
+    assert.match(later.hum!, /^\d+(\.\d+)?%$/);
+  });
+
+  await t.test("device status is filled from the getStatus RPC", async () => {
+    await page.waitForFunction(() => /\d/.test(document.getElementById("st-uptime")!.textContent!), null, { timeout: 10_000 });
+    assert.match((await page.textContent("#st-queue"))!, /^\d+$/);
+    assert.equal(await page.textContent("#st-interval"), "1000 ms (reported at connect)");
+  });
+
+  await t.test("an RPC button gets the device's answer on the page", async () => {
+    await page.click('button[data-rpc="getTelemetry"]');
+    const answer = await page.waitForSelector('#rpc-log li[data-method="getTelemetry"]', { timeout: 10_000 });
+    assert.equal(await answer.getAttribute("class"), "ok");
+    const body = JSON.parse((await answer.$eval("pre", (e) => e.textContent!)));
+    assert.equal(typeof body.temperature, "number");
+    assert.equal(typeof body.humidity, "number");
+  });
+
+  await t.test("setTelemetryInterval RPC: accepted value and the firmware's own refusal", async () => {
+    await page.fill("#rpc-interval", "2000");
+    await page.click('#rpc-interval-form button');
+    const ok = await page.waitForSelector('#rpc-log li[data-method="setTelemetryInterval"]', { timeout: 10_000 });
+    assert.deepEqual(JSON.parse(await ok.$eval("pre", (e) => e.textContent!)), { telemetryIntervalMs: 2000 });
+    await page.waitForFunction(() => document.getElementById("st-interval")!.textContent === "2000 ms (RPC)", null, { timeout: 5000 });
+    await page.fill("#rpc-interval", "10");
+    await page.$eval("#rpc-interval-form", (f) => (f as HTMLFormElement).noValidate = true); // past the browser's own min check
+    await page.click('#rpc-interval-form button');
+    const refused = await page.waitForSelector('#rpc-log li[data-method="setTelemetryInterval"].error', { timeout: 10_000 });
+    assert.match(await refused.$eval("pre", (e) => e.textContent!), /telemetryIntervalMs 10 from RPC rejected: use 1000-86400000/);
+  });
+
+  await t.test("the shared attribute reaches the firmware", async () => {
+    await page.fill("#attr-interval", "3000");
+    await page.click("#attr-interval-form button");
+    await page.waitForSelector('#rpc-log li[data-method="telemetryIntervalMs"].ok', { timeout: 10_000 });
+    await waitForOutput(/telemetryIntervalMs = 3000 \(from shared attribute\)/, 10_000);
+    await page.waitForFunction(() => document.getElementById("st-interval")!.textContent === "3000 ms (shared attribute)", null, { timeout: 5000 });
+  });
+
+  await t.test("the page's API refuses bad input with one clear line", async () => {
+    const post = async (path: string, body: string) => {
+      const r = await fetch(new URL(path, url), { method: "POST", body, headers: { "content-type": "application/json" } });
+      return { status: r.status, error: ((await r.json()) as { error: string }).error };
+    };
+    assert.deepEqual(await post("/api/rpc", "{not json"), { status: 400, error: "request body is not valid JSON; send a JSON object" });
+    assert.deepEqual(await post("/api/rpc", "[1]"), { status: 400, error: "request body must be a JSON object, got an array" });
+    assert.deepEqual(await post("/api/rpc", "{}"), { status: 400, error: '"method" must be an RPC method name like "getStatus", got nothing' });
+    assert.match((await post("/api/attributes", '{"telemetryIntervalMs": 10}')).error, /whole number of ms from 1000 to 86400000, got 10$/);
+    assert.match((await post("/api/attributes", '{"other": 1}')).error, /only that shared attribute, got keys \["other"\]$/);
+    const unknown = await post("/api/rpc", '{"method": "selfDestruct"}');
+    assert.deepEqual(unknown.status, 200, "the device answers unknown methods itself");
+    const r404 = await fetch(new URL("/../../package.json", url));
+    assert.equal(r404.status, 404);
+    const r405 = await fetch(new URL("/api/rpc", url));
+    assert.equal(r405.status, 405);
+  });
+
+  await page.screenshot({ path: join(process.env.DEMO_SCREENSHOT_DIR ?? dir, "demo-page.png"), fullPage: true });
+  assert.deepEqual(pageErrors, [], "no script errors on the page");
+  await browser.close();
+  browser = undefined;
+
+  await t.test("Ctrl-C stops the board, the page and the endpoint, and npm start exits 0", async () => {
+    const stoppedAt = Date.now();
+    process.kill(-child.pid!, "SIGINT");
+    const { code, signal } = await exited;
+    // npm itself dies of the SIGINT as in a terminal; what matters is that start.ts shut down cleanly.
+    assert.ok(code === 0 || signal === "SIGINT", `npm start ended with code ${code}, signal ${signal}`);
+    // Every process of the group (npm, tsx, node) gone, promptly: not by --seconds, not left behind.
+    while (groupAlive(child.pid!)) {
+      assert.ok(Date.now() - stoppedAt < 8000, `npm start's processes still running 8 s after Ctrl-C; last lines:\n${output.split("\n").slice(-10).join("\n")}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(output, /I start: stopping/);
+    assert.doesNotMatch(output, /E start:|Error/);
+    const r = await fetch(url!).then(() => "answered", () => "refused");
+    assert.equal(r, "refused", "the page server is closed");
+  });
+});
