@@ -12,6 +12,10 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { chromium, type Browser, type Page } from "playwright-core";
 
+// Callbacks passed to page.evaluate run in the browser; this file is typed for Node, so the page's
+// globals it touches are named here (module-scoped, nothing leaks into other files).
+declare const document: { getElementById(id: string): any; querySelector(selector: string): any };
+
 const ROOT = join(import.meta.dirname, "..");
 const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "DEMO_TEST_TOKEN_42";
@@ -122,12 +126,12 @@ test("npm start serves a live page: status, values and chart update, RPC answers
     await page.waitForFunction(() => Number(document.getElementById("chart")!.dataset.points) >= 2, null, { timeout: 15_000 });
     const before = await page.evaluate(() => ({
       points: Number(document.getElementById("chart")!.dataset.points),
-      image: (document.getElementById("chart") as HTMLCanvasElement).toDataURL(),
+      image: document.getElementById("chart").toDataURL(),
       ts: document.querySelector('#latest tr[data-key="temperature"] td.value')!.getAttribute("data-ts"),
     }));
     await page.waitForFunction((n) => Number(document.getElementById("chart")!.dataset.points) >= n + 3, before.points, { timeout: 10_000 });
     const later = await page.evaluate(() => ({
-      image: (document.getElementById("chart") as HTMLCanvasElement).toDataURL(),
+      image: document.getElementById("chart").toDataURL(),
       ts: document.querySelector('#latest tr[data-key="temperature"] td.value')!.getAttribute("data-ts"),
       temp: document.querySelector('#latest tr[data-key="temperature"] td.value')!.textContent,
       hum: document.querySelector('#latest tr[data-key="humidity"] td.value')!.textContent,
@@ -160,7 +164,7 @@ test("npm start serves a live page: status, values and chart update, RPC answers
     assert.deepEqual(JSON.parse(await ok.$eval("pre", (e) => e.textContent!)), { telemetryIntervalMs: 2000 });
     await page.waitForFunction(() => document.getElementById("st-interval")!.textContent === "2000 ms (RPC)", null, { timeout: 5000 });
     await page.fill("#rpc-interval", "10");
-    await page.$eval("#rpc-interval-form", (f) => (f as HTMLFormElement).noValidate = true); // past the browser's own min check
+    await page.$eval("#rpc-interval-form", (f) => (f as unknown as { noValidate: boolean }).noValidate = true); // past the browser's own min check
     await page.click('#rpc-interval-form button');
     const refused = await page.waitForSelector('#rpc-log li[data-method="setTelemetryInterval"].error', { timeout: 10_000 });
     assert.match(await refused.$eval("pre", (e) => e.textContent!), /telemetryIntervalMs 10 from RPC rejected: use 1000-86400000/);

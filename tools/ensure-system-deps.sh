@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs the system programs the tests run for real (mosquitto), from Debian's packages, when missing.
+# Installs the system programs the tests run for real (mosquitto, openssl, and Debian's chromium for the
+# demo page's browser test, driven by playwright-core at /usr/bin/chromium), from Debian's packages, when missing.
 # Runs before `npm test`; as root it installs, otherwise it says which command to run.
 set -euo pipefail
 missing=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# Debian's own build: playwright's browser download cannot work here, and the test points at this path.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "I deps: installing ${missing[*]} (apt-get)"
