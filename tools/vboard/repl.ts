@@ -160,8 +160,14 @@ class ReplSession {
       if (echo) { this.send("\n>"); this.atPrompt = true; }
       return true;
     }
+    // While the line runs, its output must not redraw it as pending input.
+    const wasAtPrompt = this.atPrompt;
+    this.line = "";
+    this.atPrompt = false;
     const r = this.board.evaluate(code);
     if (!r.ran) {
+      this.line = code;
+      this.atPrompt = wasAtPrompt;
       // reset()/load() is restarting the program: keep the line until the new run exists.
       if (!this.waitingSince) this.waitingSince = Date.now();
       if (Date.now() - this.waitingSince > RESTART_WAIT_MS) {
@@ -177,9 +183,7 @@ class ReplSession {
       return false;
     }
     this.waitingSince = 0;
-    this.line = "";
     this.echo = true;
-    this.atPrompt = false;
     if (echo) {
       if (!r.threw) this.send("\n=" + (typeof r.value === "string" ? JSON.stringify(r.value) : formatArgs([r.value])));
       this.send("\n>");
