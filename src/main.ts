@@ -73,7 +73,6 @@ const attributes = startAttributes(tb.client, {
       espruinoVersion: process.version,
       ip: ip,
       serial: getSerial(),
-      telemetryIntervalMs: telemetry.intervalMs(),
       queueCapacity: CONFIG.queueCapacity,
       droppedReadings: telemetry.dropped(),
     }),
@@ -104,6 +103,7 @@ rpc.add("getStatus", () => {
     queueDepth: telemetry.depth(),
     dropped: telemetry.dropped(),
     sent: telemetry.sent(),
+    intervalMs: telemetry.intervalMs(),
     memFree: m.free,
     memTotal: m.total,
   };

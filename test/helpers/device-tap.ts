@@ -20,6 +20,8 @@ export interface Tap {
   pause(): Promise<void>;
   resume(): Promise<void>;
   close(): Promise<void>;
+  /** Where later connections are forwarded. */
+  setUpstream(u: { port: number; tls: boolean }): void;
 }
 
 export interface TapOptions {
@@ -34,11 +36,12 @@ export async function startTap(o: TapOptions): Promise<Tap> {
   let accepted = 0;
   let maxOpen = 0;
   let port = 0;
+  let upstream = o.upstream;
   const make = (): Server => createServer({ cert: readFileSync(o.certPath), key: readFileSync(o.keyPath) }, (board) => {
     accepted++;
-    const up: Socket = o.upstream.tls
-      ? tlsConnect({ port: o.upstream.port, host: "127.0.0.1", rejectUnauthorized: false })
-      : netConnect(o.upstream.port, "127.0.0.1");
+    const up: Socket = upstream.tls
+      ? tlsConnect({ port: upstream.port, host: "127.0.0.1", rejectUnauthorized: false })
+      : netConnect(upstream.port, "127.0.0.1");
     const pair = { board, up };
     pairs.add(pair);
     maxOpen = Math.max(maxOpen, pairs.size);
@@ -91,5 +94,6 @@ export async function startTap(o: TapOptions): Promise<Tap> {
       await listen(port);
     },
     close: pause,
+    setUpstream: (u) => { upstream = u; },
   };
 }

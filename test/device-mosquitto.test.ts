@@ -1,0 +1,156 @@
+// The real bundle on the virtual board against a plain mosquitto broker over TLS: nothing in the
+// firmware may depend on the local endpoint's ThingsBoard behaviour. Mosquitto runs with anonymous
+// access (the firmware sends the token as user name and no password, as ThingsBoard wants) and is
+// stopped by its PID.
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect as netConnect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import mqtt, { type MqttClient } from "mqtt";
+import { generateSelfSigned } from "../tools/certs/generate.ts";
+import { VirtualBoard } from "../tools/vboard/index.ts";
+import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
+
+const SCALE = 20;
+let dir: string;
+let port: number;
+let conf: string;
+let broker: ChildProcess | undefined;
+let fw: TestBuild;
+let watcher: MqttClient;
+const seen: Array<{ topic: string; payload: string }> = [];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function startBroker(): Promise<void> {
+  const c = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  c.stderr!.on("data", (d) => (log = (log + d).slice(-2000)));
+  broker = c;
+  for (let i = 0; i < 100; i++) {
+    if (c.exitCode !== null) throw new Error(`mosquitto exited with ${c.exitCode}: ${log.trim()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = netConnect(port, "127.0.0.1");
+      s.once("connect", () => { s.destroy(); resolve(true); });
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within 5 s`);
+}
+
+async function stopBroker(): Promise<void> {
+  const c = broker;
+  broker = undefined;
+  if (!c || c.exitCode !== null || c.signalCode !== null) return;
+  const gone = new Promise((r) => c.once("exit", r));
+  c.kill("SIGTERM"); // saves the watcher's persistent session, so it misses nothing
+  await gone;
+}
+
+async function until<T>(what: string, fn: () => T | undefined | false, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  for (let i = 0; i < 10_000 && Date.now() <= end; i++) {
+    const v = fn();
+    if (v) return v;
+    await sleep(20);
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+const on = (topic: string) => seen.filter((m) => m.topic === topic);
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tb-device-mosq-"));
+  const cert = generateSelfSigned({ host: "localhost", outDir: dir });
+  port = await freePort();
+  conf = join(dir, "mosquitto.conf");
+  writeFileSync(conf, [
+    ...(process.getuid?.() === 0 ? ["user root"] : []),
+    "allow_anonymous true", "queue_qos0_messages true", "persistence true", `persistence_location ${dir}/`, "log_dest stderr", "log_type error",
+    `listener ${port} 127.0.0.1`, `certfile ${cert.certPath}`, `keyfile ${cert.keyPath}`, "",
+  ].join("\n"));
+  await startBroker();
+  fw = await buildTestFirmware({ board: "esp32", port, telemetryIntervalMs: 1000, serverCert: cert.certPath });
+  watcher = mqtt.connect(`mqtts://127.0.0.1:${port}`, { rejectUnauthorized: false, reconnectPeriod: 200, clientId: "watcher", clean: false });
+  watcher.on("message", (topic, payload) => seen.push({ topic, payload: payload.toString() }));
+  await new Promise<void>((resolve, reject) => {
+    watcher.once("connect", () => watcher.subscribe("v1/devices/me/#", { qos: 1 }, (e) => (e ? reject(e) : resolve())));
+  });
+});
+
+after(async () => {
+  watcher?.end(true);
+  await stopBroker();
+  fw?.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("against mosquitto: telemetry, attributes, attribute request, RPC and a broker restart without loss", async () => {
+  const b = new VirtualBoard({ board: "esp32", storageDir: join(dir, "vb"), ap: { ssid: "TestNet", password: "correct-horse" }, timeScale: SCALE });
+  b.flash(fw.code);
+  b.boot();
+  b.clock.setTime(Date.now() / 1000);
+  try {
+    await b.waitFor(/tb_mqtt: Connected to ThingsBoard$/, 8000);
+    await until("3 telemetry messages", () => on("v1/devices/me/telemetry").length >= 3);
+    const first = JSON.parse(on("v1/devices/me/telemetry")[0]!.payload);
+    assert.deepEqual(first.values, { temperature: 25, humidity: 26 });
+    assert.equal(typeof first.ts, "number");
+    const attrs = JSON.parse(on("v1/devices/me/attributes")[0]!.payload);
+    assert.equal(attrs.board, "esp32");
+    assert.deepEqual(JSON.parse(on("v1/devices/me/attributes/request/1")[0]!.payload), { sharedKeys: "telemetryIntervalMs" });
+
+    watcher.publish("v1/devices/me/rpc/request/9", '{"method":"getStatus","params":{}}', { qos: 1 });
+    const answer = await until("RPC answer", () => on("v1/devices/me/rpc/response/9")[0]);
+    assert.equal(JSON.parse(answer.payload).connects, 1);
+
+    assert.doesNotMatch(b.output, /from shared attribute/, "its own client attributes are not taken for shared ones");
+    let at = b.output.length;
+    watcher.publish("v1/devices/me/attributes", '{"telemetryIntervalMs":2000}', { qos: 1 });
+    await b.waitFor(/telemetryIntervalMs = 2000 \(from shared attribute\)$/, 5000, at);
+
+    // The broker stops and comes back (fresh for the board, whose session is clean): the board
+    // resubscribes and sends what it read meanwhile.
+    await stopBroker();
+    at = b.output.length;
+    await b.waitFor(/Disconnected from ThingsBoard/, 5000, at);
+    await sleep(12_000 / SCALE);
+    await startBroker();
+    await b.waitFor(/tb_mqtt: Connected to ThingsBoard$/, 15000, at);
+    await until("watcher back", () => watcher.connected);
+    // The board subscribes before its first publish after CONNACK: once its attribute request is
+    // through, so are its subscriptions.
+    await until("the board's second attribute request", () => on("v1/devices/me/attributes/request/1").length >= 2);
+    const beforeRpc = on("v1/devices/me/rpc/response/10").length;
+    watcher.publish("v1/devices/me/rpc/request/10", '{"method":"getTelemetry"}', { qos: 1 });
+    await until("RPC answer after the restart (re-subscribed)", () => on("v1/devices/me/rpc/response/10").length > beforeRpc);
+    await until("backlog arrived", () => on("v1/devices/me/telemetry").some((m) => m.payload.startsWith("[")), 8000);
+    // Reading n has humidity 26 + n (n < 55 here).
+    const ns = new Set<number>();
+    for (const m of on("v1/devices/me/telemetry")) {
+      const p = JSON.parse(m.payload);
+      for (const e of Array.isArray(p) ? p : [p]) ns.add(e.values.humidity - 26);
+    }
+    const idx = [...ns].sort((x, y) => x - y);
+    assert.ok(idx.length >= 10, `readings seen: ${idx.length}`);
+    assert.deepEqual(idx, idx.map((_, i) => i), "every reading 0..n arrived once the broker was back");
+  } finally {
+    await b.stop();
+  }
+});
