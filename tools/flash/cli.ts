@@ -1,8 +1,9 @@
 // npm run flash -- --port PORT [--board B] [--baud N] [--monitor] [--install-espruino PATH]
 // Builds when stale, uploads with the espruino CLI into Storage, and succeeds only when the board
 // then answers that `.bootcde` holds the bundle. Every failure is one `E flash:` line with its fix.
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { BOARDS, isBoardName, loadBoard, type BoardName } from "../build/board.ts";
+import { BOARDS, isBoardName, loadBoard, ROOT, type BoardName } from "../build/board.ts";
 import { ConfigError, loadDeviceConfig } from "../build/config.ts";
 import { openLink } from "../monitor/link.ts";
 import { monitorPort } from "../monitor/cli.ts";
@@ -153,6 +154,11 @@ async function flash(o: Options): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const o = parse(argv);
   if (typeof o === "number") return o;
+  // Paths are the caller's; the build (rollup, tsconfig) runs from the project root.
+  o.file = resolve(o.file);
+  if (o.config) o.config = resolve(o.config);
+  if (o.install) o.install = resolve(o.install);
+  process.chdir(ROOT);
   try {
     return await flash(o);
   } catch (e) {

@@ -42,6 +42,8 @@ export function runMonitor(link: ConsoleLink, io: MonitorIo, label: string): Pro
       process.off("SIGINT", onSigint);
       if (raw) io.input.setRawMode!(false);
       io.input.pause();
+      // A paused stdin pipe still holds the event loop open; the monitor is done with it.
+      (io.input as { unref?: () => void }).unref?.();
       if (partial) io.output.write(colourLine(visibleLine(partial), io.colour) + "\n");
       io.notice.write(why === "key" ? "--- monitor closed ---\n" : `--- ${label} closed the connection ---\n`);
       resolve(why);
