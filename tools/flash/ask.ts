@@ -17,7 +17,7 @@ export function ask(link: ConsoleLink, exprs: string[], o: { tries?: number; int
   const half = Math.floor(marker.length / 2);
   const cmd = `\x10print(${JSON.stringify(marker.slice(0, half))}+${JSON.stringify(marker.slice(half))},${exprs.join(",")})\n`;
   const tries = o.tries ?? 3;
-  const interval = o.intervalMs ?? 1000;
+  const interval = o.intervalMs ?? 800;
   let received = "";
   return new Promise((resolve) => {
     let sent = 0;

@@ -3,8 +3,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { boardJsonPath, ROOT, type BoardJson, type BoardName } from "../build/board.ts";
-import { BuildError, buildFirmware } from "../build/build.ts";
-import { CertError } from "../build/cert.ts";
 import { ConfigError, loadDeviceConfig } from "../build/config.ts";
 import { fail, FlashError } from "./errors.ts";
 
@@ -77,6 +75,9 @@ export async function prepareBundle(r: BundleRequest): Promise<Bundle> {
   if (!reason) {
     return { file, code: readFileSync(file, "latin1"), board, built: false, reason: "up to date", lines: [] };
   }
+  // The build pulls in rollup and ESLint: loaded only when a build is due, so errors stay quick.
+  const { BuildError, buildFirmware } = await import("../build/build.ts");
+  const { CertError } = await import("../build/cert.ts");
   try {
     const b = await buildFirmware({ configFile: r.configFile, env, outFile: file });
     return { file, code: b.code, board, built: true, reason, lines: [...b.warnings, `I build: ${b.sizeLine}`] };
