@@ -16,7 +16,7 @@ export interface DeviceState {
   status: { at: number; value: unknown } | null;
   client: Record<string, unknown>;
   shared: Record<string, unknown>;
-  /** The telemetry interval in force as far as we know, and what last set it. */
+  /** The telemetry interval in force: as getStatus reported it ("device"), or as the page just set it. */
   interval: { ms: number; from: string } | null;
 }
 
@@ -68,8 +68,6 @@ export class DeviceView {
       if (name !== o.deviceName) return;
       this.state.lastSeen = Date.now();
       this.readAttributes();
-      const ms = this.state.client.telemetryIntervalMs;
-      if (typeof ms === "number") this.state.interval = { ms, from: "reported at connect" };
       this.changed();
     });
     if (o.statusEveryMs > 0) this.statusTimer = setInterval(() => this.askStatus(), o.statusEveryMs);
@@ -94,7 +92,11 @@ export class DeviceView {
     const value = await this.o.endpoint.rpc(this.o.deviceName, method, params, this.o.rpcTimeoutMs);
     this.state.lastSeen = Date.now();
     const answer = value && typeof value === "object" && !("error" in value) ? value as Record<string, unknown> : undefined;
-    if (method === "getStatus" && answer) this.state.status = { at: Date.now(), value: answer };
+    if (method === "getStatus" && answer) {
+      this.state.status = { at: Date.now(), value: answer };
+      // The firmware's own word on the interval in force (older firmware leaves it out).
+      if (typeof answer.intervalMs === "number") this.state.interval = { ms: answer.intervalMs, from: "device" };
+    }
     if (method === "setTelemetryInterval" && typeof answer?.telemetryIntervalMs === "number") {
       this.state.interval = { ms: answer.telemetryIntervalMs, from: "RPC" };
     }

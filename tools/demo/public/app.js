@@ -98,7 +98,7 @@ function renderDevice() {
   } else {
     text("st-connects", `${d.connects} / ${d.disconnects}`);
   }
-  text("st-interval", d.interval ? `${d.interval.ms} ms (${d.interval.from})` : "–");
+  text("st-interval", !d.interval ? "–" : d.interval.from === "device" ? `${d.interval.ms} ms` : `${d.interval.ms} ms (set by ${d.interval.from})`);
   text("st-fw", d.client.firmwareVersion ? `${d.client.firmwareVersion} (${d.client.board ?? "?"})` : "–");
   renderAttributes();
 }
