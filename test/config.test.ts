@@ -62,6 +62,7 @@ describe("the example config", () => {
       board: "esp32", wifiSsid: "MySSID", wifiPassword: "MyPassword", host: "localhost", port: 8883,
       accessToken: "A1_TEST_TOKEN", telemetryIntervalMs: 5000, skipCnCheck: false, logLevel: "info",
       serverCert: join(ROOT, "certs", "server.pem"),
+      sensor: "simulated", temperatureKey: "temperature", humidityKey: "humidity", queueCapacity: 50, sntpServer: "pool.ntp.org",
     } satisfies DeviceConfig);
     assert.deepEqual(Object.keys(config).sort(), [...CONFIG_KEYS].sort());
   });
@@ -84,6 +85,7 @@ describe("valid files", () => {
       board: "esp32c3", wifiSsid: "Garden Shed", wifiPassword: PASSWORD, host: "tb.example.org", port: 8884,
       accessToken: TOKEN, telemetryIntervalMs: 60000, skipCnCheck: true, logLevel: "debug",
       serverCert: join(ROOT, "test", "fixtures", "certs", "tb.pem"),
+      sensor: "simulated", temperatureKey: "temperature", humidityKey: "humidity", queueCapacity: 50, sntpServer: "pool.ntp.org",
     });
   });
 
@@ -92,6 +94,7 @@ describe("valid files", () => {
     assert.deepEqual(config, {
       board: "esp32", wifiSsid: "Garden Shed", wifiPassword: "", host: "192.168.1.10", port: 8883, accessToken: TOKEN,
       telemetryIntervalMs: 5000, skipCnCheck: false, logLevel: "info", serverCert: join(FIX, "certs", "server.pem"),
+      sensor: "simulated", temperatureKey: "temperature", humidityKey: "humidity", queueCapacity: 50, sntpServer: "pool.ntp.org",
     });
   });
 
@@ -286,7 +289,8 @@ describe("environment overrides", () => {
 
   test("the env var names follow TB_<KEY_IN_UPPER_SNAKE>", () => {
     assert.deepEqual(CONFIG_KEYS.map(envVarFor), ["TB_BOARD", "TB_WIFI_SSID", "TB_WIFI_PASSWORD", "TB_HOST", "TB_PORT",
-      "TB_ACCESS_TOKEN", "TB_TELEMETRY_INTERVAL_MS", "TB_SKIP_CN_CHECK", "TB_LOG_LEVEL", "TB_SERVER_CERT"]);
+      "TB_ACCESS_TOKEN", "TB_TELEMETRY_INTERVAL_MS", "TB_SKIP_CN_CHECK", "TB_LOG_LEVEL", "TB_SERVER_CERT",
+      "TB_SENSOR", "TB_TEMPERATURE_KEY", "TB_HUMIDITY_KEY", "TB_QUEUE_CAPACITY", "TB_SNTP_SERVER"]);
   });
 
   test("unparseable values name the variable, all at once", () => {

@@ -129,7 +129,7 @@ export function createClient(o: ClientOptions): Client {
   /** SUBSCRIBE/UNSUBSCRIBE waiting for their acknowledgement: packet id -> [filter, ack type]. */
   let acks: Record<number, [string, number]> = {};
   let lastId = 0;
-  let timer: unknown;
+  let timer: unknown = 0;
   let lastSend = 0;
   /** When the unanswered PINGREQ went out, -1 when none. */
   let pingAt = -1;
@@ -155,8 +155,10 @@ export function createClient(o: ClientOptions): Client {
     return lastId;
   }
 
+  // Espruino's clearTimeout clears every timer when given undefined and throws for an id that has
+  // already fired, so only a live id is ever cleared: tick() forgets its id before doing anything.
   function arm(ms: number): void {
-    clock.clearTimeout(timer);
+    if (timer) clock.clearTimeout(timer);
     timer = ms ? clock.setTimeout(tick, ms) : 0;
   }
 
@@ -180,6 +182,7 @@ export function createClient(o: ClientOptions): Client {
   }
 
   function tick(): void {
+    timer = 0;
     if (st == 1) return fail(TIMEOUT, "no CONNACK in " + connackMs + " ms", 0);
     const now = clock.now();
     if (pingAt >= 0) {

@@ -51,7 +51,8 @@ export function createLink(o: LinkOptions, hooks: LinkHooks): Link {
   let healthy = 0;
 
   function stopTimer(t: number): number {
-    // clearTimeout(undefined) clears every timer in Espruino: only ever pass a real id.
+    // Espruino's clearTimeout(undefined) clears every timer and an id that already fired throws:
+    // only ever pass a live id.
     if (t) clearTimeout(t);
     return 0;
   }
@@ -95,7 +96,10 @@ export function createLink(o: LinkOptions, hooks: LinkHooks): Link {
       } else {
         logW(TAG, "Disconnected from ThingsBoard (" + why + "); retry in " + (wait / 1000).toFixed(1) + " s");
       }
-      retry = setTimeout(open, wait);
+      retry = setTimeout(() => {
+        retry = 0; // fired: clearing it again would throw "Unknown Timeout" on Espruino
+        open();
+      }, wait);
     },
     onPublished: (id) => hooks.published(id),
   });

@@ -54,10 +54,15 @@ export class BoardTimers {
     return id;
   }
 
-  clear(id: unknown): void {
-    if (id === undefined) return;
+  /**
+   * Espruino's clearTimeout/clearInterval: `undefined` (or no argument) clears every timer, and an
+   * id that is not live (already fired, cleared, or 0) throws "Unknown Timeout"/"Unknown Interval"
+   * (jswrap_interactive.c, _jswrap_interface_clearTimeoutOrInterval).
+   */
+  clear(id: unknown, kind: "Timeout" | "Interval"): void {
+    if (id === undefined) return this.clearAll();
     const t = this.live.get(Number(id));
-    if (!t) return;
+    if (!t) throw new Error(`Unknown ${kind}`);
     clearTimeout(t);
     this.live.delete(Number(id));
   }

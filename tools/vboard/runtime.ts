@@ -226,9 +226,8 @@ export class Program {
       print: log,
       setTimeout: this.guard((fn: unknown, ms?: unknown, ...a: unknown[]) => (this.alive ? t.set(fn, ms, a, false) : 0)),
       setInterval: this.guard((fn: unknown, ms?: unknown, ...a: unknown[]) => (this.alive ? t.set(fn, ms, a, true) : 0)),
-      // Without an argument Espruino clears every timer.
-      clearTimeout: (...a: unknown[]) => (a.length === 0 ? t.clearAll() : t.clear(a[0])),
-      clearInterval: (...a: unknown[]) => (a.length === 0 ? t.clearAll() : t.clear(a[0])),
+      clearTimeout: (id?: unknown) => t.clear(id, "Timeout"),
+      clearInterval: (id?: unknown) => t.clear(id, "Interval"),
       getTime: () => s.clock.now(),
       setTime: (sec: unknown) => s.clock.setTime(Number(sec)),
       getSerial: () => s.serial,
