@@ -3,9 +3,9 @@
 // writes them at the board JSON's offsets (platform doc §2).
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { BoardJson } from "../build/board.ts";
 import { fail } from "./errors.ts";
 
@@ -47,14 +47,17 @@ export function chipInName(name: string): string | undefined {
 function unpack(tgz: string): string {
   const hash = createHash("sha256").update(readFileSync(tgz)).digest("hex").slice(0, 12);
   const dir = join(tmpdir(), "tb-espruino-release", `${basename(tgz).replace(/\.(tgz|tar\.gz)$/, "")}-${hash}`);
-  if (!existsSync(dir)) {
-    mkdirSync(dir, { recursive: true });
-    try {
-      execFileSync("tar", ["-xzf", tgz, "-C", dir], { stdio: ["ignore", "ignore", "pipe"] });
-    } catch (e) {
-      const why = String((e as { stderr?: Buffer }).stderr ?? "").trim().split("\n")[0];
-      throw fail("flash", `${tgz} is not a readable .tgz${why ? ` (${why})` : ""}`, "download the release again from espruino.com/binaries");
-    }
+  if (existsSync(dir)) return dir;
+  // Unpack beside the final place and rename, so a failed or interrupted unpack is never reused.
+  mkdirSync(dirname(dir), { recursive: true });
+  const part = mkdtempSync(dir + ".part-");
+  try {
+    execFileSync("tar", ["-xzf", tgz, "-C", part], { stdio: ["ignore", "ignore", "pipe"] });
+    renameSync(part, dir);
+  } catch (e) {
+    rmSync(part, { recursive: true, force: true });
+    const why = String((e as { stderr?: Buffer }).stderr ?? "").trim().split("\n")[0];
+    throw fail("flash", `${basename(tgz)} is not a readable .tgz${why ? ` (${why})` : ""}`, "download the release again from espruino.com/binaries");
   }
   return dir;
 }
