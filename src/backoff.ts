@@ -1,21 +1,22 @@
-// Exponential back-off with "equal jitter": the wait doubles from minMs up to maxMs and a random half
-// of it is added, so a fleet that lost the same access point does not come back in lock step.
+// Exponential back-off with "equal jitter": the wait doubles from 1 s up to the 60 s cap and a random
+// half of it is added, so a fleet that lost the same access point does not come back in lock step.
 
-export class Backoff {
-  private attempt: number;
-  constructor(private minMs: number, private maxMs: number, private random: () => number) {
-    this.attempt = 0;
-  }
-
+export interface Backoff {
   /** The next wait in ms; each call doubles the base until the cap. */
-  next(): number {
-    let base = this.minMs * Math.pow(2, this.attempt);
-    if (base >= this.maxMs) base = this.maxMs;
-    else this.attempt++;
-    return Math.round(base / 2 + (this.random() * base) / 2);
-  }
+  _next(): number;
+  _reset(): void;
+}
 
-  reset(): void {
-    this.attempt = 0;
-  }
+export function backoff(): Backoff {
+  let base = 1000;
+  return {
+    _next: () => {
+      const b = base;
+      base = Math.min(base * 2, 60000);
+      return Math.round(b / 2 + (Math.random() * b) / 2);
+    },
+    _reset: () => {
+      base = 1000;
+    },
+  };
 }

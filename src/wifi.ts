@@ -1,131 +1,89 @@
 // Keeps the station joined to the access point. Espruino 2v29 calls Wifi.connect's callback only on
 // success and never reconnects after a drop, so this module owns the timeout, the retry back-off and
-// the rejoin. Its I/O (the Wifi module, timers, randomness) comes in as parameters, so the same code
-// runs on the board and against the virtual board's access point in tests.
+// the rejoin.
 
-import { Backoff } from "./backoff";
-import { logD, logI, logW } from "./log";
+import CONFIG from "device-config";
+import { backoff } from "./backoff";
+import { inSeconds, logI, logW } from "./log";
+import { slot } from "./timer";
 
 const TAG = "wifi";
-
-export interface WifiDeps {
-  wifi: WifiModule;
-  setTimeout: (fn: () => void, ms: number) => number;
-  clearTimeout: (id: number) => void;
-  random: () => number;
-}
-
-export interface WifiLinkOptions {
-  ssid: string;
-  password: string;
-  /** How long one join attempt may take before it counts as failed. */
-  connectTimeoutMs: number;
-  retryMinMs: number;
-  retryMaxMs: number;
-  onUp: (ip: string) => void;
-  onDown: (reason: string) => void;
-}
+/** How long one join attempt may take before it counts as failed. */
+const JOIN_TIMEOUT_MS = 15000;
 
 /** Why a join failed, and what the person at the serial monitor can do about it. */
-function explain(status: string | undefined): string {
-  if (status === "wrong_password") return "wrong password: check wifiPassword in device.config.json";
-  if (status === "no_ap_found")
-    return "access point not found: check wifiSsid and that a 2.4 GHz network is in range";
-  if (status === "connect_fail") return "the access point refused the connection";
+function explain(status: string | void): string {
+  if (status == "wrong_password") return "wrong password: check wifiPassword in device.config.json";
+  if (status == "no_ap_found") return "access point not found: check wifiSsid and that a 2.4 GHz network is in range";
+  if (status == "connect_fail") return "the access point refused the connection";
   return "no answer from the access point";
 }
 
-export class WifiLink {
-  /** "idle" | "joining" | "up" | "waiting" (for the retry timer). */
-  state: string;
-  private timer: number;
-  private backoff: Backoff;
+/** Joins now and keeps rejoining; onUp after each join (with the IP), onDown after each drop. */
+export function startWifi(onUp: (ip: string) => void, onDown: (reason: string) => void): void {
+  const wifi = require("Wifi");
+  const ssid = CONFIG.wifiSsid;
+  const retry = backoff();
+  const timer = slot();
+  /** 1 joining, 2 up, 3 waiting for the retry timer. */
+  let state = 0;
 
-  constructor(private o: WifiLinkOptions, private d: WifiDeps) {
-    this.state = "idle";
-    this.timer = 0;
-    this.backoff = new Backoff(o.retryMinMs, o.retryMaxMs, d.random);
-    const self = this;
-    d.wifi.on("disconnected", function (e) {
-      self.onDisconnected(e && e.reason !== undefined ? String(e.reason) : "unknown");
-    });
-  }
-
-  start(): void {
-    if (this.state === "idle") this.join();
-  }
-
-  private setTimer(fn: () => void, ms: number): void {
-    if (this.timer) this.d.clearTimeout(this.timer);
-    this.timer = this.d.setTimeout(fn, ms);
-  }
-
-  private join(): void {
-    const self = this;
-    this.state = "joining";
-    logI(TAG, "Connecting to " + this.o.ssid + "...");
-    this.setTimer(function () {
-      self.timer = 0;
-      self.failed(undefined);
-    }, this.o.connectTimeoutMs);
+  function join(): void {
+    state = 1;
+    logI(TAG, "Connecting to " + ssid + "...");
+    timer(() => failed(""), JOIN_TIMEOUT_MS);
     try {
-      this.d.wifi.connect(this.o.ssid, { password: this.o.password }, function (err) {
-        if (self.state !== "joining") return;
-        if (err) self.failed(String(err));
-        else self.joined();
+      wifi.connect(ssid, { password: CONFIG.wifiPassword }, (err) => {
+        if (state != 1) return;
+        if (err) failed(String(err));
+        else joined();
       });
     } catch (e) {
       // Thrown when the radio is busy or the arguments are refused: retry like any other failure.
-      this.failed(String(e));
+      failed(String(e));
     }
   }
 
-  private joined(): void {
-    const self = this;
-    if (this.timer) this.d.clearTimeout(this.timer);
-    this.timer = 0;
-    this.state = "up";
-    this.backoff.reset();
-    this.d.wifi.getIP(function (err, info) {
+  function joined(): void {
+    timer();
+    state = 2;
+    retry._reset();
+    wifi.getIP((err, info) => {
       const ip = info && info.ip ? info.ip : "unknown";
-      logI(TAG, "Connected to " + self.o.ssid + ", IP " + ip);
-      if (self.state === "up") self.o.onUp(ip);
+      logI(TAG, "Connected to " + ssid + ", IP " + ip);
+      if (state == 2) onUp(ip);
     });
   }
 
-  /** A join attempt failed (timeout, error, or a `disconnected` event while joining). */
-  private failed(reason: string | undefined): void {
-    const self = this;
-    const details = this.d.wifi.getDetails();
-    const why = explain(details ? details.status : undefined) + (reason ? " (" + reason + ")" : "");
-    const wait = this.backoff.next();
-    this.state = "waiting";
-    logW(TAG, "Cannot join " + this.o.ssid + ": " + why + "; retry in " + (wait / 1000).toFixed(1) + " s");
-    // Stop the radio's own attempt so the next connect starts clean.
-    try {
-      this.d.wifi.disconnect();
-    } catch (e) {
-      logD(TAG, "disconnect: " + e);
-    }
-    this.setTimer(function () {
-      self.timer = 0;
-      self.join();
-    }, wait);
+  /** Waits the next back-off, then joins again; returns the wait as text for the log line. */
+  function later(): string {
+    const wait = retry._next();
+    state = 3;
+    timer(join, wait);
+    return inSeconds(wait);
   }
 
-  private onDisconnected(reason: string): void {
-    if (this.state === "joining") {
-      this.failed("reason " + reason);
-    } else if (this.state === "up") {
-      const self = this;
-      const wait = this.backoff.next();
-      this.state = "waiting";
-      logW(TAG, "Link to " + this.o.ssid + " lost (reason " + reason + "); rejoining in " + (wait / 1000).toFixed(1) + " s");
-      this.o.onDown(reason);
-      this.setTimer(function () {
-        self.timer = 0;
-        self.join();
-      }, wait);
+  /** A join attempt failed (timeout, error, or a `disconnected` event while joining). */
+  function failed(reason: string): void {
+    const details = wifi.getDetails();
+    const why = explain(details && details.status) + (reason ? " (" + reason + ")" : "");
+    // Leave "joining" first: the radio may report the disconnect below at once.
+    logW(TAG, "Cannot join " + ssid + ": " + why + "; retry in " + later());
+    // Stop the radio's own attempt so the next connect starts clean.
+    try {
+      wifi.disconnect();
+    } catch (e) {
+      // nothing to stop
     }
   }
+
+  wifi.on("disconnected", (e) => {
+    const reason = e && e.reason !== undefined ? String(e.reason) : "unknown";
+    if (state == 1) failed("reason " + reason);
+    else if (state == 2) {
+      logW(TAG, "Link to " + ssid + " lost (reason " + reason + "); rejoining in " + later());
+      onDown(reason);
+    }
+  });
+  join();
 }

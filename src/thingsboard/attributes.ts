@@ -5,22 +5,14 @@ import { logW } from "../log";
 import type { Client } from "../mqtt/index";
 import { ATTRIBUTES as TOPIC } from "./topics";
 
+/** The shared attributes the firmware asks for at connect (comma-separated). */
+export const SHARED_KEYS = "telemetryIntervalMs";
 
-export interface AttributesOptions {
-  /** The client attributes, gathered at each connect. */
-  info(): object;
-  /** Comma-separated shared keys to request at connect. */
-  sharedKeys: string;
-  /** Gets each shared attribute object (update or request response). */
-  apply(shared: { [key: string]: unknown }): void;
-}
-
-export interface Attributes {
-  /** Call after CONNACK. */
-  connected(): void;
-}
-
-export function startAttributes(client: Client, o: AttributesOptions): Attributes {
+/**
+ * `info` gathers the client attributes at each connect; `apply` gets each shared attribute object
+ * (pushed update or request response). Call the returned function after every CONNACK.
+ */
+export function startAttributes(client: Client, info: () => object, apply: (shared: { [key: string]: unknown }) => void): () => void {
   function parse(payload: string, pick: string): void {
     let a: any;
     try {
@@ -30,14 +22,12 @@ export function startAttributes(client: Client, o: AttributesOptions): Attribute
       return;
     }
     if (pick) a = a && a[pick];
-    if (a && typeof a == "object") o.apply(a);
+    if (a && typeof a == "object") apply(a);
   }
   client.subscribe(TOPIC, 1, (t, p) => parse(p, ""));
   client.subscribe(TOPIC + "/response/+", 1, (t, p) => parse(p, "shared"));
-  return {
-    connected: () => {
-      client.publish(TOPIC, JSON.stringify(o.info()), 0);
-      client.publish(TOPIC + "/request/1", JSON.stringify({ sharedKeys: o.sharedKeys }), 0);
-    },
+  return () => {
+    client.publish(TOPIC, JSON.stringify(info()), 0);
+    client.publish(TOPIC + "/request/1", JSON.stringify({ sharedKeys: SHARED_KEYS }), 0);
   };
 }

@@ -3,29 +3,16 @@
 // access token is refused, and a pause while Wi-Fi is down. Subscriptions are renewed by the MQTT
 // client after every CONNACK.
 
-import { Backoff } from "../backoff";
-import { logE, logI, logW, mask, uptimeMs } from "../log";
+import CONFIG from "device-config";
+import { backoff } from "../backoff";
+import { inSeconds, logE, logI, logW, mask, uptimeMs } from "../log";
 import { createClient } from "../mqtt/index";
 import type { Client } from "../mqtt/index";
+import { slot } from "../timer";
 
 const TAG = "tb_mqtt";
 /** Wait after CONNACK 2/4/5: retrying a refused token quickly only fills the server's log. */
 const REFUSED_WAIT_MS = 60000;
-
-export interface LinkOptions {
-  host: string;
-  port: number;
-  accessToken: string;
-  /** The server certificate as base64 DER. */
-  caDer: string;
-  clientId: string;
-}
-
-/** Filled in by the modules that use the link (main.ts wires them). */
-export interface LinkHooks {
-  connected(): void;
-  published(id: number): void;
-}
 
 export interface LinkStats {
   connects: number;
@@ -34,87 +21,74 @@ export interface LinkStats {
 }
 
 export interface Link {
-  client: Client;
-  stats: LinkStats;
+  _client: Client;
+  _stats: LinkStats;
   /** Wi-Fi is up: connect now. */
-  up(): void;
-  /** Wi-Fi is down: close and wait for up(). */
-  down(): void;
+  _up(): void;
+  /** Wi-Fi is down: close and wait for _up(). */
+  _down(): void;
 }
 
-export function createLink(o: LinkOptions, hooks: LinkHooks): Link {
-  const backoff = new Backoff(1000, 60000, Math.random);
+/** `connected` runs after each CONNACK, `published` on each PUBACK. */
+export function createLink(connected: () => void, published: (id: number) => void): Link {
+  const host = CONFIG.host;
+  const port = CONFIG.port;
+  const token = CONFIG.accessToken;
+  const retry = backoff();
   const stats: LinkStats = { connects: 0, disconnects: 0, refused: 0 };
-  const url = "mqtts://" + o.host + ":" + o.port;
+  const reopen = slot();
+  const healthy = slot();
   let net = false;
-  let retry = 0;
-  let healthy = 0;
-
-  function stopTimer(t: number): number {
-    // Espruino's clearTimeout(undefined) clears every timer and an id that already fired throws:
-    // only ever pass a live id.
-    if (t) clearTimeout(t);
-    return 0;
-  }
 
   function open(): void {
-    retry = stopTimer(retry);
+    reopen();
     if (!net) return;
-    logI(TAG, "connecting to " + url + " ...");
+    logI(TAG, "connecting to mqtts://" + host + ":" + port + " ...");
     client.open();
   }
 
   const client = createClient({
-    connect: (cb) => require("tls").connect({ host: o.host, port: o.port, ca: atob(o.caDer) }, cb),
-    clock: {
-      setTimeout: (f, ms) => setTimeout(f, ms),
-      clearTimeout: (h) => stopTimer(h as number),
-      // Uptime, not getTime(): SNTP setting the clock must not look like a missed PINGRESP.
-      now: uptimeMs,
-    },
-    clientId: o.clientId,
-    username: o.accessToken,
+    connect: (cb) => require("tls").connect({ host: host, port: port, ca: atob(CONFIG.caDer) }, cb),
+    // The client clears only live ids (see slot). Uptime, not getTime(): SNTP setting the clock must
+    // not look like a missed PINGRESP.
+    clock: { setTimeout: setTimeout, clearTimeout: clearTimeout, now: uptimeMs },
+    clientId: getSerial(),
+    username: token,
     onConnect: () => {
       stats.connects++;
       logI(TAG, "Connected to ThingsBoard");
-      healthy = setTimeout(() => {
-        healthy = 0;
-        backoff.reset();
-      }, 60000);
-      hooks.connected();
+      healthy(retry._reset, 60000);
+      connected();
     },
     onDisconnect: (kind, why, code) => {
-      healthy = stopTimer(healthy);
+      healthy();
       if (!net) return;
       stats.disconnects++;
-      let wait = backoff.next();
+      let wait = retry._next();
       if (kind == "refused" && (code == 2 || code == 4 || code == 5)) {
         stats.refused++;
-        wait = REFUSED_WAIT_MS + wait;
-        logE(TAG, "Access token " + mask(o.accessToken) + " refused (CONNACK " + code +
-          "): set accessToken in device.config.json to the device's token and rebuild; retry in " + Math.round(wait / 1000) + " s");
+        wait += REFUSED_WAIT_MS;
+        logE(TAG, "Access token " + mask(token) + " refused (CONNACK " + code +
+          "): set accessToken in device.config.json to the device's token and rebuild; retry in " + inSeconds(wait));
       } else {
-        logW(TAG, "Disconnected from ThingsBoard (" + why + "); retry in " + (wait / 1000).toFixed(1) + " s");
+        logW(TAG, "Disconnected from ThingsBoard (" + why + "); retry in " + inSeconds(wait));
       }
-      retry = setTimeout(() => {
-        retry = 0; // fired: clearing it again would throw "Unknown Timeout" on Espruino
-        open();
-      }, wait);
+      reopen(open, wait);
     },
-    onPublished: (id) => hooks.published(id),
+    onPublished: published,
   });
 
   return {
-    client: client,
-    stats: stats,
-    up: () => {
+    _client: client,
+    _stats: stats,
+    _up: () => {
       net = true;
-      backoff.reset();
+      retry._reset();
       open();
     },
-    down: () => {
+    _down: () => {
       net = false;
-      retry = stopTimer(retry);
+      reopen();
       client.close();
     },
   };

@@ -4,11 +4,13 @@
 // again after a reconnect. Once the clock is known each reading is sent as {ts, values} (several as
 // an array); before that, and only after a grace period for SNTP, as plain values the server stamps.
 
+import CONFIG from "device-config";
 import { logI, logW, uptimeMs } from "../log";
 import type { Client } from "../mqtt/index";
 import type { Sensor } from "../sensors/index";
 import { createQueue } from "../telemetry/queue";
 import { clockKnown, epochMs } from "./clock";
+import { slot } from "../timer";
 import { TELEMETRY } from "./topics";
 
 const TAG = "tb_mqtt_wapper";
@@ -19,34 +21,32 @@ const SNTP_GRACE_MS = 20000;
 export const MIN_INTERVAL_MS = 1000;
 export const MAX_INTERVAL_MS = 86400000;
 
-export interface TelemetryOptions {
-  keys: string[];
-  capacity: number;
+export interface TelemetryStatus {
+  /** Readings waiting plus in flight. */
+  queueDepth: number;
+  dropped: number;
+  /** Readings the server acknowledged. */
+  sent: number;
   intervalMs: number;
-  sensor: Sensor;
 }
 
 export interface Telemetry {
   /** Sends what may be sent now (call after CONNACK). */
-  pump(): void;
+  _connected(): void;
   /** Feed of the MQTT client's PUBACKs. */
-  published(id: number): void;
+  _published(id: number): void;
   /** Sets the interval; returns "" or why `ms` was refused (also logged). */
-  setIntervalMs(ms: unknown, from: string): string;
-  intervalMs(): number;
+  _setInterval(ms: unknown, from: string): string;
   /** The latest reading as {key: value}. */
-  current(): { [key: string]: number };
-  /** Queue depth (waiting plus in flight), readings dropped, readings sent and acknowledged. */
-  depth(): number;
-  dropped(): number;
-  sent(): number;
+  _current(): { [key: string]: number };
+  _status(): TelemetryStatus;
 }
-
-export function startTelemetry(client: Client, o: TelemetryOptions): Telemetry {
-  const keys = o.keys;
-  const q = createQueue(o.capacity, keys.length);
-  let every = o.intervalMs;
-  let timer = 0;
+/** Keys, queue capacity and first interval come from CONFIG. */
+export function startTelemetry(client: Client, sensor: Sensor): Telemetry {
+  const keys = CONFIG.keys;
+  const q = createQueue(CONFIG.queueCapacity, keys.length);
+  const timer = slot();
+  let every = CONFIG.telemetryIntervalMs;
   let flightId = 0;
   let flightN = 0;
   let acked = 0;
@@ -82,44 +82,40 @@ export function startTelemetry(client: Client, o: TelemetryOptions): Telemetry {
   }
 
   function sample(): void {
-    timer = setTimeout(sample, every);
-    last = o.sensor.read();
+    timer(sample, every);
+    last = sensor.read();
     if (!q.push(uptimeMs(), last)) {
       logW(TAG, "Queue full: dropped oldest reading (" + q.dropped() + " so far)");
     }
     pump();
   }
 
-  timer = setTimeout(sample, every);
+  timer(sample, every);
 
   return {
-    pump: () => {
+    _connected: () => {
       connectedAt = uptimeMs();
       pump();
     },
-    published: (id) => {
+    _published: (id) => {
       if (id != flightId) return;
       logI(TAG, "published msg_id=" + id);
       acked += flightN;
       flightId = flightN = 0;
       pump();
     },
-    setIntervalMs: (ms, from) => {
+    _setInterval: (ms, from) => {
       if (typeof ms != "number" || ms % 1 || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
         const why = "telemetryIntervalMs " + JSON.stringify(ms) + " from " + from + " rejected: use " + MIN_INTERVAL_MS + "-" + MAX_INTERVAL_MS;
         logW(TAG, why);
         return why;
       }
       every = ms;
-      clearTimeout(timer);
-      timer = setTimeout(sample, every);
+      timer(sample, every);
       logI(TAG, "telemetryIntervalMs = " + ms + " (from " + from + ")");
       return "";
     },
-    intervalMs: () => every,
-    current: () => values(-1),
-    depth: () => q.size() + flightN,
-    dropped: q.dropped,
-    sent: () => acked,
+    _current: () => values(-1),
+    _status: () => ({ queueDepth: q.size() + flightN, dropped: q.dropped(), sent: acked, intervalMs: every }),
   };
 }
