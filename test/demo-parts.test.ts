@@ -9,9 +9,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { ensureCertPair, keyPathFor } from "../tools/demo/cert-pair.ts";
 import { startLocalEndpoint } from "../tools/demo/local-endpoint.ts";
-import { serveTime } from "../tools/demo/time-server.ts";
 import { parseStartArgs } from "../tools/start.ts";
-import { VirtualBoard } from "../tools/vboard/index.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const dir = mkdtempSync(join(tmpdir(), "tb-demo-parts-"));
@@ -93,25 +91,4 @@ test("local endpoint: the configured port when free, a free one when it is taken
     await kept.endpoint.stop();
   }
   await assert.rejects(startLocalEndpoint({ ...o, keyPath: join(dir, "nope.pem"), port: 0 }), /TLS key .*nope\.pem: cannot read it \(ENOENT\); create one with `npm run certs`/);
-});
-
-test("time server: sets the board's clock to wall time after the firmware reports the network up, and only then", async () => {
-  const board = new VirtualBoard({ board: "esp32", storageDir: join(dir, "vb") });
-  let sets = 0;
-  const stop = serveTime(board, { delayMs: 10, onSet: () => sets++ });
-  try {
-    board.emit("line", "I (5) wifi: Connecting to Net...");
-    await new Promise((r) => setTimeout(r, 50));
-    assert.ok(board.clock.now() < 1e6, "clock still counts from boot");
-    board.emit("line", "I (65) app: Network up, IP 192.168.4.2");
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(sets, 1);
-    assert.ok(Math.abs(board.clock.now() - Date.now() / 1000) < 2, "clock at wall time");
-  } finally {
-    stop();
-    await board.stop();
-  }
-  board.emit("line", "I (65) app: Network up, IP 192.168.4.2");
-  await new Promise((r) => setTimeout(r, 30));
-  assert.equal(sets, 1, "no longer listening after stop");
 });

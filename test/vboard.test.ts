@@ -318,6 +318,21 @@ describe("Wi-Fi", () => {
     await b.waitFor(/^WIFI cb null connected$/, 3000, at);
   });
 
+  test("setSNTP sets the clock only with a time server, and only once Wi-Fi is up", async () => {
+    const prog = `var W = require("Wifi"); W.setSNTP("pool.ntp.org", 0);
+      setTimeout(function () { print("BEFORE " + getTime().toFixed(0)); W.connect("Net", {password: "pw123456"}, function () {}); }, 600);
+      setInterval(function () { if (getTime() > 1e9) print("SET " + getTime().toFixed(0)); }, 100);`;
+    const b = newBoard(prog, { timeServer: true, ap: { ssid: "Net", password: "pw123456" } });
+    const before = await b.waitFor(/^BEFORE /, 3000);
+    assert.ok(Number(before.split(" ")[1]) < 1e6, "no answer while offline: the clock still counts from boot");
+    const set = await b.waitFor(/^SET /, 5000);
+    assert.ok(Math.abs(Number(set.split(" ")[1]) - Date.now() / 1000) < 3, "clock at wall time");
+    const none = newBoard(prog, { ap: { ssid: "Net", password: "pw123456" } });
+    await none.waitFor(/^BEFORE /, 3000);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.doesNotMatch(none.output, /^SET /m, "without a time server only the server name is recorded");
+  });
+
   test("a new password on the access point is taken on the next join", async () => {
     const b = run({ password: "old" }, { ssid: "lab", password: "new", retryMs: 50 });
     await b.waitFor(/wrong_password$/, 3000);

@@ -15,7 +15,6 @@ import { ensureCertPair, LOCAL_HOSTS } from "./demo/cert-pair.ts";
 import { DeviceView } from "./demo/device-view.ts";
 import { startLocalEndpoint } from "./demo/local-endpoint.ts";
 import { startPageServer } from "./demo/page-server.ts";
-import { serveTime } from "./demo/time-server.ts";
 import { maskToken } from "./tb-endpoint/index.ts";
 import { VirtualBoard } from "./vboard/index.ts";
 
@@ -130,10 +129,11 @@ async function main(argv: string[]): Promise<number> {
       // The board reaches the configured host name on loopback, wherever the real server would be.
       hosts: LOCAL_HOSTS.includes(config.host) ? {} : { [config.host]: "127.0.0.1" },
       timeScale: args.timeScale,
+      // The demo network answers SNTP, so readings carry real timestamps from the start.
+      timeServer: true,
       echo: true,
     });
     cleanups.push(() => board.stop());
-    cleanups.push(serveTime(board, { onSet: () => say("the demo network's time server set the board's clock (as SNTP would)") }));
     say(`booting ${result.outFile} on a virtual ${config.board} (access point "${config.wifiSsid}", storage ${storageDir})`);
     board.flash(result.code);
     board.boot();

@@ -20,6 +20,11 @@ export interface VirtualBoardOptions {
   ap?: { ssid?: string; password?: string; present?: boolean; joinDelayMs?: number; ip?: string };
   hosts?: Record<string, string>;
   timeScale?: number;
+  /**
+   * A time server on the simulated network: after Wifi.setSNTP, once Wi-Fi is up, the board's clock
+   * is set to the host's wall time, as an SNTP answer would. Default off: the clock stays at uptime.
+   */
+  timeServer?: boolean;
   /** Also write serial output to process.stdout. */
   echo?: boolean;
   /** How a refused connection shows: "throw" like the Linux build (default) or "events" (error -9). */
@@ -69,7 +74,8 @@ export class VirtualBoard extends EventEmitter {
     const id = createHash("sha256").update(resolve(o.storageDir)).digest();
     // A locally administered MAC, stable per storage directory (one directory = one board).
     const mac = [0x02, ...id.subarray(0, 5)].map((b) => b.toString(16).padStart(2, "0"));
-    this.station = new WifiStation(this.accessPoint, mac.join(":"));
+    this.station = new WifiStation(this.accessPoint, mac.join(":"),
+      o.timeServer ? () => this.clock.setTime(Date.now() / 1000) : undefined);
     const serial = mac.join("");
     this.serial = serial;
     this.ap = {

@@ -419,8 +419,8 @@ export class Program {
         if (typeof cb === "function") setImmediate(() => this.invoke(cb, [st.hostname]));
         return st.hostname;
       },
-      // Records the server only: the simulated network has no time server, so the clock is not set.
-      setSNTP: (server: unknown, tz: unknown) => { st.sntp = { server: String(server), tz }; },
+      // Sets the clock only when the board was given a time server (option timeServer).
+      setSNTP: (server: unknown, tz: unknown) => st.setSntp(String(server), tz),
       save: this.guard((what?: unknown) => {
         if (what === "clear") return st && this.s.storage.erase(".wificfg");
         this.s.storage.write(".wificfg", JSON.stringify({ mode: "sta", ...st.savedConfig() }));

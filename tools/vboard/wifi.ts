@@ -52,8 +52,24 @@ export class WifiStation implements NetworkLink {
   private joinTimer?: NodeJS.Timeout;
   private linkListeners = new Set<(up: boolean) => void>();
   private lastPassword?: string;
+  private sntpTimer?: NodeJS.Timeout;
 
-  constructor(readonly ap: SimAccessPoint, readonly mac: string) {}
+  /** `timeServer` answers SNTP (sets the board's clock); without it setSNTP only records the server. */
+  constructor(readonly ap: SimAccessPoint, readonly mac: string, private timeServer?: () => void) {}
+
+  /** Wifi.setSNTP: with a time server on the network the clock is set a moment later, once online. */
+  setSntp(server: string, tz: unknown): void {
+    this.sntp = { server, tz };
+    if (!this.timeServer || this.sntpTimer) return;
+    const answer = this.timeServer;
+    const poll = () => {
+      this.sntpTimer = undefined;
+      if (!this.sntp) return;
+      if (this.isUp()) answer();
+      else this.sntpTimer = setTimeout(poll, 1000);
+    };
+    this.sntpTimer = setTimeout(poll, 200);
+  }
 
   isUp(): boolean {
     return this.status === "connected";
@@ -128,5 +144,7 @@ export class WifiStation implements NetworkLink {
     this.ssid = undefined;
     this.hostname = undefined;
     this.sntp = undefined;
+    clearTimeout(this.sntpTimer);
+    this.sntpTimer = undefined;
   }
 }
