@@ -10,13 +10,18 @@ import { monitorPort } from "../monitor/cli.ts";
 import { ask, sample } from "./ask.ts";
 import { checkBundle, prepareBundle } from "./bundle.ts";
 import { fail, FlashError } from "./errors.ts";
-import { planInstall } from "./install.ts";
+import { planInstall, writeRelease } from "./install.ts";
 import { checkSerialPort, isTcpPort, listSerialPorts, noPortError } from "./ports.ts";
 import { upload } from "./upload.ts";
 
+const INSTALL_BAUD = 460800;
+
 const USAGE = `usage: npm run flash -- --port PORT [--board esp32|esp32c3|esp32s3] [--baud 115200] [--monitor]
-       [--file dist/firmware.js] [--config device.config.json] [--install-espruino espruino_2v29_<chip>.tgz]
-  PORT: /dev/ttyUSB0 (ESP32), /dev/ttyACM0 (ESP32-C3/S3), or tcp://host:port`;
+       [--file dist/firmware.js] [--config device.config.json]
+       [--install-espruino espruino_2v29_<chip>.tgz [--print-esptool]]
+  PORT: /dev/ttyUSB0 (ESP32), /dev/ttyACM0 (ESP32-C3/S3), or tcp://host:port
+  --install-espruino writes the interpreter through the ESP ROM bootloader (at --baud, default ${INSTALL_BAUD});
+  --print-esptool prints the equivalent esptool command instead`;
 
 interface Options {
   port?: string;
@@ -26,6 +31,7 @@ interface Options {
   file: string;
   config?: string;
   install?: string;
+  printEsptool: boolean;
 }
 
 function parse(argv: string[]): Options | number {
@@ -39,6 +45,7 @@ function parse(argv: string[]): Options | number {
       file: { type: "string", default: "dist/firmware.js" },
       config: { type: "string" },
       "install-espruino": { type: "string" },
+      "print-esptool": { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     } }));
   } catch (e) {
@@ -59,7 +66,8 @@ function parse(argv: string[]): Options | number {
     return 2;
   }
   return { port: values.port, board: values.board as BoardName | undefined, baud, monitor: !!values.monitor,
-    file: values.file!, config: values.config, install: values["install-espruino"] };
+    file: values.file!, config: values.config, install: values["install-espruino"],
+    printEsptool: !!values["print-esptool"] };
 }
 
 /** --board, else the config's board, else esp32 (for messages before a config exists). */
@@ -83,12 +91,21 @@ async function flash(o: Options): Promise<number> {
   if (!tcp) for (const w of checkSerialPort("flash", port, board, await listSerialPorts())) console.error(w);
 
   if (o.install) {
-    const plan = planInstall(o.install, port, board);
+    // The ROM bootloader is reached at 115200 and then raised to this for writing.
+    const writeBaud = o.baud ?? INSTALL_BAUD;
+    const plan = planInstall(o.install, port, board, writeBaud);
     console.log(`I flash: Espruino images for ${board.device.esptoolChip} from ${plan.dir}:`);
     for (const i of plan.images) console.log(`I flash:   ${i.offset} ${i.file}`);
-    console.log("I flash: writing them needs the ESP ROM bootloader protocol, which this tool does not speak; run:");
-    console.log(plan.command);
-    console.log(`I flash: (pip install esptool gives esptool.py; hold BOOT while plugging in if it cannot connect), then npm run flash -- --port ${port}`);
+    if (o.printEsptool || tcp) {
+      console.log(tcp
+        ? "I flash: a tcp:// port has no reset lines to reach the ESP ROM bootloader; on the machine the board is plugged into, run:"
+        : "I flash: the esptool command that writes them:");
+      console.log(plan.command);
+      console.log(`I flash: (pip install esptool gives esptool.py; hold BOOT while pressing RESET if it cannot connect), then npm run flash -- --port ${port}`);
+      return 0;
+    }
+    await writeRelease(plan, { port, board, baud: writeBaud, log: (l) => console.log(l), warn: (l) => console.error(l) });
+    console.log(`I flash: done: Espruino ${board.info.binary_version} runs on the ${board.info.name}; now upload the firmware: npm run flash -- --port ${port}`);
     return 0;
   }
 

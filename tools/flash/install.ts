@@ -1,13 +1,15 @@
 // Installing the Espruino interpreter itself: pick the three images of a release (.tgz or folder)
-// for the board's chip, check they really are for that chip, and give the esptool command that
-// writes them at the board JSON's offsets (platform doc §2).
+// for the board's chip, check they really are for that chip, and write them at the board JSON's
+// offsets (platform doc §2) through the ESP ROM bootloader with esptool-js, so no Python is needed.
+// The equivalent esptool command is kept as the fallback to print.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import type { BoardJson } from "../build/board.ts";
-import { fail } from "./errors.ts";
+import { fail, FlashError } from "./errors.ts";
+import { NodeWebSerialPort } from "./webserial.ts";
 
 /** ESP image header chip_id (byte 12, little-endian), as ESP-IDF's esp_image_header_t defines it. */
 export const CHIP_IDS: Record<number, string> = { 0: "esp32", 2: "esp32s2", 5: "esp32c3", 9: "esp32s3", 12: "esp32c2", 13: "esp32c6", 16: "esp32h2" };
@@ -118,4 +120,110 @@ export function planInstall(release: string, port: string, board: BoardJson, bau
 
 function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/** esptool-js's CHIP_NAME ("ESP32-C3") as esptool's --chip spells it ("esp32c3"). */
+export function esptoolChipName(chipName: string): string {
+  return chipName.toLowerCase().replace(/-/g, "");
+}
+
+/** Refuses to write when the chip that answered is not the board's chip. */
+export function checkDetectedChip(chipName: string, port: string, board: BoardJson): void {
+  const found = esptoolChipName(chipName);
+  const want = board.device.esptoolChip;
+  if (found === want) return;
+  throw fail("flash", `the chip on ${port} is ${chipName} (${found}), but the board is ${want} (${board.info.name}); nothing was written`,
+    `pass --board ${found} with espruino_${board.info.binary_version}_${found}.tgz if that is your board, or plug in the ${board.info.name}`);
+}
+
+export interface WriteOptions {
+  port: string;
+  board: BoardJson;
+  /** Baud rate for writing; the ROM is first reached at 115200. */
+  baud: number;
+  log: (line: string) => void;
+  warn: (line: string) => void;
+  /** Bound on reaching the ROM bootloader and identifying the chip (esptool-js retries on its own within it). */
+  connectTimeoutMs?: number;
+}
+
+const ROM_BAUD = 115200;
+
+/** Writes the plan's images through the ROM bootloader, verifies each by MD5, then hard-resets the board. */
+export async function writeRelease(plan: InstallPlan, o: WriteOptions): Promise<void> {
+  const { ESPLoader, Transport } = await import("esptool-js");
+  let warned = false;
+  const device = new NodeWebSerialPort(o.port, {
+    onNoModemLines: (m) => { if (!warned) o.warn(`W flash: ${m}`); warned = true; },
+  });
+  // esptool-js types its device as the browser's SerialPort; the adapter has the members it uses.
+  const transport = new Transport(device as unknown as ConstructorParameters<typeof Transport>[0], false);
+  const said: string[] = [];
+  // Transport.trace prints to the console even with tracing off ("readLoop exited"): keep it with the rest.
+  transport.trace = (m: string) => { said.push(m); };
+  const terminal = { clean: () => undefined, write: (d: string) => { said.push(d); }, writeLine: (d: string) => { said.push(d); } };
+  const loader = new ESPLoader({ transport, baudrate: o.baud, romBaudrate: ROM_BAUD, terminal });
+  const heard = (re: RegExp) => said.map((l) => re.exec(l)?.[1]).filter(Boolean).pop();
+  const noAnswer = () => fail("flash", `the ESP ROM bootloader did not answer on ${o.port}`,
+    `hold BOOT while pressing RESET, then try again; or run: ${plan.command}`);
+  try {
+    o.log(`I flash: connecting to the ESP ROM bootloader on ${o.port} at ${ROM_BAUD} baud (resetting the board into download mode)`);
+    try {
+      await bounded(loader.main(), o.connectTimeoutMs ?? 60_000);
+    } catch (e) {
+      if (e instanceof FlashError) throw e;
+      const msg = String((e as Error)?.message ?? e);
+      if (/ENOENT|EACCES|Permission denied|Cannot lock|Resource temporarily unavailable|No such file/i.test(msg)) {
+        const { openError } = await import("./ports.ts");
+        throw openError("flash", o.port, e);
+      }
+      if (e instanceof TimeoutBound || !loader.chip) throw noAnswer();
+      throw fail("flash", `the ${loader.chip.CHIP_NAME} bootloader on ${o.port} stopped answering (${msg.split("\n")[0]})`,
+        `press RESET and try again with a lower --baud (e.g. --baud 115200); or run: ${plan.command}`);
+    }
+    const chipName = loader.chip.CHIP_NAME;
+    const desc = heard(/^Chip is (.+)$/) ?? chipName;
+    const mac = heard(/^MAC: (.+)$/);
+    o.log(`I flash: found ${desc}${mac ? `, MAC ${mac}` : ""}`);
+    checkDetectedChip(chipName, o.port, o.board);
+
+    const files = plan.images.map((i) => ({ ...i, data: new Uint8Array(readFileSync(i.path)), address: parseInt(i.offset, 16) }));
+    o.log(`I flash: writing ${files.length} images at ${o.baud} baud (compressed, each verified by MD5)`);
+    let lastStep = -1;
+    try {
+      await loader.writeFlash({
+        fileArray: files.map((f) => ({ data: f.data, address: f.address })),
+        flashSize: "keep", flashMode: "keep", flashFreq: "keep", eraseAll: false, compress: true,
+        reportProgress: (index, written, total) => {
+          // One line per quarter of each image: enough to see it move without flooding a terminal.
+          const step = total ? Math.floor((4 * written) / total) : 4;
+          const key = index * 10 + step;
+          if (key === lastStep || (step === 0 && written > 0)) return;
+          lastStep = key;
+          const f = files[index];
+          o.log(`I flash:   ${f.offset} ${f.file}: ${step * 25}% of ${f.data.length.toLocaleString("en")} bytes`);
+        },
+        calculateMD5Hash: (image) => createHash("md5").update(image).digest("hex"),
+      });
+    } catch (e) {
+      const msg = String((e as Error)?.message ?? e).split("\n")[0];
+      throw fail("flash", `writing Espruino to the ${chipName} on ${o.port} failed (${msg})`,
+        `press RESET and run the same command again${o.baud > ROM_BAUD ? ` with --baud ${ROM_BAUD}` : ""}; or run: ${plan.command}`);
+    }
+    o.log(`I flash: all ${files.length} images written and verified; hard reset so the board starts Espruino`);
+    await loader.after("hard_reset");
+  } finally {
+    await transport.disconnect().catch(() => undefined);
+    await device.close();
+  }
+}
+
+class TimeoutBound extends Error {}
+
+/** Rejects with TimeoutBound after ms; the loser is left to fail quietly when the port closes. */
+function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new TimeoutBound(`no answer within ${ms} ms`)), ms); });
+  p.catch(() => undefined);
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
 }
