@@ -163,6 +163,11 @@ export async function writeRelease(plan: InstallPlan, o: WriteOptions): Promise<
   transport.trace = (m: string) => { said.push(m); };
   const terminal = { clean: () => undefined, write: (d: string) => { said.push(d); }, writeLine: (d: string) => { said.push(d); } };
   const loader = new ESPLoader({ transport, baudrate: o.baud, romBaudrate: ROM_BAUD, terminal });
+  // Refuse a wrong chip as soon as it is identified, before esptool-js loads its stub into the chip's RAM.
+  // applyDetectedChip is esptool-js 0.7's private hook; the check after main() stays in case it moves.
+  const hook = loader as unknown as { applyDetectedChip?: (chip: { CHIP_NAME: string }) => void };
+  const apply = hook.applyDetectedChip?.bind(loader);
+  if (apply) hook.applyDetectedChip = (chip) => { checkDetectedChip(chip.CHIP_NAME, o.port, o.board); apply(chip); };
   const heard = (re: RegExp) => said.map((l) => re.exec(l)?.[1]).filter(Boolean).pop();
   const noAnswer = () => fail("flash", `the ESP ROM bootloader did not answer on ${o.port}`,
     `hold BOOT while pressing RESET, then try again; or run: ${plan.command}`);
