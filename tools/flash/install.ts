@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import type { BoardJson } from "../build/board.ts";
 import { fail, FlashError } from "./errors.ts";
+import { openError } from "./ports.ts";
 import { NodeWebSerialPort } from "./webserial.ts";
 
 /** ESP image header chip_id (byte 12, little-endian), as ESP-IDF's esp_image_header_t defines it. */
@@ -179,7 +180,6 @@ export async function writeRelease(plan: InstallPlan, o: WriteOptions): Promise<
       if (e instanceof FlashError) throw e;
       const msg = String((e as Error)?.message ?? e);
       if (/ENOENT|EACCES|Permission denied|Cannot lock|Resource temporarily unavailable|No such file/i.test(msg)) {
-        const { openError } = await import("./ports.ts");
         throw openError("flash", o.port, e);
       }
       if (e instanceof TimeoutBound || !loader.chip) throw noAnswer();
@@ -190,6 +190,9 @@ export async function writeRelease(plan: InstallPlan, o: WriteOptions): Promise<
     const desc = heard(/^Chip is (.+)$/) ?? chipName;
     const mac = heard(/^MAC: (.+)$/);
     o.log(`I flash: found ${desc}${mac ? `, MAC ${mac}` : ""}`);
+    // esptool-js falls back to the ROM's baud rate on its own when the faster one fails: say so.
+    const slower = heard(/^((?:Unable to use|The board (?:reset|stopped)).*)$/);
+    if (slower) o.warn(`W flash: ${slower} (slower, but it works; a shorter cable or --baud 115200 avoids this)`);
     checkDetectedChip(chipName, o.port, o.board);
 
     const files = plan.images.map((i) => ({ ...i, data: new Uint8Array(readFileSync(i.path)), address: parseInt(i.offset, 16) }));
