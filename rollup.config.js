@@ -29,7 +29,9 @@ export function firmwareTerserOptions(preamble) {
       hoist_funs: false,
       hoist_vars: false,
       unsafe: false,
-      unsafe_arrows: false,
+      // Function expressions become arrows (Espruino runs them, measured) when they use no `this`;
+      // the firmware never calls `new` on a function expression nor reads `arguments`.
+      unsafe_arrows: true,
       keep_fargs: true,
       // Inlining a function with parameters makes terser declare them as a `var` placed after
       // the use (it relies on hoisting, which Espruino lacks): inline only argument-free bodies.

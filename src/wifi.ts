@@ -11,13 +11,12 @@ const TAG = "wifi";
 /** How long one join attempt may take before it counts as failed. */
 const JOIN_TIMEOUT_MS = 15000;
 
-/** Why a join failed, and what the person at the serial monitor can do about it. */
-function explain(status: string | void): string {
-  if (status == "wrong_password") return "wrong password: check wifiPassword in device.config.json";
-  if (status == "no_ap_found") return "access point not found: check wifiSsid and that a 2.4 GHz network is in range";
-  if (status == "connect_fail") return "the access point refused the connection";
-  return "no answer from the access point";
-}
+/** Why a join failed (by Wifi.getDetails().status), and what the person at the serial monitor can do. */
+const WHY: { [status: string]: string } = {
+  wrong_password: "wrong password: check wifiPassword in device.config.json",
+  no_ap_found: "access point not found: check wifiSsid and that a 2.4 GHz network is in range",
+  connect_fail: "the access point refused the connection",
+};
 
 /** Joins now and keeps rejoining; onUp after each join (with the IP), onDown after each drop. */
 export function startWifi(onUp: (ip: string) => void, onDown: (reason: string) => void): void {
@@ -66,7 +65,7 @@ export function startWifi(onUp: (ip: string) => void, onDown: (reason: string) =
   /** A join attempt failed (timeout, error, or a `disconnected` event while joining). */
   function failed(reason: string): void {
     const details = wifi.getDetails();
-    const why = explain(details && details.status) + (reason ? " (" + reason + ")" : "");
+    const why = (WHY[(details && details.status) || ""] || "no answer from the access point") + (reason ? " (" + reason + ")" : "");
     // Leave "joining" first: the radio may report the disconnect below at once.
     logW(TAG, "Cannot join " + ssid + ": " + why + "; retry in " + later());
     // Stop the radio's own attempt so the next connect starts clean.

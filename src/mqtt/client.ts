@@ -3,7 +3,7 @@
 // on the board (tls.connect, setTimeout) and in Node tests. Reconnecting is the caller's decision:
 // after onDisconnect, call open() again when it sees fit; queued QoS 1 messages wait meanwhile.
 // State lives in closure variables (minified to one letter; one client per program).
-import { chr } from "./chr.js";
+import { at, chr } from "./chr.js";
 import { decoder } from "./decode.js";
 import { connectPacket, idPacket, publishPacket, subPacket } from "./encode.js";
 import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from "./packet.js";
@@ -134,8 +134,8 @@ export function createClient(o: ClientOptions): Client {
   /** When the unanswered PINGREQ went out, -1 when none. */
   let pingAt = -1;
 
-  function emit(f: ((a: any, b?: any) => void) | undefined, a: unknown, b?: unknown): void {
-    if (f) f(a, b);
+  function emit(f: ((a: any, b?: any, c?: any) => void) | undefined, a: unknown, b?: unknown, c?: unknown): void {
+    if (f) f(a, b, c);
   }
 
   function log(line: string): void {
@@ -178,7 +178,7 @@ export function createClient(o: ClientOptions): Client {
       // already closed
     }
     log("disconnected (" + kind + "): " + why);
-    if (o.onDisconnect) o.onDisconnect(kind, why, code);
+    emit(o.onDisconnect, kind, why, code);
   }
 
   function tick(): void {
@@ -199,7 +199,7 @@ export function createClient(o: ClientOptions): Client {
     while (st == 2 && sent < q.length && sent < (o.inflight || 5)) {
       const m = q[sent++];
       send(m.p);
-      m.p = chr(m.p.charCodeAt(0) | 8) + m.p.substr(1);
+      m.p = chr(at(m.p, 0) | 8) + m.p.substr(1);
     }
   }
 

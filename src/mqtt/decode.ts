@@ -1,4 +1,5 @@
 // Streaming parser of the packets a broker sends to a client, bounded by a maximum packet size.
+import { at } from "./chr.js";
 import { CONNACK, PUBACK, PUBLISH, SUBACK, UNSUBACK } from "./packet.js";
 import type { Packet } from "./packet.js";
 
@@ -12,7 +13,7 @@ export function parse(h: number, b: string): Packet | string {
   const n = b.length;
   const p: Packet = { type: t };
   // A read past the end gives NaN, which the length checks below reject.
-  const u16 = (i: number) => (b.charCodeAt(i) << 8) | b.charCodeAt(i + 1);
+  const u16 = (i: number) => (at(b, i) << 8) | at(b, i + 1);
   // Only PUBLISH has flags (DUP, QoS, retain); QoS 2 and 3 are not for this client.
   let ok = !f;
   /** The body length the packet must have. */
@@ -32,13 +33,13 @@ export function parse(h: number, b: string): Packet | string {
     len = n;
   } else if (t == CONNACK) {
     p.session = b[0] == "\x01";
-    p.code = b.charCodeAt(1);
-    ok = ok && b.charCodeAt(0) < 2;
+    p.code = at(b, 1);
+    ok = ok && at(b, 0) < 2;
   } else if (t == PUBACK || t == UNSUBACK) p.id = u16(0);
   else if (t == SUBACK) {
     p.id = u16(0);
     const g: number[] = (p.granted = []);
-    while (len < n) g.push(b.charCodeAt(len++));
+    while (len < n) g.push(at(b, len++));
     ok = ok && n > 2;
   } else if (t < 12 || t > 14) return "unexpected packet type " + t;
   else len = 0;
@@ -79,13 +80,13 @@ export function decoder(max: number, parser?: BodyParser): Decoder {
         do {
           if (j > 4) return fail("bad remaining length");
           if (j >= b.length) return "";
-          c = b.charCodeAt(j);
+          c = at(b, j);
           n += (c & 127) << (7 * j++ - 7);
         } while (c & 128);
         n += j;
         if (n > max) return fail("packet of " + n + " bytes over limit " + max);
         if (n > b.length) return "";
-        const p = ps(b.charCodeAt(0), b.substring(j, n));
+        const p = ps(at(b, 0), b.substring(j, n));
         b = b.substr(n);
         if (typeof p == "string") return fail(p);
         out(p);

@@ -1,15 +1,15 @@
 // UTF-8 encoding into a binary string: Espruino strings are 8-bit, so text with chars >= 0x80
 // must be turned into bytes before it goes on the wire.
 
-import { chr } from "./chr.js";
+import { at, chr } from "./chr.js";
 
 /** Returns s as UTF-8 bytes (one char per byte); ASCII comes back unchanged. */
 export function utf8(s: string): string {
   if (!/[^\0-\x7f]/.test(s)) return s;
   let o = "";
   for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    const d = s.charCodeAt(i + 1);
+    let c = at(s, i);
+    const d = at(s, i + 1);
     // A surrogate pair is one code point (only in Node: Espruino has no chars above 255).
     if (c >> 10 == 54 && d >> 10 == 55) {
       c = 65536 + ((c - 55296) << 10) + d - 56320;

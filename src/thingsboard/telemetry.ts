@@ -53,12 +53,13 @@ export function startTelemetry(client: Client, sensor: Sensor): Telemetry {
   let connectedAt = 0;
   let last: number[] = [];
 
-  /** {key: value} of the `i`th queued reading, or of the latest one for i < 0; NaN keys left out. */
+  /** {key: value} of the `i`th queued reading, or of the latest one for i < 0; NaN keys left out
+   *  (an undefined one, before the first reading, JSON leaves out by itself). */
   function values(i: number): { [key: string]: number } {
     const v: { [key: string]: number } = {};
     for (let k = 0; k < keys.length; k++) {
       const x = i < 0 ? last[k] : q.get(i, k + 1);
-      if (x != null && x == x) v[keys[k]] = x;
+      if (x == x) v[keys[k]] = x;
     }
     return v;
   }
