@@ -1,17 +1,31 @@
 // ESP-IDF style log lines, `I (1234) tag: message`, so a serial log reads like the C example's.
-// The number is milliseconds since boot, kept monotonic even when SNTP later sets the clock.
+// The number is milliseconds since boot, kept continuous when SNTP later sets the clock: SNTP sets
+// it some time after Wi-Fi is up, and a once-a-second check notices the jump.
 
 import CONFIG from "device-config";
 
 let bootTime = getTime();
 
-/** Call after setTime/SNTP moved the clock by `jumpSeconds`, so uptimes stay continuous. */
-export function clockJumped(jumpSeconds: number): void {
-  bootTime += jumpSeconds;
-}
 
 export function uptimeMs(): number {
   return Math.round((getTime() - bootTime) * 1000);
+}
+
+/** Smaller steps are drift corrections, not the clock being set. */
+const JUMP_S = 30;
+
+/** Starts the check that moves the boot time along with a clock jump and logs the new time. */
+export function watchClock(): void {
+  let last = getTime();
+  setInterval(() => {
+    const t = getTime();
+    const jump = t - last - 1;
+    last = t;
+    if (jump > JUMP_S || jump < -JUMP_S) {
+      bootTime += jump;
+      logI("time", "Clock set: " + new Date(t * 1000).toISOString());
+    }
+  }, 1000);
 }
 
 /** `lvl` is 1 (E) to 3 (I); lines above the configured level cost nothing but the call. */

@@ -2,10 +2,9 @@
 // attributes, RPC over MQTT/TLS) runs on top and is paused while the network is down.
 
 import CONFIG from "device-config";
-import { logE, logI, logW, mask, uptimeMs } from "./log";
+import { logE, logI, logW, mask, uptimeMs, watchClock } from "./log";
 import { internalSensor, simulatedSensor } from "./sensors/index";
 import { SHARED_KEYS, startAttributes } from "./thingsboard/attributes";
-import { watchClock } from "./thingsboard/clock";
 import { createLink } from "./thingsboard/link";
 import { startRpc } from "./thingsboard/rpc";
 import { startTelemetry } from "./thingsboard/telemetry";
@@ -18,8 +17,9 @@ function report(line: string): void {
   logI(TAG, "[APP] " + line);
 }
 
+// Every ESP32-family board file defines LED1 and the ESP32 class (platform doc §2-3).
 function setLed(on: boolean): void {
-  if (typeof LED1 !== "undefined") digitalWrite(LED1, on);
+  digitalWrite(LED1, on);
 }
 
 process.on("uncaughtException", (e) => logE(TAG, "Uncaught " + e));
@@ -31,10 +31,8 @@ const mem = process.memory();
 // A runtime that cannot tell (the virtual board) leaves the figure out; never print a guess.
 report("Free memory: " + (typeof mem.free == "number" ? mem.free + " of " + mem.total + " JsVars" : "unknown") +
   (mem.blocksize ? ", " + mem.blocksize + " bytes each" : ""));
-if (typeof ESP32 !== "undefined") {
-  const heap = ESP32.getState().freeHeap;
-  if (typeof heap == "number") report("Free native heap: " + heap + " bytes");
-}
+const heap = ESP32.getState().freeHeap;
+if (typeof heap == "number") report("Free native heap: " + heap + " bytes");
 report("ThingsBoard: mqtts://" + CONFIG.host + ":" + CONFIG.port + ", token " + mask(CONFIG.accessToken) +
   ", server certificate " + atob(CONFIG.caDer).length + " bytes DER");
 setLed(false);
