@@ -1,8 +1,8 @@
 // How src/ becomes dist/firmware.js: one plain script for Espruino 2v29, minified within its subset.
-// The build (tools/build/build.ts) calls firmwareRollupOptions() with the validated configuration;
-// `rollup -c` alone is not supported because the config and certificate must be checked first.
-import typescript from "@rollup/plugin-typescript";
+// The build (tools/build/build.ts) checks the config, the certificate and the types, then calls
+// firmwareRollupOptions(); `rollup -c` alone is not supported because those checks must come first.
 import terser from "@rollup/plugin-terser";
+import ts from "typescript";
 
 /** Serves `import CONFIG from "device-config"` from the validated settings. */
 function deviceConfig(firmwareConfig) {
@@ -11,6 +11,34 @@ function deviceConfig(firmwareConfig) {
     name: "device-config",
     resolveId: (source) => (source === "device-config" ? id : null),
     load: (source) => (source === id ? "export default " + JSON.stringify(firmwareConfig) + ";\n" : null),
+  };
+}
+
+/**
+ * TypeScript to ES2020 per module with the compiler's own transpiler, honouring tsconfig.json.
+ * Types are checked once before bundling (tools/build/typecheck.ts); doing it here through a
+ * compiler watch program left timers behind that re-threw a type error after the build had failed.
+ */
+export function typescriptTranspile(tsconfigPath) {
+  const parsed = ts.getParsedCommandLineOfConfigFile(tsconfigPath, {}, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, " "));
+    },
+  });
+  const options = { ...parsed.options, sourceMap: true, inlineSourceMap: false, inlineSources: false, declaration: false, noEmit: false };
+  return {
+    name: "typescript-transpile",
+    resolveId(source, importer) {
+      if (!importer || !source.startsWith(".")) return null;
+      const r = ts.resolveModuleName(source, importer, options, ts.sys).resolvedModule;
+      return r && !r.isExternalLibraryImport ? r.resolvedFileName : null;
+    },
+    transform(code, id) {
+      if (!id.endsWith(".ts")) return null;
+      const out = ts.transpileModule(code, { compilerOptions: options, fileName: id, reportDiagnostics: false });
+      return { code: out.outputText.replace(/\/\/# sourceMappingURL=.*\s*$/, ""), map: out.sourceMapText };
+    },
   };
 }
 
@@ -61,7 +89,7 @@ export function firmwareRollupOptions(o) {
       // require("Wifi") etc. are Espruino built-ins: rollup never sees them as imports.
       plugins: [
         deviceConfig(o.firmwareConfig),
-        typescript({ tsconfig: o.tsconfig ?? "./tsconfig.json", noEmitOnError: true, outputToFilesystem: false }),
+        typescriptTranspile(o.tsconfig ?? "./tsconfig.json"),
       ],
       onwarn(warning, warn) {
         throw new Error("rollup: " + warning.message);

@@ -48,6 +48,22 @@ test("the gate stops a bundle Espruino would reject, naming the source line, and
   assert.equal(existsSync(out), false);
 });
 
+test("a type error in the firmware fails the build with TypeScript's message, and nothing keeps running", async () => {
+  const out = join(dir, "typed.js");
+  await assert.rejects(
+    buildFirmware({ configFile: join(ROOT, "device.config.example.json"), env: { TB_SERVER_CERT: certPath }, outFile: out,
+      input: join(FIXTURES, "type-error", "main.ts"), tsconfig: join(FIXTURES, "type-error", "tsconfig.json") }),
+    (e: unknown) => {
+      assert.ok(e instanceof BuildError);
+      assert.match(e.message, /^E tsc: test\/fixtures\/build\/type-error\/main\.ts:2:7 TS2322: Type 'string' is not assignable to type 'number'\.$/m);
+      return true;
+    },
+  );
+  assert.equal(existsSync(out), false);
+  // A compiler watcher left behind would re-throw the error after the build failed: give it the chance.
+  await new Promise((r) => setTimeout(r, 1500));
+});
+
 test("a bundle over the board's byte budget fails with the figures and the fix", () => {
   assert.throws(() => assertWithinBudget("dist/firmware.js: 11,000 bytes", 11000, 10240, "esp32c3"), (e: unknown) => {
     assert.ok(e instanceof BuildError);

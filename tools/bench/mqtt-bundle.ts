@@ -1,13 +1,11 @@
 // Bundles src/mqtt/index.ts alone, minified with the firmware build's own terser options, so its size can
 // be reported and the same code can be run on the virtual board or checked by the gate.
 import { rollup, type Plugin } from "rollup";
-import typescriptPlugin from "@rollup/plugin-typescript";
 import terserPlugin from "@rollup/plugin-terser";
 import { fileURLToPath } from "node:url";
-import { firmwareTerserOptions } from "../../rollup.config.js";
+import { firmwareTerserOptions, typescriptTranspile } from "../../rollup.config.js";
 
-// Both packages' typings are CommonJS default exports, which NodeNext sees as namespaces.
-const typescript = typescriptPlugin as unknown as (o: object) => Plugin;
+// The package's typings are a CommonJS default export, which NodeNext sees as a namespace.
 const terser = terserPlugin as unknown as (o: object) => Plugin;
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -20,8 +18,7 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 export async function bundleMqtt(name = "MQTT"): Promise<string> {
   const bundle = await rollup({
     input: root + "src/mqtt/index.ts",
-    plugins: [typescript({ tsconfig: root + "tsconfig.json", include: [root + "src/**/*.ts"], sourceMap: false,
-      noEmitOnError: true, outputToFilesystem: false })],
+    plugins: [typescriptTranspile(root + "tsconfig.json")],
     onwarn(w) {
       throw new Error("rollup: " + w.message);
     },

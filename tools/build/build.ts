@@ -10,6 +10,7 @@ import { loadBoard, ROOT, type BoardJson } from "./board.ts";
 import { checkServerCert } from "./cert.ts";
 import { loadDeviceConfig, type DeviceConfig } from "./config.ts";
 import { checkBundle, formatViolation } from "./gate/index.ts";
+import { typecheckFirmware } from "./typecheck.ts";
 
 const LOG_LEVELS = ["none", "error", "warn", "info", "debug", "verbose"];
 
@@ -91,6 +92,10 @@ export async function buildFirmware(o: BuildOptions = {}): Promise<BuildResult> 
   const outFile = o.outFile ?? join(ROOT, "dist", "firmware.js");
 
   const preamble = `// tb-espruino-device ${packageVersion()} board=${config.board}`;
+  const typeErrors = typecheckFirmware(o.tsconfig ?? join(ROOT, "tsconfig.json"), ROOT);
+  if (typeErrors.length) {
+    throw new BuildError([...typeErrors, `E tsc: ${typeErrors.length} type error(s): fix them and build again`]);
+  }
   const opts = firmwareRollupOptions({ firmwareConfig: toFirmwareConfig(config, cert.derBase64), preamble, input: o.input, tsconfig: o.tsconfig });
   const bundle = await rollup(opts.input);
   let code: string;
