@@ -3,65 +3,23 @@
 // access (the firmware sends the token as user name and no password, as ThingsBoard wants) and is
 // stopped by its PID.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect as netConnect, createServer } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import mqtt, { type MqttClient } from "mqtt";
-import { generateSelfSigned } from "../tools/certs/generate.ts";
 import { VirtualBoard } from "../tools/vboard/index.ts";
 import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
+import { startMosquitto, type Broker } from "./helpers/mosquitto.ts";
 
 const SCALE = 20;
 let dir: string;
-let port: number;
-let conf: string;
-let broker: ChildProcess | undefined;
+let broker: Broker;
 let fw: TestBuild;
 let watcher: MqttClient;
 const seen: Array<{ topic: string; payload: string }> = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function startBroker(): Promise<void> {
-  const c = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  c.stderr!.on("data", (d) => (log = (log + d).slice(-2000)));
-  broker = c;
-  for (let i = 0; i < 100; i++) {
-    if (c.exitCode !== null) throw new Error(`mosquitto exited with ${c.exitCode}: ${log.trim()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = netConnect(port, "127.0.0.1");
-      s.once("connect", () => { s.destroy(); resolve(true); });
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    await sleep(50);
-  }
-  throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within 5 s`);
-}
-
-async function stopBroker(): Promise<void> {
-  const c = broker;
-  broker = undefined;
-  if (!c || c.exitCode !== null || c.signalCode !== null) return;
-  const gone = new Promise((r) => c.once("exit", r));
-  c.kill("SIGTERM"); // saves the watcher's persistent session, so it misses nothing
-  await gone;
-}
 
 async function until<T>(what: string, fn: () => T | undefined | false, ms = 8000): Promise<T> {
   const end = Date.now() + ms;
@@ -77,17 +35,9 @@ const on = (topic: string) => seen.filter((m) => m.topic === topic);
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "tb-device-mosq-"));
-  const cert = generateSelfSigned({ host: "localhost", outDir: dir });
-  port = await freePort();
-  conf = join(dir, "mosquitto.conf");
-  writeFileSync(conf, [
-    ...(process.getuid?.() === 0 ? ["user root"] : []),
-    "allow_anonymous true", "queue_qos0_messages true", "persistence true", `persistence_location ${dir}/`, "log_dest stderr", "log_type error",
-    `listener ${port} 127.0.0.1`, `certfile ${cert.certPath}`, `keyfile ${cert.keyPath}`, "",
-  ].join("\n"));
-  await startBroker();
-  fw = await buildTestFirmware({ board: "esp32", port, telemetryIntervalMs: 1000, serverCert: cert.certPath });
-  watcher = mqtt.connect(`mqtts://127.0.0.1:${port}`, { rejectUnauthorized: false, reconnectPeriod: 200, clientId: "watcher", clean: false });
+  broker = await startMosquitto({}, { anonymous: true, certHost: "localhost", config: ["queue_qos0_messages true"] });
+  fw = await buildTestFirmware({ board: "esp32", port: broker.port, telemetryIntervalMs: 1000, serverCert: broker.certPath });
+  watcher = mqtt.connect(`mqtts://127.0.0.1:${broker.port}`, { rejectUnauthorized: false, reconnectPeriod: 200, clientId: "watcher", clean: false });
   watcher.on("message", (topic, payload) => seen.push({ topic, payload: payload.toString() }));
   await new Promise<void>((resolve, reject) => {
     watcher.once("connect", () => watcher.subscribe("v1/devices/me/#", { qos: 1 }, (e) => (e ? reject(e) : resolve())));
@@ -96,7 +46,7 @@ before(async () => {
 
 after(async () => {
   watcher?.end(true);
-  await stopBroker();
+  await broker?.close();
   fw?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -127,11 +77,11 @@ test("against mosquitto: telemetry, attributes, attribute request, RPC and a bro
 
     // The broker stops and comes back (fresh for the board, whose session is clean): the board
     // resubscribes and sends what it read meanwhile.
-    await stopBroker();
+    await broker.stop(); // SIGTERM saves the watcher's persistent session, so it misses nothing
     at = b.output.length;
     await b.waitFor(/Disconnected from ThingsBoard/, 5000, at);
     await sleep(12_000 / SCALE);
-    await startBroker();
+    await broker.start();
     await b.waitFor(/tb_mqtt: Connected to ThingsBoard$/, 15000, at);
     await until("watcher back", () => watcher.connected);
     // The board subscribes before its first publish after CONNACK: once its attribute request is

@@ -10,6 +10,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { generateSelfSigned } from "../tools/certs/generate.ts";
 import { VirtualBoard, type VirtualBoardOptions } from "../tools/vboard/index.ts";
 import { CHUNK_SIZE, espruinoSocketModule } from "../tools/vboard/sockets.ts";
+import { freePort } from "./helpers/net.ts";
 
 const FIXTURES = new URL("./fixtures/vboard/", import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), "utf8");
@@ -57,14 +58,6 @@ async function listen(s: net.Server): Promise<number> {
   servers.push(s);
   await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
   return (s.address() as net.AddressInfo).port;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 /** The socket events a fixture printed, in order. */

@@ -1,11 +1,12 @@
 // A real mosquitto broker for tests: TLS listener on a free loopback port (RSA certificate from
-// tools/certs/generate.ts), a password file, no anonymous access; stopped by its PID.
+// tools/certs/generate.ts), a password file, no anonymous access unless asked; stopped by its PID.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateSelfSigned } from "../../tools/certs/generate.ts";
+import { freePort } from "./net.ts";
 
 export interface Broker {
   port: number;
@@ -18,17 +19,6 @@ export interface Broker {
   pid(): number | undefined;
   /** Stops and removes the directory. */
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitListening(port: number, ms: number): Promise<void> {
@@ -45,15 +35,24 @@ async function waitListening(port: number, ms: number): Promise<void> {
   throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within ${ms} ms`);
 }
 
+export interface BrokerOptions {
+  /** Accept clients without credentials, as ThingsBoard-like devices (token, no password) need. */
+  anonymous?: boolean;
+  /** The name the server certificate is for; default 127.0.0.1. */
+  certHost?: string;
+  /** More mosquitto.conf lines. */
+  config?: string[];
+}
+
 /** Starts mosquitto; `users` maps user name to password. */
-export async function startMosquitto(users: Record<string, string>): Promise<Broker> {
+export async function startMosquitto(users: Record<string, string>, o: BrokerOptions = {}): Promise<Broker> {
   try {
     execFileSync("mosquitto", ["-h"], { stdio: "pipe" });
   } catch (e: any) {
     if (e.code === "ENOENT") throw new Error("mosquitto is not installed: apt-get install -y mosquitto (.ci/run does it)");
   }
   const dir = mkdtempSync(join(tmpdir(), "mqtt-broker-"));
-  const { certPath, keyPath } = generateSelfSigned({ host: "127.0.0.1", outDir: dir, keyType: "rsa", days: 2 });
+  const { certPath, keyPath } = generateSelfSigned({ host: o.certHost ?? "127.0.0.1", outDir: dir, keyType: "rsa", days: 2 });
   const pwFile = join(dir, "passwd");
   writeFileSync(pwFile, "");
   for (const [user, pass] of Object.entries(users)) execFileSync("mosquitto_passwd", ["-b", pwFile, user, pass], { stdio: "pipe" });
@@ -63,8 +62,9 @@ export async function startMosquitto(users: Record<string, string>): Promise<Bro
     // As root mosquitto drops to user "mosquitto", which cannot read our private temp directory.
     ...(process.getuid?.() === 0 ? ["user root"] : []),
     "per_listener_settings false",
-    "allow_anonymous false",
-    `password_file ${pwFile}`,
+    // A password file would refuse any user name not in it, so anonymous brokers have none.
+    ...(o.anonymous ? ["allow_anonymous true"] : ["allow_anonymous false", `password_file ${pwFile}`]),
+    ...(o.config ?? []),
     "persistence true",
     `persistence_location ${dir}/`,
     "log_dest stderr",
