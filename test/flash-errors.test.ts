@@ -13,23 +13,16 @@ import { planInstall } from "../tools/flash/install.ts";
 import { portKindWarnings } from "../tools/flash/ports.ts";
 import { VirtualBoard } from "../tools/vboard/index.ts";
 import { startRepl } from "../tools/vboard/repl.ts";
+import { run, type RunResult } from "./helpers/run.ts";
 
 let dir: string;
 before(() => { dir = mkdtempSync(join(tmpdir(), "tb-flash-err-")); });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs flash.sh from an empty folder (no config there); `prefix` runs it through e.g. setpriv. */
-function flashSh(args: string[], prefix: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const cmd = [...prefix, "bash", join(ROOT, "flash.sh"), ...args];
-    const child = spawn(cmd[0], cmd.slice(1), { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => { stdout += d; });
-    child.stderr.on("data", (d) => { stderr += d; });
-    const limit = setTimeout(() => child.kill(), 30_000);
-    child.on("close", (code) => { clearTimeout(limit); resolve({ code, stdout, stderr }); });
-  });
+function flashSh(args: string[], prefix: string[] = []): Promise<RunResult> {
+  const cmd = [...prefix, "bash", join(ROOT, "flash.sh"), ...args];
+  return run(cmd[0], cmd.slice(1), { cwd: dir, env: { ...process.env, NO_COLOR: "1" } });
 }
 
 /** The single E line of a failed run. */

@@ -12,6 +12,7 @@ import { SerialPort } from "serialport";
 import { loadBoard, ROOT } from "../tools/build/board.ts";
 import { checkDetectedChip, esptoolChipName, planInstall, writeRelease } from "../tools/flash/install.ts";
 import { NodeWebSerialPort, usbIdsOf } from "../tools/flash/webserial.ts";
+import { run } from "./helpers/run.ts";
 
 let dir: string;
 const started: ChildProcess[] = [];
@@ -225,17 +226,8 @@ test("CLI: a port whose other end never answers the ROM sync fails in bounded ti
   // slave open itself (the flash tool would call the port busy), and it ends when the tool closes it.
   const proc = await socat(["-u", `pty,raw,echo=0,link=${a},wait-slave`, "OPEN:/dev/null"], [a]);
   const t0 = Date.now();
-  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn("bash", [join(ROOT, "flash.sh"), "--port", a, "--board", "esp32c3", "--install-espruino", c3Release()],
-      { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-    started.push(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => { stdout += d; });
-    child.stderr.on("data", (d) => { stderr += d; });
-    const limit = setTimeout(() => child.kill(), 30_000);
-    child.on("close", (code) => { clearTimeout(limit); resolve({ code, stdout, stderr }); });
-  });
+  const r = await run("bash", [join(ROOT, "flash.sh"), "--port", a, "--board", "esp32c3", "--install-espruino", c3Release()],
+    { cwd: dir, env: { ...process.env, NO_COLOR: "1" }, onSpawn: (c) => started.push(c) });
   const took = Date.now() - t0;
   assert.equal(r.code, 1, `exit code; output:\n${r.stdout}${r.stderr}`);
   assert.ok(took < 25_000, `took ${took} ms`);
@@ -253,16 +245,8 @@ test("CLI: --print-esptool prints the esptool command instead of writing (the po
   const a = join(dir, "untouched");
   const proc = await socat(["-u", `pty,raw,echo=0,link=${a},wait-slave`, "OPEN:/dev/null"], [a]);
   try {
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn("bash", [join(ROOT, "flash.sh"), "--port", a, "--board", "esp32c3", "--install-espruino", c3Release(), "--print-esptool"],
-        { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-      started.push(child);
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => { stdout += d; });
-      child.stderr.on("data", (d) => { stderr += d; });
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+    const r = await run("bash", [join(ROOT, "flash.sh"), "--port", a, "--board", "esp32c3", "--install-espruino", c3Release(), "--print-esptool"],
+      { cwd: dir, onSpawn: (c) => started.push(c) });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^esptool\.py --chip esp32c3 --port \S+untouched --baud 460800 write_flash 0x0 \S+bootloader\.bin /m);
     assert.doesNotMatch(r.stdout, /connecting to the ESP ROM bootloader/);
