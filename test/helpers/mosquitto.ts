@@ -1,10 +1,10 @@
 // A real mosquitto broker for tests: TLS listener on a free loopback port (RSA certificate from
 // tools/certs/generate.ts), a password file, no anonymous access unless asked; stopped by its PID.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { generateSelfSigned } from "../../tools/certs/generate.ts";
 import { freePort } from "./net.ts";
 
@@ -44,13 +44,17 @@ export interface BrokerOptions {
   config?: string[];
 }
 
+/** Debian installs the broker in /usr/sbin, which a non-login PATH may lack. */
+function mosquittoBinary(): string {
+  const found = (process.env.PATH ?? "").split(delimiter).concat("/usr/sbin", "/usr/local/sbin")
+    .map((d) => join(d, "mosquitto")).find((f) => existsSync(f));
+  if (!found) throw new Error("mosquitto is not installed: apt-get install -y mosquitto (npm test does it as root)");
+  return found;
+}
+
 /** Starts mosquitto; `users` maps user name to password. */
 export async function startMosquitto(users: Record<string, string>, o: BrokerOptions = {}): Promise<Broker> {
-  try {
-    execFileSync("mosquitto", ["-h"], { stdio: "pipe" });
-  } catch (e: any) {
-    if (e.code === "ENOENT") throw new Error("mosquitto is not installed: apt-get install -y mosquitto (.ci/run does it)");
-  }
+  const mosquitto = mosquittoBinary();
   const dir = mkdtempSync(join(tmpdir(), "mqtt-broker-"));
   const { certPath, keyPath } = generateSelfSigned({ host: o.certHost ?? "127.0.0.1", outDir: dir, keyType: "rsa", days: 2 });
   const pwFile = join(dir, "passwd");
@@ -78,7 +82,7 @@ export async function startMosquitto(users: Record<string, string>, o: BrokerOpt
   let log = "";
 
   async function start(): Promise<void> {
-    const c = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+    const c = spawn(mosquitto, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
     c.stderr!.on("data", (d) => (log = (log + d).slice(-2000)));
     child = c;
     const exited = new Promise<never>((_, reject) =>
