@@ -8,8 +8,9 @@ import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { assertWithinBudget, BuildError, buildFirmware } from "../tools/build/build.ts";
 import { generateSelfSigned } from "../tools/certs/generate.ts";
+import { run } from "./helpers/run.ts";
 
-const run = promisify(execFile);
+const execFileP = promisify(execFile);
 const ROOT = join(import.meta.dirname, "..");
 const FIXTURES = join(ROOT, "test", "fixtures", "build");
 let dir: string;
@@ -23,7 +24,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("npm run build with the example config writes dist/firmware.js and prints the size line", async () => {
   const out = join(dir, "firmware.js");
-  const { stdout } = await run("npm", ["run", "-s", "build", "--", "--out", out], {
+  const { stdout } = await execFileP("npm", ["run", "-s", "build", "--", "--out", out], {
     cwd: ROOT,
     env: { ...process.env, TB_CONFIG: join(ROOT, "device.config.example.json"), TB_SERVER_CERT: certPath },
   });
@@ -31,6 +32,12 @@ test("npm run build with the example config writes dist/firmware.js and prints t
   const code = readFileSync(out, "latin1");
   assert.ok(code.length > 1000);
   assert.ok(code.includes("require(\"Wifi\")"), "Wi-Fi comes from the board's built-in module");
+});
+
+test("npm run build with an unknown option says so in one line, with the usage, and no stack trace", async () => {
+  const r = await run("npm", ["run", "-s", "build", "--", "--bogus"], { cwd: ROOT });
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim(), "E build: Unknown option '--bogus'\nusage: npm run build [-- --config device.config.json] [--out dist/firmware.js]");
 });
 
 test("the gate stops a bundle Espruino would reject, naming the source line, and writes nothing", async () => {

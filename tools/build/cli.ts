@@ -4,12 +4,20 @@ import { BuildError, buildFirmware } from "./build.ts";
 import { CertError } from "./cert.ts";
 import { ConfigError } from "./config.ts";
 
+const USAGE = "usage: npm run build [-- --config device.config.json] [--out dist/firmware.js]";
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { config: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: { config: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (e) {
+    console.error(`E build: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
   if (values.help) {
-    console.log("usage: npm run build [-- --config device.config.json] [--out dist/firmware.js]");
+    console.log(USAGE);
     return 0;
   }
   try {
@@ -18,11 +26,11 @@ async function main(): Promise<number> {
     console.log(`I build: ${r.sizeLine}`);
     return 0;
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof CertError || e instanceof BuildError) {
-      console.error(e.message);
-      return 1;
-    }
-    throw e;
+    // Config, certificate, type, gate and size problems come as ready-made lines; anything else is
+    // shown as one line too (rollup and file-system errors carry their own cause).
+    const known = e instanceof ConfigError || e instanceof CertError || e instanceof BuildError;
+    console.error(known ? (e as Error).message : `E build: ${(e as Error).message}`);
+    return 1;
   }
 }
 
