@@ -8,11 +8,10 @@ import { firmwareRollupOptions } from "../../rollup.config.js";
 import type { FirmwareConfig } from "../../src/config.ts";
 import { loadBoard, ROOT, type BoardJson } from "./board.ts";
 import { checkServerCert } from "./cert.ts";
-import { loadDeviceConfig, type DeviceConfig } from "./config.ts";
+import { LOG_LEVELS, loadDeviceConfig, type DeviceConfig } from "./config.ts";
 import { checkBundle, formatViolation } from "./gate/index.ts";
 import { typecheckFirmware } from "./typecheck.ts";
 
-const LOG_LEVELS = ["none", "error", "warn", "info", "debug", "verbose"];
 
 export class BuildError extends Error {
   constructor(readonly lines: string[]) {

@@ -7,8 +7,10 @@ import { isIP } from "node:net";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
+import { BOARDS, type BoardName } from "./board.ts";
 
-export type Board = "esp32" | "esp32c3" | "esp32s3";
+/** The chips with a board/<chip>.json; the list lives with the board loader. */
+export type Board = BoardName;
 export type LogLevel = "none" | "error" | "warn" | "info" | "debug" | "verbose";
 
 export interface DeviceConfig {
@@ -46,8 +48,8 @@ export class ConfigError extends Error {
 export const DEFAULT_CONFIG_FILE = "device.config.json";
 export const EXAMPLE_CONFIG_FILE = "device.config.example.json";
 
-const BOARDS = ["esp32", "esp32c3", "esp32s3"] as const;
-const LOG_LEVELS = ["none", "error", "warn", "info", "debug", "verbose"] as const;
+/** In ESP-IDF order: the firmware gets the index (0 none … 5 verbose). */
+export const LOG_LEVELS = ["none", "error", "warn", "info", "debug", "verbose"] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Value rules. Each returns "what is wrong: how to fix it", or undefined when the value is fine.
