@@ -71,6 +71,28 @@ test("a type error in the firmware fails the build with TypeScript's message, an
   await new Promise((r) => setTimeout(r, 1500));
 });
 
+test("a renamed property name used on JSON or on Espruino's API stops the build at the exact line", async () => {
+  const out = join(dir, "renamed.js");
+  await assert.rejects(
+    buildFirmware({ configFile: join(ROOT, "device.config.example.json"), env: { TB_SERVER_CERT: certPath }, outFile: out,
+      input: join(FIXTURES, "renamed", "main.ts"), tsconfig: join(FIXTURES, "renamed", "tsconfig.json") }),
+    (e: unknown) => {
+      assert.ok(e instanceof BuildError);
+      const lines = e.message.split("\n");
+      const at = (where: string) => lines.find((l) => l.includes(where)) ?? "";
+      assert.match(at("main.ts:2:"), /main\.ts:2:31 property "topic" is a key of an object with no declared type \(JSON\?\), but the minifier renames it/);
+      assert.match(at("main.ts:3:"), /main\.ts:3:30 property "payload" is read from an untyped value/);
+      assert.match(at("main.ts:4:"), /main\.ts:4:17 property "now" belongs to node_modules\/typescript\/lib\/lib\.es5\.d\.ts/);
+      assert.match(e.message, /write it as \["now"\] or take the name out of MANGLED_NAMES/);
+      // Only the fixture: every use in src/ (also checked here) is the firmware's own.
+      assert.equal(lines.filter((l) => l.includes("src/")).length, 0);
+      assert.match(lines[lines.length - 1], /^E build: 3 renamed propert/);
+      return true;
+    },
+  );
+  assert.equal(existsSync(out), false);
+});
+
 test("a bundle over the board's byte budget fails with the figures and the fix", () => {
   assert.throws(() => assertWithinBudget("dist/firmware.js: 11,000 bytes", 11000, 10240, "esp32c3"), (e: unknown) => {
     assert.ok(e instanceof BuildError);

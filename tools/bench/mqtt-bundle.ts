@@ -29,7 +29,7 @@ export async function bundleMqtt(name = "MQTT"): Promise<string> {
       name,
       extend: true,
       strict: false,
-      plugins: [terser(firmwareTerserOptions())],
+      plugins: [terser(firmwareTerserOptions(undefined, false))],
     });
     return output[0].code;
   } finally {

@@ -4,12 +4,13 @@ import { mkdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { rollup } from "rollup";
-import { firmwareRollupOptions } from "../../rollup.config.js";
+import { MANGLED_PROPERTIES, firmwareRollupOptions } from "../../rollup.config.js";
 import type { FirmwareConfig } from "../../src/config.ts";
 import { loadBoard, ROOT, type BoardJson } from "./board.ts";
 import { checkServerCert } from "./cert.ts";
 import { LOG_LEVELS, loadDeviceConfig, type DeviceConfig } from "./config.ts";
 import { checkBundle, formatViolation } from "./gate/index.ts";
+import { checkRenamedProperties } from "./renamed-properties.ts";
 import { typecheckFirmware } from "./typecheck.ts";
 
 
@@ -91,9 +92,14 @@ export async function buildFirmware(o: BuildOptions = {}): Promise<BuildResult> 
   const outFile = o.outFile ?? join(ROOT, "dist", "firmware.js");
 
   const preamble = `// tb-espruino-device ${packageVersion()} board=${config.board}`;
-  const typeErrors = typecheckFirmware(o.tsconfig ?? join(ROOT, "tsconfig.json"), ROOT);
-  if (typeErrors.length) {
+  const typed = typecheckFirmware(o.tsconfig ?? join(ROOT, "tsconfig.json"), ROOT);
+  const typeErrors = typed.problems;
+  if (typeErrors.length || !typed.program) {
     throw new BuildError([...typeErrors, `E tsc: ${typeErrors.length} type error(s): fix them and build again`]);
+  }
+  const renameErrors = checkRenamedProperties(typed.program, MANGLED_PROPERTIES, ROOT);
+  if (renameErrors.length) {
+    throw new BuildError([...renameErrors, `E build: ${renameErrors.length} renamed propert(ies) would break on the board`]);
   }
   const opts = firmwareRollupOptions({ firmwareConfig: toFirmwareConfig(config, cert.derBase64), preamble, input: o.input, tsconfig: o.tsconfig });
   const bundle = await rollup(opts.input);

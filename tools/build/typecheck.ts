@@ -4,18 +4,21 @@
 import { relative } from "node:path";
 import ts from "typescript";
 
-/** One line per problem, `E tsc: src/wifi.ts:12:5 TS2322: …`; empty when the program type-checks. */
-export function typecheckFirmware(tsconfigPath: string, cwd = process.cwd()): string[] {
+/**
+ * One line per problem, `E tsc: src/wifi.ts:12:5 TS2322: …`, none when the program type-checks; and
+ * the program, for the checks that need the types (renamed-properties.ts).
+ */
+export function typecheckFirmware(tsconfigPath: string, cwd = process.cwd()): { problems: string[]; program?: ts.Program } {
   const problems: string[] = [];
   const host: ts.ParseConfigFileHost = {
     ...ts.sys,
     onUnRecoverableConfigFileDiagnostic: (d) => problems.push(formatDiagnostic(d, cwd)),
   };
   const parsed = ts.getParsedCommandLineOfConfigFile(tsconfigPath, { noEmit: true }, host);
-  if (!parsed) return problems;
+  if (!parsed) return { problems };
   const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options });
   for (const d of [...parsed.errors, ...ts.getPreEmitDiagnostics(program)]) problems.push(formatDiagnostic(d, cwd));
-  return problems;
+  return { problems, program };
 }
 
 function formatDiagnostic(d: ts.Diagnostic, cwd: string): string {
