@@ -33,15 +33,9 @@ function log(lvl: number, tag: string, msg: string): void {
   if (lvl <= CONFIG.logLevel) console.log("EWI"[lvl - 1] + " (" + uptimeMs() + ") " + tag + ": " + msg);
 }
 
-export function logE(tag: string, msg: string): void {
-  log(1, tag, msg);
-}
-export function logW(tag: string, msg: string): void {
-  log(2, tag, msg);
-}
-export function logI(tag: string, msg: string): void {
-  log(3, tag, msg);
-}
+export const logE = (tag: string, msg: string): void => log(1, tag, msg);
+export const logW = (tag: string, msg: string): void => log(2, tag, msg);
+export const logI = (tag: string, msg: string): void => log(3, tag, msg);
 
 /** A wait for a log line: "2.5 s". */
 export function inSeconds(ms: number): string {

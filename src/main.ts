@@ -24,19 +24,16 @@ function setLed(on: boolean): void {
 
 process.on("uncaughtException", (e) => logE(TAG, "Uncaught " + e));
 
-report("Startup..");
-report("Firmware: tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD);
-report("Espruino version: " + process.version + " (" + process.env.BOARD + ")");
+// The C example's first line, then what the person at the serial monitor checks first: which build,
+// how much memory is left, and which server and token it will use.
+report("Startup.. tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD + ", Espruino " + process.version);
 const mem = process.memory();
+const heap = ESP32.getState().freeHeap;
 // A runtime that cannot tell (the virtual board) leaves the figure out; never print a guess.
 report("Free memory: " + (typeof mem.free == "number" ? mem.free + " of " + mem.total + " JsVars" : "unknown") +
-  (mem.blocksize ? ", " + mem.blocksize + " bytes each" : ""));
-const heap = ESP32.getState().freeHeap;
-if (typeof heap == "number") report("Free native heap: " + heap + " bytes");
-report("ThingsBoard: mqtts://" + CONFIG.host + ":" + CONFIG.port + ", token " + mask(CONFIG.accessToken) +
-  ", server certificate " + atob(CONFIG.caDer).length + " bytes DER");
+  (typeof heap == "number" ? ", heap " + heap + " bytes" : ""));
+report("ThingsBoard " + CONFIG.host + ", token " + mask(CONFIG.accessToken));
 setLed(false);
-logW("tb_mqtt", "Espruino's TLS encrypts but does not verify the server certificate: the embedded one is only parsed");
 watchClock();
 
 let sensor = simulatedSensor();
@@ -75,37 +72,32 @@ const attributesOnConnect = startAttributes(
   },
 );
 
-const rpc = startRpc(client);
-rpc.add("getTelemetry", telemetry._current);
-rpc.add("setTelemetryInterval", (p) => {
-  const e = telemetry._setInterval(p && p.telemetryIntervalMs !== undefined ? p.telemetryIntervalMs : p, "RPC");
-  return e ? { error: e } : { telemetryIntervalMs: telemetry._status().intervalMs };
-});
-rpc.add("getStatus", () => {
-  const m = process.memory();
-  return Object.assign({ uptimeMs: uptimeMs(), memFree: m.free, memTotal: m.total }, tb._stats, telemetry._status());
-});
-rpc.add("reboot", () => {
-  logW(TAG, "Reboot requested by RPC");
-  setTimeout(E.reboot, 500);
-  return { rebooting: true };
+// The built-in methods; an application adds its own with the returned add(method, handler).
+startRpc(client, {
+  getTelemetry: telemetry._current,
+  setTelemetryInterval: (p) => {
+    const e = telemetry._setInterval(p && p.telemetryIntervalMs !== undefined ? p.telemetryIntervalMs : p, "RPC");
+    return e ? { error: e } : { telemetryIntervalMs: telemetry._status().intervalMs };
+  },
+  getStatus: () => {
+    const m = process.memory();
+    return Object.assign({ uptimeMs: uptimeMs(), memFree: m.free, memTotal: m.total }, tb._stats, telemetry._status());
+  },
+  reboot: () => {
+    logW(TAG, "Reboot requested by RPC");
+    setTimeout(E.reboot, 500);
+    return { rebooting: true };
+  },
 });
 
 startWifi(
   (addr) => {
     setLed(true);
-    logI(TAG, "Network up, IP " + addr);
     ip = addr;
-    try {
-      require("Wifi").setSNTP(CONFIG.sntpServer, 0);
-    } catch (e) {
-      logW(TAG, "SNTP: " + e);
-    }
     tb._up();
   },
-  (reason) => {
+  () => {
     setLed(false);
-    logW(TAG, "Network down (" + reason + ")");
     tb._down();
   },
 );

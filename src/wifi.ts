@@ -1,6 +1,6 @@
 // Keeps the station joined to the access point. Espruino 2v29 calls Wifi.connect's callback only on
 // success and never reconnects after a drop, so this module owns the timeout, the retry back-off and
-// the rejoin.
+// the rejoin. After each join it points SNTP at CONFIG.sntpServer, the clock readings are stamped by.
 
 import CONFIG from "device-config";
 import { backoff } from "./backoff";
@@ -13,13 +13,13 @@ const JOIN_TIMEOUT_MS = 15000;
 
 /** Why a join failed (by Wifi.getDetails().status), and what the person at the serial monitor can do. */
 const WHY: { [status: string]: string } = {
-  wrong_password: "wrong password: check wifiPassword in device.config.json",
-  no_ap_found: "access point not found: check wifiSsid and that a 2.4 GHz network is in range",
-  connect_fail: "the access point refused the connection",
+  wrong_password: "wrong password: check wifiPassword",
+  no_ap_found: "not found: check wifiSsid and that it is 2.4 GHz and in range",
+  connect_fail: "refused by the access point",
 };
 
 /** Joins now and keeps rejoining; onUp after each join (with the IP), onDown after each drop. */
-export function startWifi(onUp: (ip: string) => void, onDown: (reason: string) => void): void {
+export function startWifi(onUp: (ip: string) => void, onDown: () => void): void {
   const wifi = require("Wifi");
   const ssid = CONFIG.wifiSsid;
   const retry = backoff();
@@ -50,6 +50,12 @@ export function startWifi(onUp: (ip: string) => void, onDown: (reason: string) =
     wifi.getIP((err, info) => {
       const ip = info && info.ip ? info.ip : "unknown";
       logI(TAG, "Connected to " + ssid + ", IP " + ip);
+      try {
+        wifi.setSNTP(CONFIG.sntpServer, 0);
+      } catch (e) {
+        // A build without SNTP: readings then go without ts and the server stamps them.
+        logW(TAG, "SNTP: " + e);
+      }
       if (state == 2) onUp(ip);
     });
   }
@@ -81,7 +87,7 @@ export function startWifi(onUp: (ip: string) => void, onDown: (reason: string) =
     if (state == 1) failed("reason " + reason);
     else if (state == 2) {
       logW(TAG, "Link to " + ssid + " lost (reason " + reason + "); rejoining in " + later());
-      onDown(reason);
+      onDown();
     }
   });
   join();

@@ -46,18 +46,18 @@ test("the bundle carries the validated config and the certificate as DER base64"
 
 test("boots with the start-up report and joins Wi-Fi", async () => {
   const b = boardWith({ ssid: "TestNet", password: "correct-horse" });
-  await b.waitFor(/^I \(\d+\) app: \[APP\] Startup\.\.$/, 5000);
-  await b.waitFor(/^I \(\d+\) app: \[APP\] Espruino version: 2v29 /, 5000);
-  await b.waitFor(/^I \(\d+\) app: \[APP\] Free memory: unknown, 13 bytes each$/, 5000);
+  await b.waitFor(/^I \(\d+\) app: \[APP\] Startup\.\. tb-espruino-device \S+ for esp32c3, Espruino 2v29$/, 5000);
+  // The virtual board reports neither JsVars nor heap: the line says so rather than guess.
+  await b.waitFor(/^I \(\d+\) app: \[APP\] Free memory: unknown$/, 5000);
+  await b.waitFor(/^I \(\d+\) app: \[APP\] ThingsBoard \S+, token TE\*\*\*$/, 5000);
   await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet, IP \d+\.\d+\.\d+\.\d+$/, 5000);
-  await b.waitFor(/^I \(\d+\) app: Network up, IP /, 5000);
   assert.doesNotMatch(b.output, /TEST_TOKEN_123|correct-horse/, "secrets never printed in full");
   assert.match(b.output, /token TE\*\*\*/);
 });
 
 test("a wrong password is reported with the fix and retried until the password is right", async () => {
   const b = boardWith({ ssid: "TestNet", password: "another-password" });
-  await b.waitFor(/^W \(\d+\) wifi: Cannot join TestNet: wrong password: check wifiPassword in device\.config\.json.*; retry in [\d.]+ s$/, 10000);
+  await b.waitFor(/^W \(\d+\) wifi: Cannot join TestNet: wrong password: check wifiPassword.*; retry in [\d.]+ s$/, 10000);
   const second = b.output.length;
   await b.waitFor(/^I \(\d+\) wifi: Connecting to TestNet\.\.\.$/, 10000, second);
   await b.waitFor(/^W \(\d+\) wifi: Cannot join TestNet: wrong password/, 10000, second);
@@ -68,7 +68,7 @@ test("a wrong password is reported with the fix and retried until the password i
 
 test("a missing access point is named as such", async () => {
   const b = boardWith({ ssid: "TestNet", password: "correct-horse", present: false });
-  await b.waitFor(/^W \(\d+\) wifi: Cannot join TestNet: access point not found: check wifiSsid/, 10000);
+  await b.waitFor(/^W \(\d+\) wifi: Cannot join TestNet: not found: check wifiSsid/, 10000);
   const at = b.output.length;
   b.ap.setPresent(true);
   await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet/, 20000, at);
@@ -80,7 +80,6 @@ test("rejoins after the link drops", async () => {
   const at = b.output.length;
   b.ap.dropLink();
   await b.waitFor(/^W \(\d+\) wifi: Link to TestNet lost \(reason [^)]+\); rejoining in [\d.]+ s$/, 5000, at);
-  await b.waitFor(/^W \(\d+\) app: Network down/, 5000, at);
   b.ap.restoreLink();
   await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet/, 20000, at);
 });

@@ -95,7 +95,7 @@ test("flash builds the missing bundle, stores it, the board confirms, --monitor 
     const from = vb.output.length;
     const before = ep.telemetry(DEV).length;
     vb.reboot();
-    await vb.waitFor(/^I \(\d+\) app: \[APP\] Startup\.\.$/, 5000, from);
+    await vb.waitFor(/^I \(\d+\) app: \[APP\] Startup\.\. /, 5000, from);
     vb.clock.setTime(Date.now() / 1000);
     await until("telemetry from the flashed firmware", () => ep.telemetry(DEV).length > before, 15_000);
   } finally {

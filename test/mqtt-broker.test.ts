@@ -145,10 +145,10 @@ test("while disconnected: QoS 0 refused, QoS 1 queued (bounded, oldest dropped a
 
 test("bad arguments throw one-line errors naming the problem", () => {
   const c = client({ clientId: "t-args" });
-  assert.throws(() => c.client.publish("a/+", "x", 1), /mqtt publish: bad topic 'a\/\+' or QoS 1 \(no \+\/#; QoS 0\/1\)$/);
+  assert.throws(() => c.client.publish("a/+", "x", 1), /^mqtt: bad topic 'a\/\+' or QoS 1$/);
   assert.throws(() => c.client.publish("", "x"), /bad topic ''/);
   assert.throws(() => c.client.publish("a", "x", 2), /or QoS 2/);
-  assert.throws(() => c.client.subscribe("a/b#"), /mqtt subscribe: bad filter 'a\/b#'/);
+  assert.throws(() => c.client.subscribe("a/b#"), /^mqtt: bad filter 'a\/b#'$/);
   assert.throws(() => c.client.subscribe("#/a"), /bad filter '#\/a'/);
 });
 

@@ -6,7 +6,7 @@
 import { at, chr } from "./chr.js";
 import { decoder } from "./decode.js";
 import { connectPacket, idPacket, publishPacket, subPacket } from "./encode.js";
-import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from "./packet.js";
+import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, UNEXPECTED, UNSUBACK, UNSUBSCRIBE } from "./packet.js";
 import type { Packet } from "./packet.js";
 import { matches, validFilter } from "./topic.js";
 import { utf8 } from "./utf8.js";
@@ -78,12 +78,14 @@ export interface Client {
    * Publishes `payload` (text, sent as UTF-8; binary=true sends its chars as bytes). QoS 1: kept
    * even while disconnected, sent in order within the in-flight window, sent again with DUP after
    * a reconnect until acknowledged; returns its packet id. QoS 0: sent at once, returns 0; or
-   * returns -1 when not connected (refused: nothing is sent). Throws on a bad topic or QoS.
+   * returns -1 when not connected (refused: nothing is sent). Throws on an empty topic, one with
+   * + or #, or a QoS other than 0 and 1.
    */
   publish(topic: string, payload: string, qos?: number, retain?: boolean, binary?: boolean): number;
   /**
-   * Subscribes `filter` (+ and # allowed) at QoS 0 or 1, now if connected and again after every
-   * CONNACK (ThingsBoard forgets subscriptions). Matching messages go to `handler` if given.
+   * Subscribes `filter` at QoS 0 or 1, now if connected and again after every CONNACK (ThingsBoard
+   * forgets subscriptions). Matching messages go to `handler` if given. + and # may each fill a
+   * whole level, # only the last; throws otherwise.
    */
   subscribe(filter: string, qos?: number, handler?: MessageHandler): void;
   /** Forgets `filter` and its handler; sends UNSUBSCRIBE when connected. */
@@ -260,7 +262,7 @@ export function createClient(o: ClientOptions): Client {
   }
 
   function unexpected(t: number): void {
-    fail(PROTOCOL, "unexpected packet type " + t, 0);
+    fail(PROTOCOL, UNEXPECTED + t, 0);
   }
 
   function forget(f: string): void {
@@ -302,7 +304,7 @@ export function createClient(o: ClientOptions): Client {
 
     publish(topic, payload, qos, retain, binary) {
       if (!topic || /[+#]/.test(topic) || (qos || 0) > 1) {
-        throw new Error("mqtt publish: bad topic '" + topic + "' or QoS " + qos + " (no +/#; QoS 0/1)");
+        throw new Error("mqtt: bad topic '" + topic + "' or QoS " + qos);
       }
       const id = qos ? newId() : 0;
       const p = publishPacket(utf8(topic), binary ? payload : utf8(payload), qos ? 1 : 0, id, !!retain, false);
@@ -322,7 +324,7 @@ export function createClient(o: ClientOptions): Client {
     },
 
     subscribe(filter, qos, handler) {
-      if (!validFilter(filter)) throw new Error("mqtt subscribe: bad filter '" + filter + "' (+/# fill a level, # last)");
+      if (!validFilter(filter)) throw new Error("mqtt: bad filter '" + filter + "'");
       const f = utf8(filter);
       forget(f);
       const s: Sub = { f: f, q: qos ? 1 : 0, h: handler };

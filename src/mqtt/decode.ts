@@ -1,6 +1,6 @@
 // Streaming parser of the packets a broker sends to a client, bounded by a maximum packet size.
 import { at } from "./chr.js";
-import { CONNACK, PUBACK, PUBLISH, SUBACK, UNSUBACK } from "./packet.js";
+import { CONNACK, PUBACK, PUBLISH, SUBACK, UNEXPECTED, UNSUBACK } from "./packet.js";
 import type { Packet } from "./packet.js";
 
 /** Parses one body after its first header byte `h`; returns the packet or an error message. */
@@ -41,7 +41,7 @@ export function parse(h: number, b: string): Packet | string {
     const g: number[] = (p.granted = []);
     while (len < n) g.push(at(b, len++));
     ok = ok && n > 2;
-  } else if (t < 12 || t > 14) return "unexpected packet type " + t;
+  } else if (t < 12 || t > 14) return UNEXPECTED + t;
   else len = 0;
   return ok && n == len ? p : "malformed packet type " + t;
 }

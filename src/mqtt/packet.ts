@@ -13,6 +13,9 @@ export const PINGREQ = 12;
 export const PINGRESP = 13;
 export const DISCONNECT = 14;
 
+/** The start of the message for a packet type a client must not receive (one string in the bundle). */
+export const UNEXPECTED = "unexpected packet type ";
+
 export interface Subscription {
   topic: string;
   qos: number;

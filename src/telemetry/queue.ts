@@ -5,13 +5,13 @@
 
 export interface ReadingQueue {
   /** Adds a reading; returns false when the oldest one had to be dropped for it. */
-  push(at: number, values: number[]): boolean;
+  _push(at: number, values: number[]): boolean;
   /** Column `k` (0 = uptime ms, 1.. = values) of the `i`th oldest reading. */
-  get(i: number, k: number): number;
+  _get(i: number, k: number): number;
   /** Forgets the `n` oldest readings. */
-  shift(n: number): void;
-  size(): number;
-  dropped(): number;
+  _shift(n: number): void;
+  _size(): number;
+  _dropped(): number;
 }
 
 export function createQueue(capacity: number, width: number): ReadingQueue {
@@ -29,7 +29,7 @@ export function createQueue(capacity: number, width: number): ReadingQueue {
     count -= n;
   }
   return {
-    push: (at, values) => {
+    _push: (at, values) => {
       const full = count == capacity;
       if (full) {
         shift(1);
@@ -41,9 +41,9 @@ export function createQueue(capacity: number, width: number): ReadingQueue {
       count++;
       return !full;
     },
-    get: get,
-    shift: shift,
-    size: () => count,
-    dropped: () => lost,
+    _get: get,
+    _shift: shift,
+    _size: () => count,
+    _dropped: () => lost,
   };
 }

@@ -31,29 +31,28 @@ export interface Link {
 
 /** `connected` runs after each CONNACK, `published` on each PUBACK. */
 export function createLink(connected: () => void, published: (id: number) => void): Link {
-  const host = CONFIG.host;
-  const port = CONFIG.port;
-  const token = CONFIG.accessToken;
   const retry = backoff();
   const stats: LinkStats = { connects: 0, disconnects: 0, refused: 0 };
   const reopen = slot();
   const healthy = slot();
   let net = false;
+  // Once per boot, so nobody takes the embedded certificate for protection it does not give.
+  logW(TAG, "TLS encrypts but does not verify the server certificate (Espruino)");
 
   function open(): void {
     reopen();
     if (!net) return;
-    logI(TAG, "connecting to mqtts://" + host + ":" + port + " ...");
+    logI(TAG, "connecting to mqtts://" + CONFIG.host + ":" + CONFIG.port + " ...");
     client.open();
   }
 
   const client = createClient({
-    connect: (cb) => require("tls").connect({ host: host, port: port, ca: atob(CONFIG.caDer) }, cb),
+    connect: (cb) => require("tls").connect({ host: CONFIG.host, port: CONFIG.port, ca: atob(CONFIG.caDer) }, cb),
     // The client clears only live ids (see slot). Uptime, not getTime(): SNTP setting the clock must
     // not look like a missed PINGRESP.
     clock: { setTimeout: setTimeout, clearTimeout: clearTimeout, now: uptimeMs },
     clientId: getSerial(),
-    username: token,
+    username: CONFIG.accessToken,
     onConnect: () => {
       stats.connects++;
       logI(TAG, "Connected to ThingsBoard");
@@ -68,8 +67,8 @@ export function createLink(connected: () => void, published: (id: number) => voi
       if (kind == "refused" && (code == 2 || code == 4 || code == 5)) {
         stats.refused++;
         wait += REFUSED_WAIT_MS;
-        logE(TAG, "Access token " + mask(token) + " refused (CONNACK " + code +
-          "): set accessToken in device.config.json to the device's token and rebuild; retry in " + inSeconds(wait));
+        logE(TAG, "Token " + mask(CONFIG.accessToken) + " refused (CONNACK " + code +
+          "): set accessToken to the device's token and rebuild; retry in " + inSeconds(wait));
       } else {
         logW(TAG, "Disconnected from ThingsBoard (" + why + "); retry in " + inSeconds(wait));
       }

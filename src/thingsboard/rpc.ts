@@ -14,8 +14,8 @@ export interface Rpc {
   add(method: string, handler: RpcHandler): void;
 }
 
-export function startRpc(client: Client): Rpc {
-  const handlers: { [method: string]: RpcHandler } = {};
+/** `handlers` (method name -> handler) is the table itself: add() and the built-ins share it. */
+export function startRpc(client: Client, handlers: { [method: string]: RpcHandler }): Rpc {
 
   function answer(payload: string): unknown {
     let req: any;

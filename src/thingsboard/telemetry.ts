@@ -58,14 +58,14 @@ export function startTelemetry(client: Client, sensor: Sensor): Telemetry {
   function values(i: number): { [key: string]: number } {
     const v: { [key: string]: number } = {};
     for (let k = 0; k < keys.length; k++) {
-      const x = i < 0 ? last[k] : q.get(i, k + 1);
+      const x = i < 0 ? last[k] : q._get(i, k + 1);
       if (x == x) v[keys[k]] = x;
     }
     return v;
   }
 
   function pump(): void {
-    const n = Math.min(q.size(), BATCH);
+    const n = Math.min(q._size(), BATCH);
     if (flightId || !n || !client.connected()) return;
     const now = uptimeMs();
     const timed = clockKnown();
@@ -73,20 +73,20 @@ export function startTelemetry(client: Client, sensor: Sensor): Telemetry {
     const list: unknown[] = [];
     for (let i = 0; i < (timed ? n : 1); i++) {
       const v = values(i);
-      list.push(timed ? { ts: epochMs(q.get(i, 0), now), values: v } : v);
+      list.push(timed ? { ts: epochMs(q._get(i, 0), now), values: v } : v);
     }
     const payload = JSON.stringify(list.length > 1 ? list : list[0]);
     logI(TAG, "[Telemetry][Tx] " + payload);
     flightId = client.publish(TELEMETRY, payload, 1);
     flightN = list.length;
-    q.shift(flightN);
+    q._shift(flightN);
   }
 
   function sample(): void {
     timer(sample, every);
     last = sensor.read();
-    if (!q.push(uptimeMs(), last)) {
-      logW(TAG, "Queue full: dropped oldest reading (" + q.dropped() + " so far)");
+    if (!q._push(uptimeMs(), last)) {
+      logW(TAG, "Queue full: dropped oldest reading (" + q._dropped() + " so far)");
     }
     pump();
   }
@@ -117,6 +117,6 @@ export function startTelemetry(client: Client, sensor: Sensor): Telemetry {
       return "";
     },
     _current: () => values(-1),
-    _status: () => ({ queueDepth: q.size() + flightN, dropped: q.dropped(), sent: acked, intervalMs: every }),
+    _status: () => ({ queueDepth: q._size() + flightN, dropped: q._dropped(), sent: acked, intervalMs: every }),
   };
 }

@@ -39,13 +39,24 @@ export function generateSelfSigned(o: GenerateOptions): GeneratedCert {
     (o.keyType ?? "rsa") === "rsa"
       ? ["-newkey", "rsa:2048"]
       : ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
-  const args = ["req", "-x509", ...keyArgs, "-nodes", "-keyout", keyPath, "-out", certPath,
-    "-subj", `/CN=${o.host}`, "-addext", `subjectAltName=${san}`];
   if (o.notBefore || o.notAfter) {
     // openssl 3.0's `req` cannot set explicit dates; `ca -selfsign` can, given a throw-away CA setup.
     signWithDates(o, keyArgs, san, certPath, keyPath);
-  } else {
-    execFileSync("openssl", [...args, "-days", String(o.days ?? 365)], { stdio: "pipe" });
+    return { certPath, keyPath };
+  }
+  // The certificate is embedded in the firmware, so it carries only what a server certificate needs:
+  // openssl's default key identifiers (useless on a self-signed certificate) would add 85 bytes.
+  const dir = mkdtempSync(join(tmpdir(), "tb-cert-"));
+  try {
+    const config = join(dir, "req.cnf");
+    writeFileSync(config, [
+      "[req]", "distinguished_name=dn", "x509_extensions=ext", "[dn]", "[ext]", "basicConstraints=critical,CA:TRUE",
+      `subjectAltName=${san}`, "subjectKeyIdentifier=none", "authorityKeyIdentifier=none", "",
+    ].join("\n"));
+    execFileSync("openssl", ["req", "-x509", ...keyArgs, "-nodes", "-keyout", keyPath, "-out", certPath,
+      "-subj", `/CN=${o.host}`, "-config", config, "-days", String(o.days ?? 365)], { stdio: "pipe" });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   return { certPath, keyPath };
 }
