@@ -4,18 +4,15 @@
 import CONFIG from "device-config";
 import { logE, logI, logW, mask, uptimeMs, watchClock } from "./log";
 import { internalSensor, simulatedSensor } from "./sensors/index";
-import { SHARED_KEYS, startAttributes } from "./thingsboard/attributes";
+import { startAttributes } from "./thingsboard/attributes";
 import { createLink } from "./thingsboard/link";
 import { startRpc } from "./thingsboard/rpc";
 import { startTelemetry } from "./thingsboard/telemetry";
+import { INTERVAL_KEY } from "./thingsboard/topics";
 import { startWifi } from "./wifi";
 
 const TAG = "app";
 const BOARD = CONFIG.board;
-
-function report(line: string): void {
-  logI(TAG, "[APP] " + line);
-}
 
 // Every ESP32-family board file defines LED1 and the ESP32 class (platform doc §2-3).
 function setLed(on: boolean): void {
@@ -24,16 +21,15 @@ function setLed(on: boolean): void {
 
 process.on("uncaughtException", (e) => logE(TAG, "Uncaught " + e));
 
-// The C example's first line, then what the person at the serial monitor checks first: which build,
-// how much memory is left, and which server and token it will use.
-report("Startup.. tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD + ", Espruino " + process.version);
+// The C example's first line, then what the person at the serial monitor checks first: which build
+// (and for which device token), and how much memory is left.
+logI(TAG, "[APP] Startup.. tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD + " (token " + mask(CONFIG.accessToken) +
+  "), Espruino " + process.version);
 const mem = process.memory();
 const heap = ESP32.getState().freeHeap;
 // A runtime that cannot tell (the virtual board) leaves the figure out; never print a guess.
-report("Free memory: " + (typeof mem.free == "number" ? mem.free + " of " + mem.total + " JsVars" : "unknown") +
-  (typeof heap == "number" ? ", heap " + heap + " bytes" : ""));
-report("ThingsBoard " + CONFIG.host + ", token " + mask(CONFIG.accessToken));
-setLed(false);
+logI(TAG, "[APP] Free memory: " + (typeof mem.free == "number" ? mem.free + " of " + mem.total + " JsVars" : "unknown") +
+  (heap ? ", heap " + heap + " bytes" : ""));
 watchClock();
 
 let sensor = simulatedSensor();
@@ -67,7 +63,7 @@ const attributesOnConnect = startAttributes(
     droppedReadings: telemetry._status().dropped,
   }),
   (shared) => {
-    const ms = shared[SHARED_KEYS];
+    const ms = shared[INTERVAL_KEY];
     if (ms !== undefined) telemetry._setInterval(ms, "shared attribute");
   },
 );
@@ -75,16 +71,14 @@ const attributesOnConnect = startAttributes(
 // The built-in methods; an application adds its own with the returned add(method, handler).
 startRpc(client, {
   getTelemetry: telemetry._current,
-  setTelemetryInterval: (p) => {
-    const e = telemetry._setInterval(p && p.telemetryIntervalMs !== undefined ? p.telemetryIntervalMs : p, "RPC");
-    return e ? { error: e } : { telemetryIntervalMs: telemetry._status().intervalMs };
-  },
+  // ThingsBoard widgets send the number itself or {"telemetryIntervalMs": n}.
+  setTelemetryInterval: (p) => telemetry._setInterval(p && p.telemetryIntervalMs !== undefined ? p.telemetryIntervalMs : p, "RPC"),
   getStatus: () => {
     const m = process.memory();
     return Object.assign({ uptimeMs: uptimeMs(), memFree: m.free, memTotal: m.total }, tb._stats, telemetry._status());
   },
   reboot: () => {
-    logW(TAG, "Reboot requested by RPC");
+    logW(TAG, "Reboot by RPC");
     setTimeout(E.reboot, 500);
     return { rebooting: true };
   },

@@ -11,12 +11,6 @@ const TAG = "wifi";
 /** How long one join attempt may take before it counts as failed. */
 const JOIN_TIMEOUT_MS = 15000;
 
-/** Why a join failed (by Wifi.getDetails().status), and what the person at the serial monitor can do. */
-const WHY: { [status: string]: string } = {
-  wrong_password: "wrong password: check wifiPassword",
-  no_ap_found: "not found: check wifiSsid and that it is 2.4 GHz and in range",
-  connect_fail: "refused by the access point",
-};
 
 /** Joins now and keeps rejoining; onUp after each join (with the IP), onDown after each drop. */
 export function startWifi(onUp: (ip: string) => void, onDown: () => void): void {
@@ -30,7 +24,7 @@ export function startWifi(onUp: (ip: string) => void, onDown: () => void): void 
   function join(): void {
     state = 1;
     logI(TAG, "Connecting to " + ssid + "...");
-    timer(() => failed(""), JOIN_TIMEOUT_MS);
+    timer(() => failed("no answer in " + JOIN_TIMEOUT_MS / 1000 + " s"), JOIN_TIMEOUT_MS);
     try {
       wifi.connect(ssid, { password: CONFIG.wifiPassword }, (err) => {
         if (state != 1) return;
@@ -50,13 +44,10 @@ export function startWifi(onUp: (ip: string) => void, onDown: () => void): void 
     wifi.getIP((err, info) => {
       const ip = info && info.ip ? info.ip : "unknown";
       logI(TAG, "Connected to " + ssid + ", IP " + ip);
-      try {
-        wifi.setSNTP(CONFIG.sntpServer, 0);
-      } catch (e) {
-        // A build without SNTP: readings then go without ts and the server stamps them.
-        logW(TAG, "SNTP: " + e);
-      }
       if (state == 2) onUp(ip);
+      // After onUp, so that even a build without SNTP (it would throw) keeps the link going;
+      // readings then go without ts and the server stamps them.
+      wifi.setSNTP(CONFIG.sntpServer, 0);
     });
   }
 
@@ -68,12 +59,16 @@ export function startWifi(onUp: (ip: string) => void, onDown: () => void): void 
     return inSeconds(wait);
   }
 
-  /** A join attempt failed (timeout, error, or a `disconnected` event while joining). */
+  /**
+   * A join attempt failed (timeout, error, or a `disconnected` event while joining). The radio's
+   * status names the cause in Espruino's words (wrong_password, no_ap_found, connect_fail), the
+   * README's troubleshooting table explains each, and the line names the two keys to check.
+   */
   function failed(reason: string): void {
     const details = wifi.getDetails();
-    const why = (WHY[(details && details.status) || ""] || "no answer from the access point") + (reason ? " (" + reason + ")" : "");
     // Leave "joining" first: the radio may report the disconnect below at once.
-    logW(TAG, "Cannot join " + ssid + ": " + why + "; retry in " + later());
+    logW(TAG, "Cannot join " + ssid + " (" + (details && details.status) + ", " + reason +
+      "): check wifiSsid (2.4 GHz) and wifiPassword; retry in " + later());
     // Stop the radio's own attempt so the next connect starts clean.
     try {
       wifi.disconnect();
@@ -83,7 +78,7 @@ export function startWifi(onUp: (ip: string) => void, onDown: () => void): void 
   }
 
   wifi.on("disconnected", (e) => {
-    const reason = e && e.reason !== undefined ? String(e.reason) : "unknown";
+    const reason = e && e.reason;
     if (state == 1) failed("reason " + reason);
     else if (state == 2) {
       logW(TAG, "Link to " + ssid + " lost (reason " + reason + "); rejoining in " + later());

@@ -55,6 +55,7 @@ export interface ClientOptions {
   inflight?: number;
   /** QoS 1 messages kept (in flight plus waiting), default 20; when full the oldest is dropped. */
   queue?: number;
+  /** Problems nothing else reports: a message handler that threw ("mqtt: handler threw ..."). */
   log?(line: string): void;
   onConnect?(sessionPresent: boolean): void;
   onDisconnect?(kind: DisconnectKind, message: string, code: number): void;
@@ -140,10 +141,6 @@ export function createClient(o: ClientOptions): Client {
     if (f) f(a, b, c);
   }
 
-  function log(line: string): void {
-    emit(o.log, "mqtt: " + line);
-  }
-
   function send(data: string): void {
     if (sock) {
       sock.write(data);
@@ -179,7 +176,6 @@ export function createClient(o: ClientOptions): Client {
     } catch (e) {
       // already closed
     }
-    log("disconnected (" + kind + "): " + why);
     emit(o.onDisconnect, kind, why, code);
   }
 
@@ -217,7 +213,7 @@ export function createClient(o: ClientOptions): Client {
     try {
       h(p.topic!, p.payload!, p);
     } catch (e) {
-      log("handler threw " + e);
+      emit(o.log, "mqtt: handler threw " + e);
     }
   }
 

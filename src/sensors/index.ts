@@ -11,11 +11,7 @@ export interface Sensor {
 export function simulatedSensor(): Sensor {
   let n = 0;
   return {
-    read: function () {
-      const r = [25 + (n % 21) / 2, 26 + (n % 55)];
-      n++;
-      return r;
-    },
+    read: () => [25 + (n % 21) / 2, 26 + (n++ % 55)],
   };
 }
 

@@ -1,12 +1,12 @@
 // Attributes: on every connect publish the client attributes a fleet operator wants to see, and
 // ask for the shared ones the firmware uses; apply shared updates as they are pushed.
 
-import { logW } from "../log";
+import { logW, toJson } from "../log";
 import type { Client } from "../mqtt/index";
-import { ATTRIBUTES as TOPIC } from "./topics";
+import { ATTRIBUTES as TOPIC, INTERVAL_KEY } from "./topics";
 
 /** The shared attributes the firmware asks for at connect (comma-separated). */
-export const SHARED_KEYS = "telemetryIntervalMs";
+const SHARED_KEYS = INTERVAL_KEY;
 
 /**
  * `info` gathers the client attributes at each connect; `apply` gets each shared attribute object
@@ -18,7 +18,7 @@ export function startAttributes(client: Client, info: () => object, apply: (shar
     try {
       a = JSON.parse(payload);
     } catch (e) {
-      logW("attributes", "shared update is not JSON");
+      logW("attributes", "update is not JSON");
       return;
     }
     if (pick) a = a && a[pick];
@@ -27,7 +27,7 @@ export function startAttributes(client: Client, info: () => object, apply: (shar
   client.subscribe(TOPIC, 1, (t, p) => parse(p, ""));
   client.subscribe(TOPIC + "/response/+", 1, (t, p) => parse(p, "shared"));
   return () => {
-    client.publish(TOPIC, JSON.stringify(info()), 0);
-    client.publish(TOPIC + "/request/1", JSON.stringify({ sharedKeys: SHARED_KEYS }), 0);
+    client.publish(TOPIC, toJson(info()), 0);
+    client.publish(TOPIC + "/request/1", toJson({ sharedKeys: SHARED_KEYS }), 0);
   };
 }

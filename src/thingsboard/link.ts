@@ -37,7 +37,7 @@ export function createLink(connected: () => void, published: (id: number) => voi
   const healthy = slot();
   let net = false;
   // Once per boot, so nobody takes the embedded certificate for protection it does not give.
-  logW(TAG, "TLS encrypts but does not verify the server certificate (Espruino)");
+  logW(TAG, "TLS does not verify the server certificate (Espruino)");
 
   function open(): void {
     reopen();
@@ -68,13 +68,14 @@ export function createLink(connected: () => void, published: (id: number) => voi
         stats.refused++;
         wait += REFUSED_WAIT_MS;
         logE(TAG, "Token " + mask(CONFIG.accessToken) + " refused (CONNACK " + code +
-          "): set accessToken to the device's token and rebuild; retry in " + inSeconds(wait));
+          "): set accessToken to the device's token; retry in " + inSeconds(wait));
       } else {
         logW(TAG, "Disconnected from ThingsBoard (" + why + "); retry in " + inSeconds(wait));
       }
       reopen(open, wait);
     },
     onPublished: published,
+    log: (line) => logE(TAG, line),
   });
 
   return {

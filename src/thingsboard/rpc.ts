@@ -2,7 +2,7 @@
 // answered on v1/devices/me/rpc/response/<id>. A malformed request, an unknown method or a handler
 // that throws gets {"error": "..."}, never silence (ThingsBoard would wait for its timeout).
 
-import { logW } from "../log";
+import { logW, toJson } from "../log";
 import type { Client } from "../mqtt/index";
 import { RPC_REQUEST, RPC_RESPONSE } from "./topics";
 
@@ -38,7 +38,7 @@ export function startRpc(client: Client, handlers: { [method: string]: RpcHandle
   client.subscribe(RPC_REQUEST + "+", 1, (topic, payload) => {
     const r = answer(payload) as { error?: string };
     if (r.error) logW("rpc", r.error);
-    client.publish(RPC_RESPONSE + topic.substr(RPC_REQUEST.length), JSON.stringify(r), 0);
+    client.publish(RPC_RESPONSE + topic.substr(RPC_REQUEST.length), toJson(r), 0);
   });
 
   return {

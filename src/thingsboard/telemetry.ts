@@ -5,13 +5,13 @@
 // an array); before that, and only after a grace period for SNTP, as plain values the server stamps.
 
 import CONFIG from "device-config";
-import { logI, logW, uptimeMs } from "../log";
+import { logI, logW, toJson, uptimeMs } from "../log";
 import type { Client } from "../mqtt/index";
 import type { Sensor } from "../sensors/index";
 import { createQueue } from "../telemetry/queue";
 import { clockKnown, epochMs } from "./clock";
 import { slot } from "../timer";
-import { TELEMETRY } from "./topics";
+import { INTERVAL_KEY, TELEMETRY } from "./topics";
 
 const TAG = "tb_mqtt_wapper";
 /** Readings per message: ~70 bytes each, well inside one TLS record and the board's RAM. */
@@ -35,8 +35,8 @@ export interface Telemetry {
   _connected(): void;
   /** Feed of the MQTT client's PUBACKs. */
   _published(id: number): void;
-  /** Sets the interval; returns "" or why `ms` was refused (also logged). */
-  _setInterval(ms: unknown, from: string): string;
+  /** Sets the interval; returns the outcome as an RPC answer: {telemetryIntervalMs} or {error} (also logged). */
+  _setInterval(ms: unknown, from: string): { telemetryIntervalMs?: number; error?: string };
   /** The latest reading as {key: value}. */
   _current(): { [key: string]: number };
   _status(): TelemetryStatus;
@@ -75,7 +75,7 @@ export function startTelemetry(client: Client, sensor: Sensor): Telemetry {
       const v = values(i);
       list.push(timed ? { ts: epochMs(q._get(i, 0), now), values: v } : v);
     }
-    const payload = JSON.stringify(list.length > 1 ? list : list[0]);
+    const payload = toJson(list.length > 1 ? list : list[0]);
     logI(TAG, "[Telemetry][Tx] " + payload);
     flightId = client.publish(TELEMETRY, payload, 1);
     flightN = list.length;
@@ -86,7 +86,7 @@ export function startTelemetry(client: Client, sensor: Sensor): Telemetry {
     timer(sample, every);
     last = sensor.read();
     if (!q._push(uptimeMs(), last)) {
-      logW(TAG, "Queue full: dropped oldest reading (" + q._dropped() + " so far)");
+      logW(TAG, "Queue full: dropped the oldest (" + q._dropped() + " so far)");
     }
     pump();
   }
@@ -107,14 +107,14 @@ export function startTelemetry(client: Client, sensor: Sensor): Telemetry {
     },
     _setInterval: (ms, from) => {
       if (typeof ms != "number" || ms % 1 || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
-        const why = "telemetryIntervalMs " + JSON.stringify(ms) + " from " + from + " rejected: use " + MIN_INTERVAL_MS + "-" + MAX_INTERVAL_MS;
+        const why = INTERVAL_KEY + " " + toJson(ms) + " from " + from + " rejected: use " + MIN_INTERVAL_MS + "-" + MAX_INTERVAL_MS;
         logW(TAG, why);
-        return why;
+        return { error: why };
       }
       every = ms;
       timer(sample, every);
-      logI(TAG, "telemetryIntervalMs = " + ms + " (from " + from + ")");
-      return "";
+      logI(TAG, INTERVAL_KEY + " = " + ms + " (from " + from + ")");
+      return { telemetryIntervalMs: ms };
     },
     _current: () => values(-1),
     _status: () => ({ queueDepth: q._size() + flightN, dropped: q._dropped(), sent: acked, intervalMs: every }),

@@ -4,3 +4,5 @@ export const TELEMETRY = ME + "telemetry";
 export const ATTRIBUTES = ME + "attributes";
 export const RPC_REQUEST = ME + "rpc/request/";
 export const RPC_RESPONSE = ME + "rpc/response/";
+/** The shared attribute (and RPC parameter) that sets the telemetry interval. */
+export const INTERVAL_KEY = "telemetryIntervalMs";
