@@ -97,7 +97,7 @@ export function typescriptTranspile(tsconfigPath) {
  *   stay: sockets, console and sensor drivers spell them too.
  */
 export const MANGLED_NAMES = [
-  "clock", "now", "setTimeout", "clearTimeout", "clientId", "username", "clean", "keepalive", "connackTimeout",
+  "now", "clientId", "username", "clean", "keepalive", "connackTimeout",
   "maxPacket", "inflight", "queue", "onConnect", "onDisconnect", "onMessage", "onPublished", "onDropped",
   "onSubscribed", "onUnsubscribed", "open", "close", "publish", "subscribe", "unsubscribe", "connected",
   "type", "id", "qos", "dup", "retain", "topic", "payload", "session", "granted",

@@ -13,7 +13,8 @@ export function backoff(): Backoff {
     _next: () => {
       const b = base;
       base = Math.min(base * 2, 60000);
-      return Math.round(b / 2 + (Math.random() * b) / 2);
+      // Whole ms; |0 is safe below 2^31 (the cap is 60 s).
+      return (b / 2 + (Math.random() * b) / 2) | 0;
     },
     _reset: () => {
       base = 1000;

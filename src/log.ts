@@ -14,7 +14,7 @@ export function uptimeMs(): number {
 /** Smaller steps are drift corrections, not the clock being set. */
 const JUMP_S = 30;
 
-/** Starts the check that moves the boot time along with a clock jump and logs the new time. */
+/** Starts the check that moves the boot time along with a clock jump and logs that the clock was set. */
 export function watchClock(): void {
   let last = getTime();
   setInterval(() => {
@@ -23,23 +23,25 @@ export function watchClock(): void {
     last = t;
     if (jump > JUMP_S || jump < -JUMP_S) {
       bootTime += jump;
-      logI("time", "Clock set: " + new Date(t * 1000).toISOString());
+      logI("time", "Clock set");
     }
   }, 1000);
 }
 
-/** `lvl` is 1 (E) to 3 (I); lines above the configured level cost nothing but the call. */
+/** `lvl` is 1 (E) to 3 (I); lines above the configured level cost nothing but the call. At info
+ *  and above (a build-time constant) every line prints and the minifier drops the test. */
 function log(lvl: number, tag: string, msg: string): void {
-  if (lvl <= CONFIG.logLevel) console.log("EWI"[lvl - 1] + " (" + uptimeMs() + ") " + tag + ": " + msg);
+  if (CONFIG.logLevel >= 3 || lvl <= CONFIG.logLevel) console.log("-EWI"[lvl] + " (" + uptimeMs() + ") " + tag + ": " + msg);
 }
 
 export const logE = (tag: string, msg: string): void => log(1, tag, msg);
 export const logW = (tag: string, msg: string): void => log(2, tag, msg);
 export const logI = (tag: string, msg: string): void => log(3, tag, msg);
 
-/** JSON.stringify under a name the minifier can shorten (a static method: no `this` needed, as
- *  String.fromCharCode in mqtt/chr.ts). */
+/** JSON.stringify and JSON.parse under names the minifier can shorten (static methods: no `this`
+ *  needed, as String.fromCharCode in mqtt/chr.ts). */
 export const toJson = JSON.stringify;
+export const fromJson = JSON.parse;
 
 /** A wait for a log line: "2.5 s". */
 export function inSeconds(ms: number): string {

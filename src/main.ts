@@ -21,10 +21,9 @@ function setLed(on: boolean): void {
 
 process.on("uncaughtException", (e) => logE(TAG, "Uncaught " + e));
 
-// The C example's first line, then what the person at the serial monitor checks first: which build
-// (and for which device token), and how much memory is left.
-logI(TAG, "[APP] Startup.. tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD + " (token " + mask(CONFIG.accessToken) +
-  "), Espruino " + process.version);
+// The C example's first line, then what the person at the serial monitor checks first: which build,
+// and how much memory is left.
+logI(TAG, "[APP] Startup.. tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD + ", Espruino " + process.version);
 const mem = process.memory();
 const heap = ESP32.getState().freeHeap;
 // A runtime that cannot tell (the virtual board) leaves the figure out; never print a guess.
@@ -59,7 +58,6 @@ const attributesOnConnect = startAttributes(
     espruinoVersion: process.version,
     ip: ip,
     serial: getSerial(),
-    queueCapacity: CONFIG.queueCapacity,
     droppedReadings: telemetry._status().dropped,
   }),
   (shared) => {

@@ -28,12 +28,12 @@ export function startWifi(onUp: (ip: string) => void, onDown: () => void): void 
     try {
       wifi.connect(ssid, { password: CONFIG.wifiPassword }, (err) => {
         if (state != 1) return;
-        if (err) failed(String(err));
+        if (err) failed("" + err);
         else joined();
       });
     } catch (e) {
       // Thrown when the radio is busy or the arguments are refused: retry like any other failure.
-      failed(String(e));
+      failed("" + e);
     }
   }
 

@@ -31,6 +31,9 @@ test("npm run build with the example config writes dist/firmware.js and prints t
   assert.match(stdout, /^I build: .*firmware\.js: [\d,]+ bytes \(gzip [\d,]+\), \d+% of the [\d,]+-byte budget for esp32$/m);
   const code = readFileSync(out, "latin1");
   assert.ok(code.length > 1000);
+  // The project's budget (issue 4): the whole firmware, certificate included, within 10 KB as shipped.
+  assert.ok(code.length <= 10240, `dist/firmware.js for the example config is ${code.length} bytes, over 10 KB: ` +
+    "npm run bench -- size shows which module grew");
   assert.ok(code.includes("require(\"Wifi\")"), "Wi-Fi comes from the board's built-in module");
 });
 

@@ -99,8 +99,9 @@ test("telemetry arrives with the configured keys, the example's pattern and its 
     assert.equal(attrs.espruinoVersion, "2v29");
     assert.equal(attrs.firmwareVersion, "0.1.0");
     assert.match(String(attrs.ip), /^\d+\.\d+\.\d+\.\d+$/);
-    assert.equal(attrs.queueCapacity, 50);
     assert.equal(attrs.droppedReadings, 0);
+    assert.match(String(attrs.serial), /\S/);
+    assert.deepEqual(Object.keys(attrs).sort(), ["board", "droppedReadings", "espruinoVersion", "firmwareVersion", "ip", "serial"]);
     const out = b.output;
     assert.equal(out.match(/does not verify the server certificate/g)?.length, 1, "one TLS warning line");
     assert.match(out, new RegExp(`^I \\(\\d+\\) tb_mqtt: connecting to mqtts://localhost:${tap.port} \\.\\.\\.$`, "m"));

@@ -1,6 +1,7 @@
 // MQTT 3.1.1 session over one Espruino-shaped socket at a time. It opens sockets only through
-// the caller's `connect` and keeps time only through the caller's clock, so the same code runs
-// on the board (tls.connect, setTimeout) and in Node tests. Reconnecting is the caller's decision:
+// the caller's `connect` and reads the time only from the caller's `now`, so the same code runs
+// on the board (tls.connect, uptime) and in Node tests; setTimeout and clearTimeout are the
+// globals both have. Reconnecting is the caller's decision:
 // after onDisconnect, call open() again when it sees fit; queued QoS 1 messages wait meanwhile.
 // State lives in closure variables (minified to one letter; one client per program).
 import { at, chr } from "./chr.js";
@@ -18,13 +19,6 @@ export interface Socket {
   on(event: string, cb: (arg?: any) => void): void;
 }
 
-/** setTimeout/clearTimeout-like timers and a millisecond clock. */
-export interface Clock {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  now(): number;
-}
-
 /** Gets a delivered message; topic and payload are binary strings (the UTF-8 bytes as sent). */
 export type MessageHandler = (topic: string, payload: string, packet: Packet) => void;
 
@@ -38,7 +32,8 @@ export type DisconnectKind = "refused" | "timeout" | "socket" | "protocol" | "cl
 export interface ClientOptions {
   /** Opens a socket; must call onOpen asynchronously once it can be written to. May throw. */
   connect(onOpen: () => void): Socket;
-  clock: Clock;
+  /** Milliseconds from a clock that only moves forward: on the board the uptime, not getTime(), which jumps when SNTP sets it. */
+  now(): number;
   clientId: string;
   /** ThingsBoard: the device access token. */
   username?: string;
@@ -116,7 +111,6 @@ const PROTOCOL: DisconnectKind = "protocol";
 const BROKER_CLOSED = "closed by the broker";
 
 export function createClient(o: ClientOptions): Client {
-  const clock = o.clock;
   const ka = o.keepalive ?? 60;
   /** The timer's period while connected: half the keep-alive, in ms. */
   const half = ka * 500;
@@ -132,7 +126,8 @@ export function createClient(o: ClientOptions): Client {
   /** SUBSCRIBE/UNSUBSCRIBE waiting for their acknowledgement: packet id -> [filter, ack type]. */
   let acks: Record<number, [string, number]> = {};
   let lastId = 0;
-  let timer: unknown = 0;
+  // A number on Espruino, an object in Node; 0 when none is pending.
+  let timer: any = 0;
   let lastSend = 0;
   /** When the unanswered PINGREQ went out, -1 when none. */
   let pingAt = -1;
@@ -144,7 +139,7 @@ export function createClient(o: ClientOptions): Client {
   function send(data: string): void {
     if (sock) {
       sock.write(data);
-      lastSend = clock.now();
+      lastSend = o.now();
     }
   }
 
@@ -157,8 +152,8 @@ export function createClient(o: ClientOptions): Client {
   // Espruino's clearTimeout clears every timer when given undefined and throws for an id that has
   // already fired, so only a live id is ever cleared: tick() forgets its id before doing anything.
   function arm(ms: number): void {
-    if (timer) clock.clearTimeout(timer);
-    timer = ms ? clock.setTimeout(tick, ms) : 0;
+    if (timer) clearTimeout(timer);
+    timer = ms ? setTimeout(tick, ms) : 0;
   }
 
   /** Ends the connection once; in-flight QoS 1 messages stay queued for the next open(). */
@@ -182,7 +177,7 @@ export function createClient(o: ClientOptions): Client {
   function tick(): void {
     timer = 0;
     if (st == 1) return fail(TIMEOUT, "no CONNACK in " + connackMs + " ms", 0);
-    const now = clock.now();
+    const now = o.now();
     if (pingAt >= 0) {
       if (now - pingAt >= half * 2) return fail(TIMEOUT, "no PINGRESP in " + ka + " s", 0);
     } else if (now - lastSend >= half) {
@@ -277,7 +272,7 @@ export function createClient(o: ClientOptions): Client {
         });
       } catch (e) {
         // Espruino throws from connect when nothing listens (measured on the Linux build).
-        return fail(SOCKET, "connect failed: " + e, 0);
+        return fail(SOCKET, "" + e, 0);
       }
       sock = s;
       const on = (ev: string, f: (a: any) => void) => s!.on(ev, (a) => {

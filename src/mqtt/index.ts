@@ -1,7 +1,7 @@
 // MQTT 3.1.1 client for Espruino sockets: the API the firmware uses.
 //
 //   const c = createClient({ connect: (cb) => require("tls").connect({ host, port, ca }, cb),
-//     clock: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h), now: Date.now },
+//     now: Date.now,
 //     clientId: "dev1", username: token,
 //     onConnect: () => c.publish("v1/devices/me/telemetry", '{"t":21}', 1),
 //     onDisconnect: (kind, why) => setTimeout(() => c.open(), 5000) });
@@ -10,7 +10,7 @@
 // The codec is importable on its own: ./encode (packet generators), ./decode (streaming parser of
 // broker packets), ./parse-any (also client packets), ./encode-packet (generic encode(Packet)).
 export { createClient } from "./client.js";
-export type { Client, ClientOptions, Clock, DisconnectKind, MessageHandler, Socket } from "./client.js";
+export type { Client, ClientOptions, DisconnectKind, MessageHandler, Socket } from "./client.js";
 export type { Packet, Subscription } from "./packet.js";
 export { matches, validFilter } from "./topic.js";
 export { utf8 } from "./utf8.js";

@@ -1,12 +1,10 @@
 // Attributes: on every connect publish the client attributes a fleet operator wants to see, and
 // ask for the shared ones the firmware uses; apply shared updates as they are pushed.
 
-import { logW, toJson } from "../log";
+import { fromJson, logW, toJson } from "../log";
 import type { Client } from "../mqtt/index";
 import { ATTRIBUTES as TOPIC, INTERVAL_KEY } from "./topics";
 
-/** The shared attributes the firmware asks for at connect (comma-separated). */
-const SHARED_KEYS = INTERVAL_KEY;
 
 /**
  * `info` gathers the client attributes at each connect; `apply` gets each shared attribute object
@@ -16,7 +14,7 @@ export function startAttributes(client: Client, info: () => object, apply: (shar
   function parse(payload: string, pick: string): void {
     let a: any;
     try {
-      a = JSON.parse(payload);
+      a = fromJson(payload);
     } catch (e) {
       logW("attributes", "update is not JSON");
       return;
@@ -28,6 +26,7 @@ export function startAttributes(client: Client, info: () => object, apply: (shar
   client.subscribe(TOPIC + "/response/+", 1, (t, p) => parse(p, "shared"));
   return () => {
     client.publish(TOPIC, toJson(info()), 0);
-    client.publish(TOPIC + "/request/1", toJson({ sharedKeys: SHARED_KEYS }), 0);
+    // The shared attributes the firmware uses (comma-separated).
+    client.publish(TOPIC + "/request/1", toJson({ sharedKeys: INTERVAL_KEY }), 0);
   };
 }

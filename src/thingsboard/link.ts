@@ -48,9 +48,8 @@ export function createLink(connected: () => void, published: (id: number) => voi
 
   const client = createClient({
     connect: (cb) => require("tls").connect({ host: CONFIG.host, port: CONFIG.port, ca: atob(CONFIG.caDer) }, cb),
-    // The client clears only live ids (see slot). Uptime, not getTime(): SNTP setting the clock must
-    // not look like a missed PINGRESP.
-    clock: { setTimeout: setTimeout, clearTimeout: clearTimeout, now: uptimeMs },
+    // Uptime, not getTime(): SNTP setting the clock must not look like a missed PINGRESP.
+    now: uptimeMs,
     clientId: getSerial(),
     username: CONFIG.accessToken,
     onConnect: () => {

@@ -2,7 +2,7 @@
 // answered on v1/devices/me/rpc/response/<id>. A malformed request, an unknown method or a handler
 // that throws gets {"error": "..."}, never silence (ThingsBoard would wait for its timeout).
 
-import { logW, toJson } from "../log";
+import { fromJson, logW, toJson } from "../log";
 import type { Client } from "../mqtt/index";
 import { RPC_REQUEST, RPC_RESPONSE } from "./topics";
 
@@ -20,7 +20,7 @@ export function startRpc(client: Client, handlers: { [method: string]: RpcHandle
   function answer(payload: string): unknown {
     let req: any;
     try {
-      req = JSON.parse(payload);
+      req = fromJson(payload);
     } catch (e) {
       return { error: "request is not JSON" };
     }

@@ -1,5 +1,5 @@
 // Test harness: our MQTT client over an Espruino-shaped TLS socket (tools/vboard/sockets.ts) to a
-// loopback broker, with Node's timers as its clock and every event recorded.
+// loopback broker, with Node's clock and every event recorded.
 import { espruinoSocketModule } from "../../tools/vboard/sockets.ts";
 import { createClient, type Client, type ClientOptions } from "../../src/mqtt/index.ts";
 import type { Packet } from "../../src/mqtt/packet.ts";
@@ -18,12 +18,6 @@ export interface Recorded {
   autoReconnect(delayMs: number): () => void;
 }
 
-const nodeClock = {
-  setTimeout: (f: () => void, ms: number) => setTimeout(f, ms),
-  clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
-  now: () => Date.now(),
-};
-
 export function recordedClient(port: number, o: Partial<ClientOptions> & { clientId: string },
   kind: "tls" | "net" = "tls"): Recorded {
   const mod = espruinoSocketModule(kind, { print: () => {} });
@@ -40,7 +34,7 @@ export function recordedClient(port: number, o: Partial<ClientOptions> & { clien
       };
       return s as unknown as ReturnType<ClientOptions["connect"]>;
     },
-    clock: nodeClock,
+    now: () => Date.now(),
     onConnect: (sp) => r.events.push("connect " + sp),
     onDisconnect: (kind, msg, code) => {
       r.events.push(`disconnect ${kind} ${code} ${msg}`);
