@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { assertWithinBudget, BuildError, buildFirmware } from "../tools/build/build.ts";
+import { typescriptTranspile } from "../rollup.config.js";
 import { generateSelfSigned } from "../tools/certs/generate.ts";
 import { run } from "./helpers/run.ts";
 
@@ -94,6 +95,27 @@ test("a renamed property name used on JSON or on Espruino's API stops the build 
     },
   );
   assert.equal(existsSync(out), false);
+});
+
+test("declarations are shortened only where Espruino runs them the same", () => {
+  const plugin = typescriptTranspile(join(ROOT, "tsconfig.json")) as { transform(code: string, id: string): { code: string } };
+  const out = plugin.transform([
+    "const a: number = 1;",
+    "for (const x of [a]) console.log(x);",
+    "export function add(x: number, y: number): number { return x + y; }",
+    "function self(this: object) { return this; }",
+    "function count() { return arguments.length; }",
+    "function outer() { return function (this: object) { return this; }; }",
+    "export default function main() {}",
+  ].join("\n"), join(ROOT, "src", "x.ts")).code;
+  assert.match(out, /^let a = 1;$/m);
+  assert.match(out, /for \(let x of \[a\]\)/);
+  assert.match(out, /^export let add = \(x, y\) => \{ return x \+ y; \};$/m);
+  assert.match(out, /^function self\(\) \{ return this; \}$/m, "`this` keeps its function");
+  assert.match(out, /^function count\(\) \{ return arguments\.length; \}$/m, "`arguments` keeps its function");
+  assert.match(out, /^let outer = \(\) => \{ return function \(\) \{ return this; \}; \};$/m, "a nested function's `this` is its own");
+  assert.match(out, /^export default function main\(\) \{ \}$/m);
+  assert.doesNotMatch(out, /\bconst\b/);
 });
 
 test("a bundle over the board's byte budget fails with the figures and the fix", () => {
