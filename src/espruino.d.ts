@@ -94,7 +94,8 @@ declare interface WifiModule {
   getIP(cb?: (err: unknown, info: { ip: string; netmask: string; gw: string; mac?: string }) => void): { ip: string } | void;
   getDetails(cb?: (d: WifiDetails) => void): WifiDetails | void;
   setHostname(name: string): void;
-  setSNTP(server: string, tz: string | number): void;
+  /** `tz` is a POSIX TZ string ("UTC0"); ESP32 builds throw "Zone is not a string" for anything else. */
+  setSNTP(server: string, tz: string): void;
 }
 
 declare interface StorageModule {

@@ -47,7 +47,8 @@ export function startWifi(onUp: (ip: string) => void, onDown: () => void): void 
       if (state == 2) onUp(ip);
       // After onUp, so that even a build without SNTP (it would throw) keeps the link going;
       // readings then go without ts and the server stamps them.
-      wifi.setSNTP(CONFIG.sntpServer, 0);
+      // The zone only affects local-time formatting; getTime() stays UTC.
+      wifi.setSNTP(CONFIG.sntpServer, "UTC0");
     });
   }
 

@@ -21,9 +21,9 @@ after(async () => {
   fw?.cleanup();
 });
 
-function boardWith(ap: { ssid?: string; password?: string; present?: boolean }): VirtualBoard {
+function boardWith(ap: { ssid?: string; password?: string; present?: boolean }, timeServer = false): VirtualBoard {
   const storageDir = mkdtempSync(join(tmpdir(), "tb-vb-"));
-  const b = new VirtualBoard({ board: "esp32c3", storageDir, ap, timeScale: 20 });
+  const b = new VirtualBoard({ board: "esp32c3", storageDir, ap, timeScale: 20, timeServer });
   boards.push(b);
   dirs.push(storageDir);
   b.flash(fw.code);
@@ -51,6 +51,13 @@ test("boots with the start-up report and joins Wi-Fi", async () => {
   await b.waitFor(/^I \(\d+\) app: \[APP\] Free memory: unknown$/, 5000);
   await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet, IP \d+\.\d+\.\d+\.\d+$/, 5000);
   assert.doesNotMatch(b.output, /TEST_TOKEN_123|correct-horse/, "secrets never printed in full");
+});
+
+test("after joining, SNTP (with the zone as the string Espruino's ESP32 build demands) sets the clock", async () => {
+  const b = boardWith({ ssid: "TestNet", password: "correct-horse" }, true);
+  await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet/, 5000);
+  await b.waitFor(/^I \(\d+\) time: Clock set$/, 5000);
+  assert.doesNotMatch(b.output, /Uncaught|Zone is not a string/);
 });
 
 test("a wrong password is reported with the fix and retried until the password is right", async () => {

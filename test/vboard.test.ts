@@ -312,7 +312,7 @@ describe("Wi-Fi", () => {
   });
 
   test("setSNTP sets the clock only with a time server, and only once Wi-Fi is up", async () => {
-    const prog = `var W = require("Wifi"); W.setSNTP("pool.ntp.org", 0);
+    const prog = `var W = require("Wifi"); W.setSNTP("pool.ntp.org", "UTC0");
       setTimeout(function () { print("BEFORE " + getTime().toFixed(0)); W.connect("Net", {password: "pw123456"}, function () {}); }, 600);
       setInterval(function () { if (getTime() > 1e9) print("SET " + getTime().toFixed(0)); }, 100);`;
     const b = newBoard(prog, { timeServer: true, ap: { ssid: "Net", password: "pw123456" } });
@@ -324,6 +324,11 @@ describe("Wi-Fi", () => {
     await none.waitFor(/^BEFORE /, 3000);
     await new Promise((r) => setTimeout(r, 1500));
     assert.doesNotMatch(none.output, /^SET /m, "without a time server only the server name is recorded");
+  });
+
+  test("setSNTP refuses a zone that is not a string, as Espruino's ESP32 build does", async () => {
+    const b = newBoard(`try { require("Wifi").setSNTP("pool.ntp.org", 0); print("NO THROW"); } catch (e) { print("THROW " + e); }`, {});
+    await b.waitFor(/^THROW Error: Zone is not a string$/, 3000);
   });
 
   test("a new password on the access point is taken on the next join", async () => {

@@ -419,8 +419,14 @@ export class Program {
         if (typeof cb === "function") setImmediate(() => this.invoke(cb, [st.hostname]));
         return st.hostname;
       },
-      // Sets the clock only when the board was given a time server (option timeServer).
-      setSNTP: (server: unknown, tz: unknown) => st.setSntp(String(server), tz),
+      // Sets the clock only when the board was given a time server (option timeServer). Both
+      // arguments must be strings, as in Espruino's ESP32 jswrap_wifi_setSNTP (the zone is a POSIX
+      // TZ string such as "UTC0"; a number is refused there and SNTP never starts).
+      setSNTP: (server: unknown, tz: unknown) => {
+        if (typeof tz !== "string") throw this.makeError("Error", "Zone is not a string");
+        if (typeof server !== "string") throw this.makeError("Error", "Server is not a string");
+        st.setSntp(server, tz);
+      },
       save: this.guard((what?: unknown) => {
         if (what === "clear") return st && this.s.storage.erase(".wificfg");
         this.s.storage.write(".wificfg", JSON.stringify({ mode: "sta", ...st.savedConfig() }));
