@@ -89,7 +89,8 @@ declare interface WifiModule {
   connect(ssid: string, options: { password?: string }, cb?: (err: string | null) => void): void;
   disconnect(cb?: () => void): void;
   on(event: "connected", cb: (d: { ip: string; netmask: string; gw: string }) => void): void;
-  on(event: "disconnected", cb: (d: { ssid?: string; mac?: string; reason?: string | number }) => void): void;
+  /** ESP32 builds (targets/esp32 jswrap_esp32_network.c): reason is the ESP-IDF code as a string, msg its name. */
+  on(event: "disconnected", cb: (d: { ssid?: string; mac?: string; reason?: string | number; msg?: string }) => void): void;
   on(event: "associated" | "auth_change" | "dhcp_timeout", cb: (d?: unknown) => void): void;
   getIP(cb?: (err: unknown, info: { ip: string; netmask: string; gw: string; mac?: string }) => void): { ip: string } | void;
   getDetails(cb?: (d: WifiDetails) => void): WifiDetails | void;

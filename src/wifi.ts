@@ -41,15 +41,17 @@ export function startWifi(onUp: (ip: string) => void, onDown: () => void): void 
     timer();
     state = 2;
     retry._reset();
-    wifi.getIP((err, info) => {
-      const ip = info && info.ip ? info.ip : "unknown";
-      logI(TAG, "Connected to " + ssid + ", IP " + ip);
-      if (state == 2) onUp(ip);
-      // After onUp, so that even a build without SNTP (it would throw) keeps the link going;
-      // readings then go without ts and the server stamps them.
-      // The zone only affects local-time formatting; getTime() stays UTC.
-      wifi.setSNTP(CONFIG.sntpServer, "UTC0");
-    });
+    // The return value, not the callback: ESP32 builds have called it back with (info) and with
+    // (null, info); both return the same object at once, and the address is set by now (the
+    // connect callback fires on GOT_IP).
+    const info = wifi.getIP();
+    const ip = (info && info.ip) || "unknown";
+    logI(TAG, "Connected to " + ssid + ", IP " + ip);
+    onUp(ip);
+    // After onUp, so that even a build without SNTP (it would throw) keeps the link going;
+    // readings then go without ts and the server stamps them. The zone only affects local-time
+    // formatting; getTime() stays UTC.
+    wifi.setSNTP(CONFIG.sntpServer, "UTC0");
   }
 
   /** Waits the next back-off, then joins again; returns the wait as text for the log line. */
@@ -79,7 +81,8 @@ export function startWifi(onUp: (ip: string) => void, onDown: () => void): void 
   }
 
   wifi.on("disconnected", (e) => {
-    const reason = e && e.reason;
+    // ESP32 builds send the ESP-IDF reason as a number string plus its name in `msg`.
+    const reason = e && (e.msg || e.reason);
     if (state == 1) failed("reason " + reason);
     else if (state == 2) {
       logW(TAG, "Link to " + ssid + " lost (reason " + reason + "); rejoining in " + later());
