@@ -95,7 +95,9 @@ test("malformed input is reported with a one-line reason, never thrown", () => {
     ["\x80\x03\x00\x01\x00", /bad flags on type 8/],
     ["\x82\x02\x00\x01", /packet type 8 without topics/],
     ["\x82\x05\x00\x01\x00\x09a", /malformed packet type 8/],
-    ["\x10\x0a\x00\x04MQIs\x03\x02\x00\x3c", /not MQTT 3.1.1/],
+    ["\x10\x0a\x00\x04MQIs\x03\x02\x00\x3c", /^not MQTT 3\.1\.1: protocol "MQIs" level 3$/],
+    // Found by the random-bytes property: a protocol name holding a newline must not split the line.
+    ["\x10\x03\x00\x01\n", /^not MQTT 3\.1\.1: protocol "\\n" level 0$/],
     ["\x10\x0c\x00\x04MQTT\x04\x06\x00\x3c\x00\x00", /will and reserved bit not supported/],
   ];
   for (const [wire, re] of cases) assert.match(firstError(wire), re, JSON.stringify(wire));

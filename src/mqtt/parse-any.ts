@@ -16,7 +16,8 @@ export function parseAny(h: number, body: string): Packet | string {
     const name = str();
     const level = u8();
     const fl = u8();
-    if (name != "MQTT" || level != 4) return "not MQTT 3.1.1: protocol " + name + " level " + level;
+    // The name is quoted as JSON: it is the peer's bytes, and the message must stay one printable line.
+    if (name != "MQTT" || level != 4) return "not MQTT 3.1.1: protocol " + JSON.stringify(name) + " level " + level;
     if (fl & 61) return "CONNECT flags " + fl + ": will and reserved bit not supported";
     p.clean = !!(fl & 2);
     p.keepalive = u16();
