@@ -2,7 +2,7 @@
 // attributes, RPC over MQTT/TLS) runs on top and is paused while the network is down.
 
 import CONFIG from "device-config";
-import { logE, logI, logW, mask, uptimeMs, watchClock } from "./log";
+import { logE, logI, logW, uptimeMs, watchClock } from "./log";
 import { internalSensor, simulatedSensor } from "./sensors/index";
 import { startAttributes } from "./thingsboard/attributes";
 import { createLink } from "./thingsboard/link";
