@@ -66,7 +66,8 @@ const attributesOnConnect = startAttributes(
   },
 );
 
-// The built-in methods; an application adds its own with the returned add(method, handler).
+// The built-in methods. Add your own as entries here, or keep what startRpc returns and call its
+// add(method, handler) later.
 startRpc(client, {
   getTelemetry: telemetry._current,
   // ThingsBoard widgets send the number itself or {"telemetryIntervalMs": n}.
