@@ -39,6 +39,7 @@ export interface VirtualBoardOptions {
 const BOOT_FILES = [".boot0", ".boot1", ".boot2", ".boot3"];
 
 export class VirtualBoard extends EventEmitter {
+  readonly engine = "node" as const;
   readonly boardName: BoardName;
   readonly json: BoardJson;
   readonly storage: BoardStorage;
@@ -124,6 +125,17 @@ export class VirtualBoard extends EventEmitter {
     for (const reject of [...this.waiters]) reject(new Error("the virtual board was stopped"));
     // Let destroyed sockets finish closing before the caller closes its servers.
     await new Promise((r) => setImmediate(r));
+  }
+
+  /** What an SNTP answer does to the board's clock: it jumps to `epochSeconds` (default: the host's
+   *  wall time) without the timers being told (platform doc §3). */
+  stepClock(epochSeconds = Date.now() / 1000): void {
+    this.clock.setTime(epochSeconds);
+  }
+
+  /** A Storage file's contents, or undefined when there is none. */
+  async readFile(name: string): Promise<string | undefined> {
+    return this.storage.read(name);
   }
 
   /** Resolves with the first output line matching pattern, from fromOffset in output. */
@@ -270,3 +282,12 @@ export class VirtualBoard extends EventEmitter {
 
 export { espruinoSocketModule } from "./sockets.ts";
 export type { EspruinoSocketLike, SocketEnv } from "./sockets.ts";
+
+export type EngineName = "node" | "espruino";
+
+/** A board on the chosen engine: "node" (this vm imitation, the default) or "espruino" (the real
+ *  interpreter's Linux build, ESPRUINO_BIN). Both have the same surface. */
+export function createBoard(o: VirtualBoardOptions & { engine?: EngineName }): VirtualBoard {
+  if ((o.engine ?? "node") === "node") return new VirtualBoard(o);
+  throw new Error("the espruino engine is not wired yet");
+}
