@@ -2,10 +2,11 @@
 // with real sockets (loopback only), a file-backed Storage and a simulated access point.
 // See shared/docs/espruino-platform.md §2-3 for the behaviour it reproduces.
 import { createHash } from "node:crypto";
-import { EventEmitter } from "node:events";
 import { resolve } from "node:path";
 import * as vm from "node:vm";
 import { BoardClock } from "./clock.ts";
+import { BoardConsole } from "./console.ts";
+import { EspruinoBoard } from "./espruino/board.ts";
 import { loadBoard, type BoardJson, type BoardName } from "../build/board.ts";
 import { Program } from "./runtime.ts";
 import { isLoopback } from "./sockets.ts";
@@ -38,7 +39,7 @@ export interface VirtualBoardOptions {
 
 const BOOT_FILES = [".boot0", ".boot1", ".boot2", ".boot3"];
 
-export class VirtualBoard extends EventEmitter {
+export class VirtualBoard extends BoardConsole {
   readonly engine = "node" as const;
   readonly boardName: BoardName;
   readonly json: BoardJson;
@@ -47,12 +48,8 @@ export class VirtualBoard extends EventEmitter {
   private station: WifiStation;
   private accessPoint: SimAccessPoint;
   private program?: Program;
-  private out = "";
-  private partialLine = "";
-  private stopped = false;
   private pins = new Map<string, boolean>();
   private pendingRestart?: NodeJS.Immediate | NodeJS.Timeout;
-  private waiters = new Set<(err: Error) => void>();
 
   readonly ap: { setPassword(p: string): void; setPresent(p: boolean): void; dropLink(reason?: string): void; restoreLink(): void };
 
@@ -92,11 +89,6 @@ export class VirtualBoard extends EventEmitter {
 
   private serial: string;
 
-  /** All serial output so far. */
-  get output(): string {
-    return this.out;
-  }
-
   /** Writes the program to Storage `.bootcde`, as the CLI's SAVE_ON_SEND upload does. */
   flash(code: string): void {
     if (typeof code !== "string") throw new Error("flash(code) needs the bundle as a string");
@@ -122,7 +114,7 @@ export class VirtualBoard extends EventEmitter {
     this.program?.teardown();
     this.program = undefined;
     this.station.reset();
-    for (const reject of [...this.waiters]) reject(new Error("the virtual board was stopped"));
+    this.rejectWaiters();
     // Let destroyed sockets finish closing before the caller closes its servers.
     await new Promise((r) => setImmediate(r));
   }
@@ -136,31 +128,6 @@ export class VirtualBoard extends EventEmitter {
   /** A Storage file's contents, or undefined when there is none. */
   async readFile(name: string): Promise<string | undefined> {
     return this.storage.read(name);
-  }
-
-  /** Resolves with the first output line matching pattern, from fromOffset in output. */
-  waitFor(pattern: RegExp, timeoutMs: number, fromOffset = 0): Promise<string> {
-    const test = (line: string) => { pattern.lastIndex = 0; return pattern.test(line); };
-    const done = this.out.slice(fromOffset).split("\n").slice(0, -1).find(test);
-    if (done !== undefined) return Promise.resolve(done);
-    return new Promise((resolvePromise, reject) => {
-      const finish = (err: Error | undefined, line?: string) => {
-        clearTimeout(timer);
-        this.off("line", onLine);
-        this.waiters.delete(fail);
-        if (err) reject(err);
-        else resolvePromise(line!);
-      };
-      const fail = (err: Error) => finish(err);
-      const onLine = (line: string) => { if (test(line)) finish(undefined, line); };
-      const timer = setTimeout(() => {
-        const tail = this.out.split("\n").slice(-15).join("\n");
-        finish(new Error(`waitFor ${pattern} timed out after ${timeoutMs} ms; last output:\n${tail}`));
-      }, timeoutMs);
-      this.waiters.add(fail);
-      this.on("line", onLine);
-      if (this.stopped) fail(new Error("the virtual board was stopped"));
-    });
   }
 
   /** Runs one line typed at the REPL in the running program's context (tools/vboard/repl.ts).
@@ -177,15 +144,6 @@ export class VirtualBoard extends EventEmitter {
   }
 
   // --- internals -----------------------------------------------------------------------------------
-  private write(text: string): void {
-    if (this.stopped) return;
-    this.out += text;
-    if (this.o.echo) process.stdout.write(text);
-    this.emit("output", text);
-    const parts = (this.partialLine + text).split("\n");
-    this.partialLine = parts.pop()!;
-    for (const line of parts) this.emit("line", line);
-  }
 
   private clearPendingRestart(): void {
     if (this.pendingRestart) {
@@ -239,7 +197,7 @@ export class VirtualBoard extends EventEmitter {
       pins: this.pins,
       temperatureRaw: this.o.temperatureRaw ?? 128,
       socketEnv: { hosts: this.o.hosts, refused: this.o.refused, stallTimeoutMs: this.o.stallTimeoutMs },
-      write: (t) => this.write(t),
+      write: (t) => this.write(t, this.o.echo),
       request: (k, a) => this.request(k, a),
       deepSleep: (us) => this.deepSleep(us),
     });
@@ -284,10 +242,15 @@ export { espruinoSocketModule } from "./sockets.ts";
 export type { EspruinoSocketLike, SocketEnv } from "./sockets.ts";
 
 export type EngineName = "node" | "espruino";
+export const ENGINE_NAMES: readonly EngineName[] = ["node", "espruino"];
+/** A board on either engine; what is not common (the node engine's clock, evaluate) needs a check of `engine`. */
+export type Board = VirtualBoard | EspruinoBoard;
 
 /** A board on the chosen engine: "node" (this vm imitation, the default) or "espruino" (the real
- *  interpreter's Linux build, ESPRUINO_BIN). Both have the same surface. */
-export function createBoard(o: VirtualBoardOptions & { engine?: EngineName }): VirtualBoard {
-  if ((o.engine ?? "node") === "node") return new VirtualBoard(o);
-  throw new Error("the espruino engine is not wired yet");
+ *  interpreter's Linux build: `espruinoBin` or ESPRUINO_BIN). Both have the same surface. */
+export function createBoard(o: VirtualBoardOptions & { engine?: EngineName; espruinoBin?: string }): Board {
+  const engine = o.engine ?? "node";
+  if (engine === "node") return new VirtualBoard(o);
+  if (engine === "espruino") return new EspruinoBoard(o);
+  throw new Error(`Unknown engine "${engine as string}": use node or espruino`);
 }

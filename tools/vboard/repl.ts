@@ -6,7 +6,7 @@
 import { createServer, type Socket } from "node:net";
 import { formatArgs } from "./format.ts";
 import { isLoopback } from "./sockets.ts";
-import type { VirtualBoard } from "./index.ts";
+import type { Board, VirtualBoard } from "./index.ts";
 
 export interface ReplServer {
   host: string;
@@ -26,7 +26,9 @@ export interface ReplOptions {
 /** How long a line waits for a program to run after reset()/load() before it is dropped. */
 const RESTART_WAIT_MS = 2000;
 
-export async function startRepl(board: VirtualBoard, o: ReplOptions = {}): Promise<ReplServer> {
+export async function startRepl(board: Board, o: ReplOptions = {}): Promise<ReplServer> {
+  // The real interpreter has its own line editor: its console is passed through as it is.
+  if (board.engine === "espruino") return board.serveRepl(o);
   const host = o.host ?? "127.0.0.1";
   if (!isLoopback(host)) throw new Error(`startRepl: host "${host}" is not a loopback address; use 127.0.0.1 or ::1`);
   const sessions = new Set<ReplSession>();

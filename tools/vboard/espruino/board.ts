@@ -1,0 +1,374 @@
+// The virtual board on the real interpreter: a process of Espruino's Linux build per power cycle,
+// given what an ESP32 build has and the Linux build lacks (platform doc §2-3, shared/espruino's
+// README): a `Wifi` module and the simulated access point in Storage, `ESP32`, `LED1`, the board's
+// serial and temperature in `.boot0`, a clock that starts at 1970 and that SNTP steps (clock.c), and
+// E.reboot() (the process exits with status 1) restarting it from the same Storage.
+// The host talks to the running program through the interpreter's REPL on stdin: lines starting
+// with \x10 (echo off) run silently, and answers come back as marker lines (\x01vb:…) that never
+// reach the output.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
+import { join, resolve } from "node:path";
+import { loadBoard, type BoardJson, type BoardName } from "../../build/board.ts";
+import { BoardConsole } from "../console.ts";
+import { isLoopback } from "../sockets.ts";
+import type { ReplOptions, ReplServer } from "../repl.ts";
+import type { VirtualBoardOptions } from "../index.ts";
+import { clockLibrary, espruinoBinary } from "./native.ts";
+
+const WIFI_MODULE = readFileSync(join(import.meta.dirname, "wifi.js"), "latin1");
+const MARK = "\x01vb:";
+/** The interpreter's start-up banner ends with this line; nothing before it is the board's. */
+const BANNER_END = "espruino.com/Donate";
+/** ESP-IDF reason codes for the drops a test can cause (platform doc §3). */
+const DROP_REASONS: Record<string, [number, string]> = {
+  beacon_timeout: [200, "BEACON_TIMEOUT"],
+  no_ap_found: [201, "NO_AP_FOUND"],
+  assoc_leave: [8, "ASSOC_LEAVE"],
+};
+
+interface ApState {
+  ssid?: string;
+  password?: string;
+  present: boolean;
+  /** Board milliseconds from connect() to the join (the options give real ms). */
+  joinMs: number;
+  ip: string;
+  netmask: string;
+  gw: string;
+  bssid: string;
+  mac: string;
+  timeServer: boolean;
+}
+
+export class EspruinoBoard extends BoardConsole {
+  readonly engine = "espruino" as const;
+  readonly boardName: BoardName;
+  readonly json: BoardJson;
+  readonly ap: { setPassword(p: string): void; setPresent(p: boolean): void; dropLink(reason?: string): void; restoreLink(): void };
+  private readonly dir: string;
+  private readonly bin: string;
+  private readonly clockLib: string;
+  private readonly clockFile: string;
+  private readonly scale: number;
+  private readonly serial: string;
+  private apState: ApState;
+  private pending = new Map<string, string>();
+  private proc?: ChildProcess;
+  /** 2 inside the banner, 1 on the blank lines after it, 0 after. */
+  private inBanner = 2;
+  private rawLine = "";
+  private lastLine = "";
+  private nextEval = 1;
+  private evals = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
+  private restartTimer?: NodeJS.Timeout;
+  private console?: Socket;
+  private consoleMarker = false;
+
+  constructor(private o: VirtualBoardOptions & { espruinoBin?: string }) {
+    super();
+    if (!o || typeof o !== "object") throw new Error("VirtualBoard needs options {board, storageDir}");
+    this.json = loadBoard(o.board);
+    this.boardName = o.board;
+    if (!o.storageDir || typeof o.storageDir !== "string") {
+      throw new Error("VirtualBoard: storageDir is required, e.g. \".vboard/esp32\" (one directory per board)");
+    }
+    for (const [name, addr] of Object.entries(o.hosts ?? {})) {
+      // The interpreter resolves names itself; only what the machine's resolver knows can be reached.
+      if (name !== "localhost" || !isLoopback(addr)) {
+        throw new Error(`VirtualBoard: the espruino engine cannot map hosts["${name}"]; use "localhost" or a loopback address in the config`);
+      }
+    }
+    this.scale = o.timeScale ?? 1;
+    if (!(this.scale > 0) || !Number.isFinite(this.scale)) throw new Error(`timeScale must be a positive number, got ${this.scale}`);
+    this.bin = espruinoBinary(o.espruinoBin);
+    this.clockLib = clockLibrary();
+    this.dir = resolve(o.storageDir);
+    mkdirSync(this.dir, { recursive: true });
+    this.clockFile = join(this.dir, "vboard-clock.bin");
+    const id = createHash("sha256").update(this.dir).digest();
+    const hex = (b: number[]) => b.map((x) => x.toString(16).padStart(2, "0"));
+    const mac = hex([0x02, ...id.subarray(0, 5)]);
+    this.serial = mac.join("");
+    const ap = o.ap ?? {};
+    const ip = ap.ip ?? "192.168.4.2";
+    if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) throw new Error(`ap.ip must be an IPv4 address such as "192.168.4.2", got "${ip}"`);
+    this.apState = {
+      ssid: ap.ssid, password: ap.password, present: ap.present ?? true,
+      joinMs: (ap.joinDelayMs ?? 50) * this.scale, ip, netmask: "255.255.255.0", gw: ip.replace(/\.\d+$/, ".1"),
+      bssid: hex([0x02, 0xaa, ...id.subarray(5, 9)]).join(":"), mac: mac.join(":"), timeServer: !!o.timeServer,
+    };
+    this.ap = {
+      setPassword: (p) => this.updateAp({ password: p }),
+      setPresent: (p) => (p ? this.updateAp({ present: true }) : this.ap.dropLink("no_ap_found")),
+      dropLink: (reason = "beacon_timeout") => {
+        this.updateAp({ present: false });
+        const [code, name] = DROP_REASONS[reason.toLowerCase()] ?? [200, reason.toUpperCase()];
+        this.send(`require("Wifi").__drop(${code},${JSON.stringify(name)})`);
+      },
+      restoreLink: () => this.updateAp({ present: true }),
+    };
+  }
+
+  /** Writes the program to Storage `.bootcde`, as the CLI's SAVE_ON_SEND upload does. */
+  flash(code: string): void {
+    if (typeof code !== "string") throw new Error("flash(code) needs the bundle as a string");
+    this.writeFile(".bootcde", code);
+  }
+
+  /** Writes a Storage file: at the next power-on, or at once over the REPL while running. */
+  writeFile(name: string, data: string): void {
+    if (this.proc) this.send(`require("Storage").write(${JSON.stringify(name)},${JSON.stringify(data)})`);
+    else this.pending.set(name, data);
+  }
+
+  async readFile(name: string): Promise<string | undefined> {
+    const v = await this.evaluate(`require("Storage").read(${JSON.stringify(name)})`);
+    return typeof v === "string" ? v : undefined;
+  }
+
+  /** Runs `expr` in the running program and resolves with its value (through JSON). */
+  evaluate(expr: string, timeoutMs = 5000): Promise<unknown> {
+    if (!this.proc) return Promise.reject(new Error("the board is not running"));
+    const id = this.nextEval++;
+    return new Promise((res, rej) => {
+      const timer = setTimeout(() => {
+        this.evals.delete(id);
+        rej(new Error(`no answer from the interpreter to ${expr} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.evals.set(id, { resolve: res, reject: rej, timer });
+      this.send(`print(${JSON.stringify(MARK + "r" + id + ":")}+JSON.stringify(${expr}))`);
+    });
+  }
+
+  /** The interpreter's process.memory(): JsVar blocks in use, free and in all. */
+  memory(): Promise<{ usage: number; free: number; total: number }> {
+    return this.evaluate("process.memory()") as Promise<{ usage: number; free: number; total: number }>;
+  }
+
+  boot(): void {
+    if (this.stopped) throw new Error("This VirtualBoard was stopped; create a new one on the same storageDir");
+    this.start();
+  }
+
+  /** Hardware reset: the process ends and a new one starts from the same Storage. */
+  reboot(): void {
+    if (this.stopped) return;
+    this.emit("reboot", "reboot");
+    this.start();
+  }
+
+  /** What an SNTP answer does: the clock jumps to `epochSeconds`, the timers are not told. */
+  stepClock(epochSeconds = Date.now() / 1000): void {
+    this.setClock(Date.now() * 1000, Math.round(epochSeconds * 1e6));
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    await this.kill();
+    for (const e of this.evals.values()) { clearTimeout(e.timer); e.reject(new Error("the virtual board was stopped")); }
+    this.evals.clear();
+    this.console?.destroy();
+    this.rejectWaiters();
+  }
+
+  /** The console as a TCP REPL (one client at a time, as Espruino's telnet), for the CLI and the monitor. */
+  async serveRepl(o: ReplOptions = {}): Promise<ReplServer> {
+    const host = o.host ?? "127.0.0.1";
+    if (!isLoopback(host)) throw new Error(`startRepl: host "${host}" is not a loopback address; use 127.0.0.1 or ::1`);
+    const server = createServer((sock) => {
+      if (this.console) return void sock.end("Another client is connected to this board's console\r\n");
+      this.console = sock;
+      this.consoleMarker = false;
+      sock.on("data", (d) => this.proc?.stdin?.write(d));
+      sock.on("error", () => undefined);
+      sock.on("close", () => { if (this.console === sock) this.console = undefined; });
+      // Espruino answers a new connection with its prompt.
+      this.proc?.stdin?.write("\n");
+    });
+    await new Promise<void>((res, rej) => {
+      server.once("error", rej);
+      server.listen(o.port ?? 0, host, () => { server.off("error", rej); res(); });
+    });
+    const port = (server.address() as { port: number }).port;
+    return {
+      host, port, url: `tcp://${host.includes(":") ? `[${host}]` : host}:${port}`,
+      close: () => new Promise<void>((res) => {
+        this.console?.destroy();
+        this.console = undefined;
+        server.close(() => res());
+      }),
+    };
+  }
+
+  // --- internals -----------------------------------------------------------------------------------
+  private updateAp(patch: Partial<ApState>): void {
+    Object.assign(this.apState, patch);
+    this.send(`require("Storage").writeJSON(".vbap",${JSON.stringify(this.apState)})`);
+  }
+
+  /** One silent REPL line into the running program; dropped while no process runs. */
+  private send(code: string): void {
+    this.proc?.stdin?.write(`\x10${code}\n`, "latin1");
+  }
+
+  /** Writes the clock's anchors under the sequence lock clock.c reads. */
+  private setClock(realUs: number, boardUs: number): void {
+    const b = Buffer.alloc(32);
+    const fd = openSync(this.clockFile, "r+");
+    try {
+      const seq = readFileSync(this.clockFile).readBigInt64LE(0);
+      b.writeBigInt64LE(seq + 1n, 0);
+      writeSync(fd, b, 0, 8, 0);
+      b.writeBigInt64LE(BigInt(Math.round(realUs)), 8);
+      b.writeBigInt64LE(BigInt(boardUs), 16);
+      b.writeDoubleLE(this.scale, 24);
+      writeSync(fd, b, 8, 24, 8);
+      b.writeBigInt64LE(seq + 2n, 0);
+      writeSync(fd, b, 0, 8, 0);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The program that runs first in a new process: Storage set up as the board would have it, then load(). */
+  private setupScript(): string {
+    const files: Record<string, string> = {
+      ".boot0": this.boot0(),
+      Wifi: WIFI_MODULE,
+      ".vbap": JSON.stringify(this.apState),
+    };
+    for (const [name, data] of this.pending) files[name] = data;
+    this.pending.clear();
+    return `(function(){var S=require("Storage"),F=${JSON.stringify(files)};` +
+      `for(var n in F)if(S.read(n)!==F[n])S.write(n,F[n]);})();\nload();\n`;
+  }
+
+  /** What an ESP32 build has built in and the Linux build lacks. */
+  private boot0(): string {
+    const led = this.json.device.ledPin;
+    const temperature = this.json.device.chip === "esp32" ? String(this.o.temperatureRaw ?? 128) : "NaN";
+    return [
+      "// Written by the virtual board (tools/vboard/espruino): the ESP32 build's own globals.",
+      `global.LED1=${led};`,
+      // Heap figures of a board are unknowable here: absent rather than invented, as on the node engine.
+      `global.ESP32={getState:function(){return {};},reboot:function(){E.reboot();},` +
+        `deepSleep:function(us){print(${JSON.stringify(MARK)}+"sleep "+us);}};`,
+      // A built-in function cannot be assigned by its bare name, but a global of the same name shadows it.
+      `global.getSerial=function(){return ${JSON.stringify(this.serial)};};`,
+      `E.getTemperature=function(){return ${temperature};};`,
+      "",
+    ].join("\n");
+  }
+
+  private start(): void {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    void this.kill().then(() => {
+      if (this.stopped) return;
+      // A power cycle: the clock starts again at 1970 + uptime.
+      writeFileSync(this.clockFile, Buffer.alloc(32));
+      this.setClock(Date.now() * 1000, 0);
+      writeFileSync(join(this.dir, "vboard-setup.js"), this.setupScript(), "latin1");
+      this.inBanner = 2;
+      this.rawLine = "";
+      const p = spawn(this.bin, ["vboard-setup.js"], {
+        cwd: this.dir,
+        env: { ...process.env, LD_PRELOAD: this.clockLib, VBOARD_CLOCK: this.clockFile },
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      this.proc = p;
+      this.write(`Espruino ${this.json.info.binary_version} ${this.json.info.id} (virtual board, real interpreter)\n`, this.o.echo);
+      p.stdout!.setEncoding("latin1");
+      p.stdout!.on("data", (d: string) => { if (this.proc === p) this.onOutput(d); });
+      p.stderr!.on("data", () => undefined);
+      p.stdin!.on("error", () => undefined);
+      p.on("exit", (code, signal) => { if (this.proc === p) this.onExit(code, signal); });
+    });
+  }
+
+  private kill(): Promise<void> {
+    const p = this.proc;
+    this.proc = undefined;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+    return new Promise((res) => {
+      p.once("exit", () => res());
+      // The Linux build ignores SIGTERM while its stdin is open: SIGKILL, as pulling the power.
+      p.kill("SIGKILL");
+    });
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.proc = undefined;
+    if (this.stopped) return;
+    if (code === 1 && /Not implemented/.test(this.lastLine)) {
+      // E.reboot() on the Linux build: the board restarts from the same Storage.
+      this.emit("reboot", "reboot");
+      this.restartTimer = setTimeout(() => this.start(), 10);
+      return;
+    }
+    this.write(`E vboard: the interpreter ended (${signal ?? "exit status " + code}); the board is off\n`, this.o.echo);
+    this.emit("crash", code ?? signal);
+  }
+
+  private onOutput(d: string): void {
+    this.toConsole(d);
+    const parts = (this.rawLine + d).split("\n");
+    this.rawLine = parts.pop()!;
+    for (const raw of parts) {
+      // A line printed at the prompt starts with the prompt and the line editor's clear-to-end.
+      const line = raw.replace(/\r/g, "").replace(/^(>?\x1b\[J)+/, "");
+      if (this.inBanner === 2) {
+        if (line.includes(BANNER_END)) this.inBanner = 1;
+        continue;
+      }
+      if (this.inBanner === 1 && line === "") continue;
+      this.inBanner = 0;
+      const mark = line.indexOf(MARK);
+      if (mark >= 0) { this.onMarker(line.slice(mark + MARK.length)); continue; }
+      this.lastLine = line;
+      this.write(line + "\n", this.o.echo);
+    }
+  }
+
+  /** Raw output to the REPL client, less the host's marker lines. */
+  private toConsole(d: string): void {
+    const c = this.console;
+    if (!c) return;
+    let out = "";
+    for (let i = 0; i < d.length; i++) {
+      const ch = d[i];
+      if (this.consoleMarker) { if (ch === "\n") this.consoleMarker = false; continue; }
+      if (ch === "\x01" && d.startsWith("vb:", i + 1)) { this.consoleMarker = true; continue; }
+      out += ch;
+    }
+    if (out) c.write(out, "latin1");
+  }
+
+  private onMarker(m: string): void {
+    const r = /^r(\d+):(.*)$/.exec(m);
+    if (r) {
+      const e = this.evals.get(Number(r[1]));
+      if (!e) return;
+      this.evals.delete(Number(r[1]));
+      clearTimeout(e.timer);
+      try {
+        e.resolve(r[2] === "undefined" || r[2] === "" ? undefined : JSON.parse(r[2]));
+      } catch {
+        e.reject(new Error(`the interpreter answered with text that is not JSON: ${r[2].slice(0, 80)}`));
+      }
+    } else if (m === "sntp") {
+      // A time server on the simulated network answers a moment later.
+      setTimeout(() => { if (this.proc) this.stepClock(); }, 200);
+    } else if (m.startsWith("sleep ")) {
+      const us = Number(m.slice(6));
+      void this.kill();
+      // Waking from deep sleep is a reset; without a time it sleeps until stopped.
+      if (us > 0) this.restartTimer = setTimeout(() => this.start(), us / 1000 / this.scale);
+    }
+  }
+}

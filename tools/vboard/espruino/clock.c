@@ -1,0 +1,89 @@
+/*
+ * The board's clock for the Espruino Linux build, preloaded (LD_PRELOAD) by the virtual board.
+ *
+ * An ESP32 boots with its clock at 1970 + uptime, and SNTP later sets it to real time behind
+ * Espruino's back, without its timers being adjusted (platform doc §3). The Linux build reads only
+ * gettimeofday() and sleeps only in select(), so interposing those two reproduces that clock:
+ *   board time = anchor_board + (real time - anchor_real) * scale
+ * The anchors live in a small file (VBOARD_CLOCK) mapped shared, which the host rewrites to step the
+ * clock; `seq` is a sequence lock (odd while the host writes). select() timeouts are divided by the
+ * scale so that timers run `scale` times faster, as the node engine's timeScale does.
+ * Without VBOARD_CLOCK both calls pass straight through.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/select.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+struct board_clock {
+  volatile int64_t seq;
+  volatile int64_t anchor_real_us;
+  volatile int64_t anchor_board_us;
+  volatile double scale;
+};
+
+static const struct board_clock *shared;
+static int (*real_select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+
+__attribute__((constructor)) static void board_clock_init(void) {
+  real_select = (int (*)(int, fd_set *, fd_set *, fd_set *, struct timeval *))dlsym(RTLD_NEXT, "select");
+  const char *path = getenv("VBOARD_CLOCK");
+  if (!path) return;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return;
+  void *p = mmap(NULL, sizeof(struct board_clock), PROT_READ, MAP_SHARED, fd, 0);
+  close(fd);
+  if (p != MAP_FAILED) shared = (const struct board_clock *)p;
+}
+
+static int64_t real_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A consistent copy of the anchors (bounded retries: the host's write is three stores). */
+static struct board_clock read_clock(void) {
+  struct board_clock c;
+  for (int i = 0; i < 1000; i++) {
+    int64_t s1 = shared->seq;
+    c.anchor_real_us = shared->anchor_real_us;
+    c.anchor_board_us = shared->anchor_board_us;
+    c.scale = shared->scale;
+    __sync_synchronize();
+    if (!(s1 & 1) && s1 == shared->seq) break;
+  }
+  if (!(c.scale > 0)) c.scale = 1;
+  return c;
+}
+
+int gettimeofday(struct timeval *tv, void *tz) {
+  (void)tz;
+  int64_t now = real_now_us();
+  if (shared) {
+    struct board_clock c = read_clock();
+    now = c.anchor_board_us + (int64_t)((double)(now - c.anchor_real_us) * c.scale);
+  }
+  tv->tv_sec = (time_t)(now / 1000000);
+  tv->tv_usec = (suseconds_t)(now % 1000000);
+  if (tv->tv_usec < 0) { tv->tv_usec += 1000000; tv->tv_sec -= 1; }
+  return 0;
+}
+
+int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *timeout) {
+  if (shared && timeout) {
+    double scale = read_clock().scale;
+    if (scale != 1) {
+      int64_t us = (int64_t)(((double)timeout->tv_sec * 1000000 + timeout->tv_usec) / scale);
+      struct timeval t = { (time_t)(us / 1000000), (suseconds_t)(us % 1000000) };
+      return real_select(n, r, w, e, &t);
+    }
+  }
+  return real_select(n, r, w, e, timeout);
+}

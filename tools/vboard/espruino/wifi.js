@@ -1,0 +1,108 @@
+// Storage module "Wifi" for the Espruino Linux build, which has no radio: 2v29's ESP32 `Wifi` as
+// the platform doc §3 describes it (libs/network/esp32/jswrap_esp32_network.c). connect's callback
+// fires only on success, nothing rejoins after a drop, `disconnected` carries the ESP-IDF reason as
+// a number string and its name in `msg`, getDetails has no rssi, the SSID is cut to 31 bytes and the
+// password to 63 characters, setSNTP takes strings only.
+// The simulated access point is the Storage file ".vbap", which the host rewrites; it drops the
+// link by calling __drop over the REPL and is asked for an SNTP answer by a marker line.
+var S = require("Storage");
+var W = exports;
+var st = { up: 0, assoc: 0, status: "Unknown reason", ssid: undefined, pw: undefined, jt: 0, sntp: 0, host: undefined };
+
+function ap() {
+  return S.readJSON(".vbap", 1) || {};
+}
+
+function lost(code, name) {
+  st.up = 0;
+  st.assoc = 0;
+  st.status = name;
+  W.emit("disconnected", { ssid: st.ssid, mac: ap().bssid, reason: "" + code, msg: name });
+}
+
+function askTime() {
+  // The host answers by stepping the clock, as an SNTP reply does on a board.
+  if (st.up && st.sntp == 1 && ap().timeServer) {
+    st.sntp = 2;
+    print("\x01vb:sntp");
+  }
+}
+
+W.connect = function (ssid, options, cb) {
+  if (typeof options == "function") { cb = options; options = undefined; }
+  var a = ap();
+  if (st.jt) clearTimeout(st.jt);
+  st.jt = 0;
+  if (st.assoc) lost(8, "ASSOC_LEAVE");
+  st.ssid = ("" + ssid).substr(0, 31);
+  st.pw = options && options.password !== undefined ? ("" + options.password).substr(0, 63) : undefined;
+  st.jt = setTimeout(function () {
+    st.jt = 0;
+    var a = ap();
+    if (!a.present || (a.ssid !== undefined && a.ssid !== st.ssid)) return lost(201, "NO_AP_FOUND");
+    if (a.password !== undefined && a.password !== (st.pw || "")) return lost(202, "AUTH_FAIL");
+    st.assoc = 1;
+    st.status = "connected";
+    W.emit("associated", { ssid: st.ssid, mac: a.bssid, channel: 6 });
+    st.jt = setTimeout(function () {
+      st.jt = 0;
+      st.up = 1;
+      W.emit("connected", { ip: a.ip, netmask: a.netmask, gw: a.gw });
+      if (cb) cb(null);
+      askTime();
+    }, 1);
+  }, a.joinMs || 50);
+};
+
+W.disconnect = function (cb) {
+  if (st.jt) clearTimeout(st.jt);
+  st.jt = 0;
+  if (st.assoc) lost(8, "ASSOC_LEAVE");
+  if (cb) setTimeout(cb, 0);
+};
+
+W.getDetails = function (cb) {
+  var r = st.assoc ? { ssid: st.ssid, password: st.pw, status: "connected", authMode: "wpa2_psk" } : { status: st.status };
+  if (cb) cb(r);
+  return r;
+};
+
+W.getIP = function (cb) {
+  var a = ap();
+  var r = { ip: st.up ? a.ip : "0.0.0.0", netmask: st.up ? a.netmask : "0.0.0.0", gw: st.up ? a.gw : "0.0.0.0", mac: a.mac };
+  if (cb) cb(null, r);
+  return r;
+};
+
+W.getStatus = function () {
+  return { station: st.up ? "connected" : "disconnected", mode: "sta", powersave: "none" };
+};
+
+W.setHostname = function (name, cb) {
+  st.host = "" + name;
+  if (cb) cb();
+};
+
+W.getHostname = function (cb) {
+  if (cb) cb(st.host);
+  return st.host;
+};
+
+W.setSNTP = function (server, zone) {
+  if (typeof zone != "string") throw new Error("Zone is not a string");
+  if (typeof server != "string") throw new Error("Server is not a string");
+  if (!st.sntp) st.sntp = 1;
+  askTime();
+};
+
+W.save = function (what) {
+  if (what == "clear") S.erase(".wificfg");
+  else S.writeJSON(".wificfg", { mode: "sta", ssid: st.ssid, password: st.pw, hostname: st.host });
+};
+
+// The access point went away (the host's dropLink): one `disconnected`, then nothing.
+W.__drop = function (code, name) {
+  if (st.jt) clearTimeout(st.jt);
+  st.jt = 0;
+  if (st.assoc) lost(code, name);
+};
