@@ -265,30 +265,34 @@ export class EspruinoBoard extends BoardConsole {
     ].join("\n");
   }
 
+  /** Power on (or reset): ends the running process, if any, then starts a new one. */
   private start(): void {
     clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
-    void this.kill().then(() => {
-      if (this.stopped) return;
-      // A power cycle: the clock starts again at 1970 + uptime.
-      writeFileSync(this.clockFile, Buffer.alloc(32));
-      this.setClock(Date.now() * 1000, 0);
-      writeFileSync(join(this.dir, "vboard-setup.js"), this.setupScript(), "latin1");
-      this.inBanner = 2;
-      this.rawLine = "";
-      const p = spawn(this.bin, ["vboard-setup.js"], {
-        cwd: this.dir,
-        env: { ...process.env, LD_PRELOAD: this.clockLib, VBOARD_CLOCK: this.clockFile },
-        stdio: ["pipe", "pipe", "pipe"],
-      });
-      this.proc = p;
-      this.write(`Espruino ${this.json.info.binary_version} ${this.json.info.id} (virtual board, real interpreter)\n`, this.o.echo);
-      p.stdout!.setEncoding("latin1");
-      p.stdout!.on("data", (d: string) => { if (this.proc === p) this.onOutput(d); });
-      p.stderr!.on("data", () => undefined);
-      p.stdin!.on("error", () => undefined);
-      p.on("exit", (code, signal) => { if (this.proc === p) this.onExit(code, signal); });
+    if (!this.proc) return this.spawnInterpreter();
+    void this.kill().then(() => this.spawnInterpreter());
+  }
+
+  private spawnInterpreter(): void {
+    if (this.stopped || this.proc) return;
+    // A power cycle: the clock starts again at 1970 + uptime.
+    writeFileSync(this.clockFile, Buffer.alloc(32));
+    this.setClock(Date.now() * 1000, 0);
+    writeFileSync(join(this.dir, "vboard-setup.js"), this.setupScript(), "latin1");
+    this.inBanner = 2;
+    this.rawLine = "";
+    const p = spawn(this.bin, ["vboard-setup.js"], {
+      cwd: this.dir,
+      env: { ...process.env, LD_PRELOAD: this.clockLib, VBOARD_CLOCK: this.clockFile },
+      stdio: ["pipe", "pipe", "pipe"],
     });
+    this.proc = p;
+    this.write(`Espruino ${this.json.info.binary_version} ${this.json.info.id} (virtual board, real interpreter)\n`, this.o.echo);
+    p.stdout!.setEncoding("latin1");
+    p.stdout!.on("data", (d: string) => { if (this.proc === p) this.onOutput(d); });
+    p.stderr!.on("data", () => undefined);
+    p.stdin!.on("error", () => undefined);
+    p.on("exit", (code, signal) => { if (this.proc === p) this.onExit(code, signal); });
   }
 
   private kill(): Promise<void> {
