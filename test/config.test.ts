@@ -98,13 +98,15 @@ describe("valid files", () => {
     });
   });
 
-  test("host names, IPv4 and IPv6 literals, 64-hex-digit PSKs and 32-byte UTF-8 SSIDs are accepted", () => {
+  test("host names, IPv4 and IPv6 literals, 63-character passwords and 31-byte UTF-8 SSIDs are accepted", () => {
     for (const host of ["localhost", "tb.example.org", "my-tb.local.", "10.0.0.2", "::1", "fe80::1", "2001:db8::8883"]) {
       assert.equal(validateDeviceConfig({ ...good, host }, origin).host, host);
     }
+    // Exactly at Espruino 2v29's ESP32 limits: 63 password characters, 31 SSID bytes.
     assert.ok(validateDeviceConfig({ ...good, wifiPassword: "a".repeat(63) }, origin));
-    assert.ok(validateDeviceConfig({ ...good, wifiPassword: "0123456789abcdefABCDEF".padEnd(64, "f") }, origin));
-    assert.ok(validateDeviceConfig({ ...good, wifiSsid: "é".repeat(16) }, origin)); // 32 bytes
+    assert.ok(validateDeviceConfig({ ...good, wifiPassword: "0123456789abcdef".repeat(4).slice(0, 63) }, origin));
+    assert.ok(validateDeviceConfig({ ...good, wifiSsid: "s".repeat(31) }, origin));
+    assert.ok(validateDeviceConfig({ ...good, wifiSsid: "é".repeat(15) + "s" }, origin)); // 31 bytes
   });
 });
 
@@ -199,15 +201,33 @@ describe("bad values", () => {
   });
 
   test("Wi-Fi SSID length is counted in UTF-8 bytes", () => {
-    assertOne(validate({ ...good, wifiSsid: "é".repeat(17) }), "device.config.json", "wifiSsid", "is 34 bytes long (UTF-8)", "at most 32 bytes");
+    assertOne(validate({ ...good, wifiSsid: "é".repeat(17) }), "device.config.json", "wifiSsid", "is 34 bytes long (UTF-8)", "limit of 31");
     assertOne(validate({ ...good, wifiSsid: "" }), "device.config.json", "wifiSsid", "is empty");
+  });
+
+  test("an SSID of 32 bytes, one over what Espruino 2v29 on ESP32 keeps, is refused with the reason", () => {
+    for (const [ssid, bytes] of [["s".repeat(32), 32], ["é".repeat(16), 32], ["é".repeat(15) + "ss", 32]] as const) {
+      assertOne(validate({ ...good, wifiSsid: ssid }), "device.config.json", "wifiSsid",
+        `is ${bytes} bytes long (UTF-8), over the limit of 31`, "Espruino 2v29 on ESP32 cuts the SSID to 31 bytes", "never join");
+    }
+  });
+
+  test("a password of 64 characters, one over what Espruino 2v29 on ESP32 keeps, is refused without echoing it", () => {
+    const hexKey = "0123456789abcdefABCDEF".padEnd(64, "f");
+    for (const [pw, fragment] of [[hexKey, "the value is a 64-hex-digit key, over the limit of 63 characters"],
+      ["x".repeat(64), "the value has 64 characters, over the limit of 63 characters"],
+      ["y".repeat(65), "the value has 65 characters, over the limit of 63 characters"]] as const) {
+      const lines = validate({ ...good, wifiPassword: pw });
+      assertOne(lines, "device.config.json", "wifiPassword", fragment,
+        "Espruino 2v29 on ESP32 cuts the password to 63 characters", "could never join", "passphrase (8-63 characters)");
+      assertNoSecret(lines, pw, pw.slice(0, 63), pw.slice(0, 16));
+    }
   });
 
   test("a bad Wi-Fi password is described by its length only", () => {
     for (const [pw, fragment, fix] of [["abc", "the value has 3 characters", "8-63 characters"],
-      ["x".repeat(64), "64 characters but is not all hex", "exactly 64 hex digits"],
       ["pässwörd", "character 2 of the value is not printable ASCII", "only ASCII"],
-      ["y".repeat(65), "the value has 65 characters", "use \"\" for an open network"]] as const) {
+      ["1234567", "the value has 7 characters", "use \"\" for an open network"]] as const) {
       const lines = validate({ ...good, wifiPassword: pw });
       assertOne(lines, "device.config.json", "wifiPassword", fragment, fix);
       assertNoSecret(lines, pw);

@@ -84,20 +84,32 @@ export function checkHost(host: string): string | undefined {
   return undefined;
 }
 
+// Espruino 2v29's ESP32 Wifi.connect copies the SSID into 31 bytes and the password into 63
+// characters (shared/docs/espruino-platform.md §3): a longer value is cut and can never join.
+const SSID_MAX_BYTES = 31;
+const PASSWORD_MAX_CHARS = 63;
+
 function checkSsid(s: string): string | undefined {
   const bytes = Buffer.byteLength(s, "utf8");
   if (bytes === 0) return "is empty: set it to the name of your Wi-Fi network";
-  if (bytes > 32) return `is ${bytes} bytes long (UTF-8): a Wi-Fi network name has at most 32 bytes; check the spelling`;
+  if (bytes > SSID_MAX_BYTES) {
+    return `is ${bytes} bytes long (UTF-8), over the limit of ${SSID_MAX_BYTES}: Espruino 2v29 on ESP32 cuts the SSID to ` +
+      `${SSID_MAX_BYTES} bytes, so the board would look for another name and never join: check the spelling, or give the ` +
+      `network a name of at most ${SSID_MAX_BYTES} bytes`;
+  }
   return undefined;
 }
 
 function checkWifiPassword(s: string): string | undefined {
-  const rule = "a WPA2 password has 8-63 characters or exactly 64 hex digits; use \"\" for an open network";
+  const rule = "a WPA2 password has 8-63 characters; use \"\" for an open network";
   if (s === "") return undefined;
-  if (s.length === 64) {
-    return /^[0-9a-f]{64}$/i.test(s) ? undefined : `the value has 64 characters but is not all hex digits: ${rule}`;
+  if (s.length > PASSWORD_MAX_CHARS) {
+    const what = /^[0-9a-f]{64}$/i.test(s) ? "is a 64-hex-digit key" : `has ${s.length} characters`;
+    return `the value ${what}, over the limit of ${PASSWORD_MAX_CHARS} characters: Espruino 2v29 on ESP32 cuts the ` +
+      `password to ${PASSWORD_MAX_CHARS} characters, so the board could never join: use the network's passphrase ` +
+      `(8-${PASSWORD_MAX_CHARS} characters) instead, or set a shorter one on the access point`;
   }
-  if (s.length < 8 || s.length > 63) return `the value has ${s.length} characters: ${rule}`;
+  if (s.length < 8) return `the value has ${s.length} characters: ${rule}`;
   // WPA2 passphrases are printable ASCII (IEEE 802.11i); Espruino's strings are 8-bit as well.
   const at = [...s].findIndex((c) => c < " " || c > "~");
   if (at >= 0) return `character ${at + 1} of the value is not printable ASCII: WPA2 passwords use only ASCII letters, digits, spaces and symbols`;
