@@ -41,8 +41,9 @@ export function upload(o: { port: string; baud: number; board: BoardName; file: 
         const raw = buf.slice(0, nl).replace(/\r$/, "");
         buf = buf.slice(nl + 1);
         if (raw.startsWith("--] ")) {
-          // Keep what a terminal would show after a carriage return (the prompt is redrawn over).
-          const line = raw.slice(4).split("\r").pop()!.replace(/^>+/, "");
+          // Keep what a terminal would show after a carriage return (the prompt is redrawn over); a line
+          // printed at the prompt starts with the prompt and the line editor's clear-to-end (ESC [J).
+          const line = raw.slice(4).split("\r").pop()!.replace(/^(>|\x1b\[J)+/, "");
           boardLines.push(line);
           o.onLine?.(line);
         } else {
