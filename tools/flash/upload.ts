@@ -1,15 +1,19 @@
 // Runs the real espruino CLI to store the bundle in Storage `.bootcde` and load() it
 // (SAVE_ON_SEND=1), offline with our board JSON so built-in modules need no download.
 import { spawn } from "node:child_process";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { boardJsonPath, ROOT, type BoardName } from "../build/board.ts";
 import { fail } from "./errors.ts";
 
 export const ESPRUINO_CLI = join(ROOT, "node_modules", ".bin", "espruino");
 
-export function uploadArgs(o: { port: string; baud: number; board: BoardName; file: string }): string[] {
+/** `storage` maps more Storage file names to local files the CLI writes before the code (`--storage name:path`). */
+export function uploadArgs(o: { port: string; baud: number; board: BoardName; file: string; storage?: Record<string, string> }): string[] {
   // --no-ble: without it the CLI crashes at start on Linux machines without D-Bus (platform doc §4).
-  return ["--no-ble", "-b", String(o.baud), "-p", o.port, "--board", boardJsonPath(o.board), "--config", "SAVE_ON_SEND=1", o.file];
+  const storage = Object.entries(o.storage ?? {}).flatMap(([name, path]) => ["--storage", `${name}:${path}`]);
+  return ["--no-ble", "-b", String(o.baud), "-p", o.port, "--board", boardJsonPath(o.board), "--config", "SAVE_ON_SEND=1",
+    ...storage, o.file];
 }
 
 export interface UploadResult {
@@ -22,10 +26,13 @@ export interface UploadResult {
  * once it reports "Upload Complete" it gets `settleMs` more to relay the start-up log, then it is stopped.
  */
 export function upload(o: { port: string; baud: number; board: BoardName; file: string; bytes: number;
-  onLine?: (line: string) => void; settleMs?: number }): Promise<UploadResult> {
+  storage?: Record<string, string>; onLine?: (line: string) => void; settleMs?: number }): Promise<UploadResult> {
   const args = uploadArgs(o);
   // Serial: 10 bits a byte, twice over for the escaping, plus the CLI's 250 ms pauses per 1 KB chunk.
-  const limitMs = 20_000 + Math.ceil((o.bytes * 20 * 1000) / o.baud) + Math.ceil(o.bytes / 1024) * 400;
+  // --storage files go as base64 (4/3 the size) in writes of 288 bytes each.
+  const extra = Object.values(o.storage ?? {}).reduce((n, p) => n + statSync(p).size, 0);
+  const limitMs = 20_000 + Math.ceil((o.bytes * 20 * 1000) / o.baud) + Math.ceil(o.bytes / 1024) * 400 +
+    Math.ceil((extra * 4 / 3 * 20 * 1000) / o.baud) + Math.ceil(extra / 288) * 400;
   return new Promise((resolve, reject) => {
     const child = spawn(ESPRUINO_CLI, args, { stdio: ["ignore", "pipe", "pipe"] });
     const boardLines: string[] = [];
