@@ -1,6 +1,7 @@
 // npm run flash -- --port PORT [--board B] [--baud N] [--monitor] [--install-espruino PATH]
 // Builds when stale, uploads with the espruino CLI into Storage, and succeeds only when the board
 // then answers that `.bootcde` holds the bundle. Every failure is one `E flash:` line with its fix.
+// Espruino's Linux build (BOARD "LINUX") is taken for any chip, with one W line (linux.ts).
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BOARDS, isBoardName, loadBoard, ROOT, type BoardName } from "../build/board.ts";
@@ -11,6 +12,7 @@ import { ask, sample } from "./ask.ts";
 import { checkBundle, prepareBundle } from "./bundle.ts";
 import { fail, FlashError } from "./errors.ts";
 import { planInstall, writeRelease } from "./install.ts";
+import { LINUX_BOARD, linuxStorageFiles, linuxWarning, stageStorageFiles } from "./linux.ts";
 import { checkSerialPort, isTcpPort, listSerialPorts, noPortError } from "./ports.ts";
 import { upload } from "./upload.ts";
 
@@ -19,7 +21,8 @@ const INSTALL_BAUD = 460800;
 const USAGE = `usage: npm run flash -- --port PORT [--board esp32|esp32c3|esp32s3] [--baud 115200] [--monitor]
        [--file dist/firmware.js] [--config device.config.json]
        [--install-espruino espruino_2v29_<chip>.tgz [--print-esptool]]
-  PORT: /dev/ttyUSB0 (ESP32), /dev/ttyACM0 (ESP32-C3/S3), or tcp://host:port
+  PORT: /dev/ttyUSB0 (ESP32), /dev/ttyACM0 (ESP32-C3/S3), or tcp://host:port; Espruino's Linux build
+        (espruino-linux-x64 --telnet) is a development target at tcp://127.0.0.1:2323
   --install-espruino writes the interpreter through the ESP ROM bootloader (at --baud, default ${INSTALL_BAUD});
   --print-esptool prints the equivalent esptool command instead`;
 
@@ -130,23 +133,36 @@ async function flash(o: Options): Promise<number> {
       (tcp ? "" : ` (or check --baud ${baud})`));
   }
   const [version, boardId] = answer.words;
-  if (boardId && boardId !== target.info.id) {
+  // The Linux build is a development target for any chip: it gets what it lacks written beside the bundle.
+  const linux = boardId === LINUX_BOARD;
+  if (boardId && !linux && boardId !== target.info.id) {
     throw fail("flash", `the board runs Espruino for ${boardId}, but the bundle is for ${bundle.board} (${target.info.id})`,
       "pass the right --board, or install the matching interpreter with --install-espruino");
   }
+  if (linux) console.error(linuxWarning(port));
   if (version && version !== target.info.binary_version) {
     console.error(`W flash: the board runs Espruino ${version}; this firmware is tested on ${target.info.binary_version}`);
   }
-  console.log(`I flash: Espruino ${version} (${boardId}) answered on ${port}; uploading ${bundle.code.length.toLocaleString("en")} bytes into Storage .bootcde`);
+  const extra = linux ? linuxStorageFiles() : {};
+  const extraNames = Object.keys(extra);
+  console.log(`I flash: Espruino ${version} (${boardId}) answered on ${port}; uploading ${bundle.code.length.toLocaleString("en")} bytes into Storage .bootcde` +
+    (extraNames.length ? `, and ${extraNames.join(", ")}` : ""));
 
-  const up = await upload({ port, baud, board: bundle.board, file: bundle.file, bytes: bundle.code.length,
-    onLine: (l) => { if (l.trim()) console.log(`  | ${l}`); } });
+  const staged = stageStorageFiles(extra);
+  let up;
+  try {
+    up = await upload({ port, baud, board: bundle.board, file: bundle.file, bytes: bundle.code.length, storage: staged.paths,
+      onLine: (l) => { if (l.trim()) console.log(`  | ${l}`); } });
+  } finally {
+    staged.remove();
+  }
 
-  // Success only when the board itself confirms what it stored.
+  // Success only when the board itself confirms what it stored: the bundle, and each extra file whole.
   const check = await openLink("flash", port, baud);
   let stored;
   try {
     stored = await ask(check, [
+      ...extraNames.map((n) => `(require("Storage").read(${JSON.stringify(n)})===${JSON.stringify(extra[n])}?1:0)`),
       `(function(s){return s===undefined?-1:s.length})(require("Storage").read(".bootcde"))`,
       `(function(s){return s===undefined||s.indexOf("\\xFF")>=0?0:1})(require("Storage").read(".bootcde"))`,
       `JSON.stringify(require("Storage").read(".bootcde",0,48))`,
@@ -155,14 +171,20 @@ async function flash(o: Options): Promise<number> {
     await check.close();
   }
   if (!stored.words) throw fail("flash", `the board stopped answering on ${port} after the upload`, "press reset and run npm run flash again");
-  const [len, complete] = stored.words;
-  const head = stored.words.slice(2).join(" ");
+  const extraOk = stored.words.slice(0, extraNames.length);
+  const bad = extraNames.filter((_, i) => extraOk[i] !== "1");
+  if (bad.length) {
+    throw fail("flash", `the board's Storage does not hold ${bad.join(", ")} as written`, "run npm run flash again");
+  }
+  const [len, complete] = stored.words.slice(extraNames.length);
+  const head = stored.words.slice(extraNames.length + 2).join(" ");
   if (Number(len) !== bundle.code.length || complete !== "1" || head !== JSON.stringify(bundle.code.slice(0, 48))) {
     throw fail("flash", `the board's .bootcde does not match ${o.file} (stored ${len} of ${bundle.code.length} bytes)`,
       `run npm run flash again${tcp ? "" : " (a lower --baud helps on long cables)"}`);
   }
   const started = up.boardLines.filter((l) => /^[EWI] \(\d+\) /.test(l)).length;
-  console.log(`I flash: done: ${bundle.board} stored ${len} bytes in .bootcde and runs them at every reset` +
+  console.log(`I flash: done: ${bundle.board} stored ${len} bytes in .bootcde` + (extraNames.length ? ` (and ${extraNames.join(", ")})` : "") +
+    ` and runs them at every ${linux ? "start of the interpreter" : "reset"}` +
     (started ? ` (${started} start-up log line(s) seen)` : ""));
   if (o.monitor) return monitorPort(port, baud);
   return 0;
