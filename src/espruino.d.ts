@@ -2,9 +2,10 @@
 // really provides (see shared/docs/espruino-platform.md §3). Nothing from Node or the DOM.
 
 declare function setTimeout(fn: () => void, ms?: number): number;
-declare function setInterval(fn: () => void, ms?: number): number;
+/** Clears every timer when `id` is undefined; an id that already fired is ignored (2v29). */
 declare function clearTimeout(id?: number): void;
-declare function clearInterval(id?: number): void;
+// setInterval/clearInterval are left out on purpose: when SNTP steps the clock, an interval runs
+// back to back until it has caught up 56 years (platform doc §3). Chain setTimeouts instead.
 /** Seconds since boot, or since 1970 once the clock has been set; a float. */
 declare function getTime(): number;
 declare function setTime(seconds: number): void;

@@ -1,31 +1,37 @@
 // ESP-IDF style log lines, `I (1234) tag: message`, so a serial log reads like the C example's.
-// The number is milliseconds since boot, kept continuous when SNTP later sets the clock: SNTP sets
-// it some time after Wi-Fi is up, and a once-a-second check notices the jump.
+// The number is milliseconds since boot. SNTP sets the clock ~56 years forward behind Espruino's
+// back (platform doc §3), so uptimeMs() compares each getTime() with the one before: a jump of
+// more than JUMP_S forward, or any step back, moves the boot time along instead of counting as
+// time that passed. Even the first line after the step shows the right uptime. The heartbeat
+// (watchClock) reads it every second, so that a real gap between two reads never looks like a step.
 
 import CONFIG from "device-config";
 
+/** getTime() at uptime 0, moved along with each step of the clock. */
 let bootTime = getTime();
+let lastTime = bootTime;
 
+/** Seconds; the heartbeat keeps real gaps near 1 s. */
+const JUMP_S = 60;
 
+/** Milliseconds since boot on a clock that never jumps (at a step it loses at most the time since
+ *  the read before, one heartbeat). Logs "Clock set" at a forward step, before the line it is
+ *  computed for. */
 export function uptimeMs(): number {
-  return Math.round((getTime() - bootTime) * 1000);
+  const t = getTime();
+  const d = t - lastTime;
+  lastTime = t;
+  if (d < 0 || d > JUMP_S) {
+    bootTime += d;
+    if (d > JUMP_S) logI("time", "Clock set");
+  }
+  return Math.round((t - bootTime) * 1000);
 }
 
-/** Smaller steps are drift corrections, not the clock being set. */
-const JUMP_S = 30;
-
-/** Starts the check that moves the boot time along with a clock jump and logs that the clock was set. */
+/** The heartbeat: a chained setTimeout, as a setInterval would run back to back after the step. */
 export function watchClock(): void {
-  let last = getTime();
-  setInterval(() => {
-    const t = getTime();
-    const jump = t - last - 1;
-    last = t;
-    if (jump > JUMP_S || jump < -JUMP_S) {
-      bootTime += jump;
-      logI("time", "Clock set");
-    }
-  }, 1000);
+  uptimeMs();
+  setTimeout(watchClock, 1000);
 }
 
 /** `lvl` is 1 (E) to 3 (I); lines above the configured level cost nothing but the call. At info

@@ -1,6 +1,7 @@
 // Keeps the station joined to the access point. Espruino 2v29 calls Wifi.connect's callback only on
 // success and never reconnects after a drop, so this module owns the timeout, the retry back-off and
-// the rejoin. After each join it points SNTP at CONFIG.sntpServer, the clock readings are stamped by.
+// the rejoin. After the first join it points SNTP at CONFIG.sntpServer, the clock readings are
+// stamped by: once per boot, as a second Wifi.setSNTP most likely reboots a C3/S3 (platform doc §3).
 
 import CONFIG from "device-config";
 import { backoff } from "./backoff";
@@ -20,6 +21,7 @@ export function startWifi(onUp: (ip: string) => void, onDown: () => void): void 
   const timer = slot();
   /** 1 joining, 2 up, 3 waiting for the retry timer. */
   let state = 0;
+  let sntp = false;
 
   function join(): void {
     state = 1;
@@ -50,8 +52,12 @@ export function startWifi(onUp: (ip: string) => void, onDown: () => void): void 
     onUp(ip);
     // After onUp, so that even a build without SNTP (it would throw) keeps the link going;
     // readings then go without ts and the server stamps them. The zone only affects local-time
-    // formatting; getTime() stays UTC.
-    wifi.setSNTP(CONFIG.sntpServer, "UTC0");
+    // formatting; getTime() stays UTC. lwIP asserts that SNTP's mode is not set while it runs:
+    // SNTP keeps running across rejoins, so it is started once (marked first, in case it throws).
+    if (!sntp) {
+      sntp = true;
+      wifi.setSNTP(CONFIG.sntpServer, "UTC0");
+    }
   }
 
   /** Waits the next back-off, then joins again; returns the wait as text for the log line. */

@@ -32,7 +32,8 @@ export type DisconnectKind = "refused" | "timeout" | "socket" | "protocol" | "cl
 export interface ClientOptions {
   /** Opens a socket; must call onOpen asynchronously once it can be written to. May throw. */
   connect(onOpen: () => void): Socket;
-  /** Milliseconds from a clock that only moves forward: on the board the uptime, not getTime(), which jumps when SNTP sets it. */
+  /** Milliseconds from a clock that only moves forward: on the board the uptime, not getTime(), which jumps when SNTP sets it.
+   *  A timer that fires before it is due on this clock (Espruino fires them all at such a jump) waits out the rest. */
   now(): number;
   clientId: string;
   /** ThingsBoard: the device access token. */
@@ -128,6 +129,8 @@ export function createClient(o: ClientOptions): Client {
   let lastId = 0;
   // A number on Espruino, an object in Node; 0 when none is pending.
   let timer: any = 0;
+  /** When (on `now`) the pending timer is due. */
+  let due = 0;
   let lastSend = 0;
   /** When the unanswered PINGREQ went out, -1 when none. */
   let pingAt = -1;
@@ -149,10 +152,11 @@ export function createClient(o: ClientOptions): Client {
     return lastId;
   }
 
-  // Espruino's clearTimeout clears every timer when given undefined and throws for an id that has
-  // already fired, so only a live id is ever cleared: tick() forgets its id before doing anything.
+  // Espruino's clearTimeout clears every timer when given undefined, so only a live id is ever
+  // cleared: tick() replaces or forgets its id before doing anything.
   function arm(ms: number): void {
     if (timer) clearTimeout(timer);
+    due = o.now() + ms;
     timer = ms ? setTimeout(tick, ms) : 0;
   }
 
@@ -175,9 +179,12 @@ export function createClient(o: ClientOptions): Client {
   }
 
   function tick(): void {
-    timer = 0;
-    if (st == 1) return fail(TIMEOUT, "no CONNACK in " + connackMs + " ms", 0);
     const now = o.now();
+    // Early on `now`: the board's clock was stepped (SNTP) and Espruino fired every pending timer
+    // at once. Neither a CONNACK nor a PINGRESP is late yet: wait out the rest.
+    timer = now < due ? setTimeout(tick, due - now) : 0;
+    if (timer) return;
+    if (st == 1) return fail(TIMEOUT, "no CONNACK in " + connackMs + " ms", 0);
     if (pingAt >= 0) {
       if (now - pingAt >= half * 2) return fail(TIMEOUT, "no PINGRESP in " + ka + " s", 0);
     } else if (now - lastSend >= half) {

@@ -1,6 +1,6 @@
 // Wall-clock time for readings. SNTP (Wifi.setSNTP) sets the clock some time after Wi-Fi is up;
 // until then getTime() counts from boot. Uptimes (also those stored with readings) stay continuous
-// across the jump (see watchClock in log.ts).
+// across the jump (see uptimeMs in log.ts).
 
 /** getTime() above this (2001) means the clock has been set. */
 const SET_AFTER = 1e9;
