@@ -5,6 +5,7 @@ import CONFIG from "device-config";
 import { logE, logI, logW, uptimeMs, watchClock } from "./log";
 import { internalSensor, simulatedSensor } from "./sensors/index";
 import { startAttributes } from "./thingsboard/attributes";
+import { isObj, own } from "./thingsboard/inbound";
 import { createLink } from "./thingsboard/link";
 import { startRpc } from "./thingsboard/rpc";
 import { startTelemetry } from "./thingsboard/telemetry";
@@ -61,7 +62,7 @@ const attributesOnConnect = startAttributes(
     droppedReadings: telemetry._status().dropped,
   }),
   (shared) => {
-    const ms = shared[INTERVAL_KEY];
+    const ms = own(shared, INTERVAL_KEY);
     if (ms !== undefined) telemetry._setInterval(ms, "shared attribute");
   },
 );
@@ -70,8 +71,8 @@ const attributesOnConnect = startAttributes(
 // add(method, handler) later.
 startRpc(client, {
   getTelemetry: telemetry._current,
-  // ThingsBoard widgets send the number itself or {"telemetryIntervalMs": n}.
-  setTelemetryInterval: (p) => telemetry._setInterval(p && p.telemetryIntervalMs !== undefined ? p.telemetryIntervalMs : p, "RPC"),
+  // ThingsBoard widgets send the number itself or {"telemetryIntervalMs": n}; _setInterval checks it.
+  setTelemetryInterval: (p) => telemetry._setInterval(isObj(p) ? own(p, INTERVAL_KEY) : p, "RPC"),
   getStatus: () => {
     const m = process.memory();
     return Object.assign({ uptimeMs: uptimeMs(), memFree: m.free, memTotal: m.total }, tb._stats, telemetry._status());

@@ -103,8 +103,7 @@ interface Sub {
   h?: MessageHandler;
 }
 
-const REFUSED = ("|bad protocol version|client id rejected|server unavailable|bad username or password" +
-  "|not authorized: check the access token").split("|");
+const REFUSED = "|bad protocol|bad client id|server unavailable|bad user or password|not authorized".split("|");
 // Kinds used more than once, as constants so the minifier shares one string.
 const SOCKET: DisconnectKind = "socket";
 const TIMEOUT: DisconnectKind = "timeout";

@@ -1,29 +1,29 @@
 // Attributes: on every connect publish the client attributes a fleet operator wants to see, and
 // ask for the shared ones the firmware uses; apply shared updates as they are pushed.
 
-import { fromJson, logW, toJson } from "../log";
+import { logW, toJson } from "../log";
 import type { Client } from "../mqtt/index";
+import { inbound, isObj, own } from "./inbound";
+import type { Obj } from "./inbound";
 import { ATTRIBUTES as TOPIC, INTERVAL_KEY } from "./topics";
 
 
 /**
  * `info` gathers the client attributes at each connect; `apply` gets each shared attribute object
- * (pushed update or request response). Call the returned function after every CONNACK.
+ * (pushed update or request response), whose values it checks itself. A message that is not a
+ * JSON object (inbound.ts) is logged and dropped. Call the returned function after every CONNACK.
  */
-export function startAttributes(client: Client, info: () => object, apply: (shared: { [key: string]: unknown }) => void): () => void {
-  function parse(payload: string, pick: string): void {
-    let a: any;
-    try {
-      a = fromJson(payload);
-    } catch (e) {
-      logW("attributes", "update is not JSON");
-      return;
-    }
-    if (pick) a = a && a[pick];
-    if (a && typeof a == "object") apply(a);
+export function startAttributes(client: Client, info: () => object, apply: (shared: Obj) => void): () => void {
+  /** `what` is "update" or "response"; a response has the shared attributes under "shared" (left
+   *  out when there are none). */
+  function take(payload: string, what: string): void {
+    let a: unknown = inbound(payload);
+    if (typeof a != "string" && what == "response") a = own(a as Obj, "shared");
+    if (isObj(a)) apply(a);
+    else if (a !== undefined) logW("attributes", what + " " + (typeof a == "string" ? a : "has shared not an object"));
   }
-  client.subscribe(TOPIC, 1, (t, p) => parse(p, ""));
-  client.subscribe(TOPIC + "/response/+", 1, (t, p) => parse(p, "shared"));
+  client.subscribe(TOPIC, 1, (t, p) => take(p, "update"));
+  client.subscribe(TOPIC + "/response/+", 1, (t, p) => take(p, "response"));
   return () => {
     client.publish(TOPIC, toJson(info()), 0);
     // The shared attributes the firmware uses (comma-separated).

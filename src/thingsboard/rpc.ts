@@ -1,9 +1,11 @@
 // Server-side RPC: requests arrive on v1/devices/me/rpc/request/<id> as {"method","params"} and are
-// answered on v1/devices/me/rpc/response/<id>. A malformed request, an unknown method or a handler
-// that throws gets {"error": "..."}, never silence (ThingsBoard would wait for its timeout).
+// answered on v1/devices/me/rpc/response/<id>. A malformed request (see inbound.ts), an unknown
+// method or a handler that throws gets {"error": "..."}, never silence (ThingsBoard would wait for
+// its timeout). Handlers get `params` as parsed: they check its type themselves.
 
-import { fromJson, logW, toJson } from "../log";
+import { logW, toJson } from "../log";
 import type { Client } from "../mqtt/index";
+import { inbound, own } from "./inbound";
 import { RPC_REQUEST, RPC_RESPONSE } from "./topics";
 
 
@@ -18,17 +20,13 @@ export interface Rpc {
 export function startRpc(client: Client, handlers: { [method: string]: RpcHandler }): Rpc {
 
   function answer(payload: string): unknown {
-    let req: any;
-    try {
-      req = fromJson(payload);
-    } catch (e) {
-      return { error: "request is not JSON" };
-    }
-    const m = req && req.method;
+    const req = inbound(payload);
+    if (typeof req == "string") return { error: "request " + req };
+    const m = own(req, "method");
     if (typeof m != "string") return { error: "request needs a method" };
     if (!handlers.hasOwnProperty(m)) return { error: "unknown method " + m };
     try {
-      const r = handlers[m](req.params);
+      const r = handlers[m](own(req, "params"));
       return r == null ? {} : r;
     } catch (e) {
       return { error: m + " failed: " + e };
@@ -36,9 +34,12 @@ export function startRpc(client: Client, handlers: { [method: string]: RpcHandle
   }
 
   client.subscribe(RPC_REQUEST + "+", 1, (topic, payload) => {
+    const id = topic.substr(RPC_REQUEST.length);
+    // ThingsBoard's request ids are integers (int32): anything else has no answer to wait for it.
+    if (!(id.length < 10 && /^\d+$/.test(id))) return logW("rpc", "bad request id");
     const r = answer(payload) as { error?: string };
     if (r.error) logW("rpc", r.error);
-    client.publish(RPC_RESPONSE + topic.substr(RPC_REQUEST.length), toJson(r), 0);
+    client.publish(RPC_RESPONSE + id, toJson(r), 0);
   });
 
   return {

@@ -1,0 +1,41 @@
+// What ThingsBoard sends (RPC requests, shared attribute updates, attribute responses), checked
+// for Espruino's JSON.parse, not V8's (platform doc §1). It accepts single quotes, trailing commas,
+// comments and trailing text, and keeps the first of two duplicate keys; those are harmless once
+// the result is checked. What is not: integers of 2^63 and more wrap ("18446744073709556616" parses
+// as 5000, a valid interval), and a "__proto__" key sets the prototype of the new object (or fails
+// an assertion when its value is no object), also when spelled with \u or \x escapes. So the text
+// is bounded and screened before parsing, and only an object comes out.
+
+import { fromJson } from "../log";
+
+/** The longest RPC request or attribute message taken, in bytes. */
+export const MAX_INBOUND = 1024;
+
+export type Obj = { [key: string]: unknown };
+
+/** Also arrays: the callers read fields, and a field of a number, string or boolean throws on Espruino. */
+export function isObj(v: unknown): v is Obj {
+  return !!v && typeof v == "object";
+}
+
+/** `o[k]` when it is o's own key, else undefined. */
+export function own(o: Obj, k: string): unknown {
+  return Object.keys(o).indexOf(k) < 0 ? undefined : o[k];
+}
+
+/** The object `text` holds, or what is wrong with it ("is not JSON"), to follow "request " etc. */
+export function inbound(text: string): Obj | string {
+  // Keys that reach a prototype; escapes other than \" \\ \/ \b \f \n \r \t (they could spell
+  // one); integers of 16 digits or more (past 2^53; sixteen \d, as Espruino's regexes have no {n};
+  // a long fraction follows its "." and passes).
+  const m = text.match(/__proto__|["']constructor["']|["']prototype["']|\\[^"\\\/bfnrt]|[^.\d]\d\d\d\d\d\d\d\d\d\d\d\d\d\d\d\d/);
+  let v: unknown;
+  if (text.length > MAX_INBOUND) return "is over " + MAX_INBOUND + " bytes";
+  if (m) return "refused at " + m[0];
+  try {
+    v = fromJson(text);
+  } catch (e) {
+    return "is not JSON";
+  }
+  return isObj(v) && !(v instanceof Array) ? v : "is not an object";
+}
