@@ -60,6 +60,11 @@ export function atMarker(node: Node): string {
   return `\u27e6at:${loc.line}:${loc.column}\u27e7`;
 }
 
+/** Like atMarker, for a bundle position that is not a node's start (line 1-based, column 0-based). */
+export function atPositionMarker(line: number, column: number): string {
+  return `\u27e6at:${line}:${column}\u27e7`;
+}
+
 export function nameMarker(id: ESTree.Identifier): string {
   const loc = id.loc!.start;
   return `\u27e6name:${loc.line}:${loc.column}:${id.name}\u27e7`;
