@@ -1,11 +1,13 @@
 // `npm run bench [-- suite...]`: prints figures of the named suites (all when none is named).
 // Add a suite by adding an entry to SUITES; it prints, it does not assert times.
 import { runMqttBench } from "./mqtt.ts";
+import { runRamBench } from "./ram.ts";
 import { runSizeBench } from "./size.ts";
 import { runSoakBench } from "./soak.ts";
 
 const SUITES: Record<string, (print: (line: string) => void) => Promise<void>> = {
   mqtt: runMqttBench,
+  ram: runRamBench,
   size: runSizeBench,
   soak: runSoakBench,
 };
