@@ -18,9 +18,12 @@ export function startAttributes(client: Client, info: () => object, apply: (shar
    *  out when there are none). */
   function take(payload: string, what: string): void {
     let a: unknown = inbound(payload);
-    if (typeof a != "string" && what == "response") a = own(a as Obj, "shared");
-    if (isObj(a)) apply(a);
-    else if (a !== undefined) logW("attributes", what + " " + (typeof a == "string" ? a : "has shared not an object"));
+    if (typeof a != "string" && what == "response") {
+      a = own(a as Obj, "shared");
+      if (a !== undefined && !isObj(a)) a = "has shared not an object";
+    }
+    if (typeof a == "string") logW("attributes", what + " " + a);
+    else if (a) apply(a as Obj);
   }
   client.subscribe(TOPIC, 1, (t, p) => take(p, "update"));
   client.subscribe(TOPIC + "/response/+", 1, (t, p) => take(p, "response"));

@@ -13,9 +13,9 @@ export const MAX_INBOUND = 1024;
 
 export type Obj = { [key: string]: unknown };
 
-/** Also arrays: the callers read fields, and a field of a number, string or boolean throws on Espruino. */
+/** A JSON object, not an array: reading a field of a number, string or boolean throws on Espruino. */
 export function isObj(v: unknown): v is Obj {
-  return !!v && typeof v == "object";
+  return !!v && typeof v == "object" && !(v instanceof Array);
 }
 
 /** `o[k]` when it is o's own key, else undefined. */
@@ -37,5 +37,5 @@ export function inbound(text: string): Obj | string {
   } catch (e) {
     return "is not JSON";
   }
-  return isObj(v) && !(v instanceof Array) ? v : "is not an object";
+  return isObj(v) ? v : "is not an object";
 }
