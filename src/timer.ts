@@ -1,20 +1,21 @@
-// One pending timeout at a time, replaced when armed again, due on the uptime clock. When SNTP
-// steps the clock forward, every pending Espruino timer fires at once (platform doc §3): a timer
-// that fires before its uptime is due waits out the rest instead of running early, so no join,
-// back-off or reading timer takes the step for its time. clearTimeout(undefined) clears every
-// timer in Espruino, so only a live id is ever cleared.
-
-import { uptimeMs } from "./log";
+// One pending timeout at a time, replaced when armed again, due on a clock that never jumps (the
+// firmware's uptime). When SNTP steps the board's clock forward, every pending Espruino timer fires
+// at once (platform doc §3): a timer that fires before it is due on `now` waits out the rest
+// instead of running early, so no join, back-off, reading, CONNACK or keep-alive timer takes the
+// step for its time. Espruino's clearTimeout(undefined) clears every timer, so only a live id is
+// ever cleared. No firmware imports: the MQTT client uses it too, also in Node.
 
 /** Arms `fn` after `ms` (dropping the pending one), or with no `fn` just drops the pending one. */
 export type Slot = (fn?: () => void, ms?: number) => void;
 
-export function slot(): Slot {
-  let id = 0;
+/** `now`: milliseconds on a clock that only moves forward. */
+export function slot(now: () => number): Slot {
+  // A number on Espruino, an object in Node; 0 when none is pending.
+  let id: any = 0;
   let due = 0;
   let f: () => void;
   function fire(): void {
-    const left = due - uptimeMs();
+    const left = due - now();
     id = left > 0 ? setTimeout(fire, left) : 0;
     if (!id) f();
   }
@@ -23,7 +24,7 @@ export function slot(): Slot {
     id = 0;
     if (fn) {
       f = fn;
-      due = uptimeMs() + ms!;
+      due = now() + ms!;
       id = setTimeout(fire, ms);
     }
   };

@@ -5,7 +5,7 @@
 
 import CONFIG from "device-config";
 import { backoff } from "./backoff";
-import { inSeconds, logI, logW } from "./log";
+import { inSeconds, logI, logW, uptimeMs } from "./log";
 import { slot } from "./timer";
 
 const TAG = "wifi";
@@ -18,7 +18,7 @@ export function startWifi(onUp: (ip: string) => void, onDown: () => void): void 
   const wifi = require("Wifi");
   const ssid = CONFIG.wifiSsid;
   const retry = backoff();
-  const timer = slot();
+  const timer = slot(uptimeMs);
   /** 1 joining, 2 up, 3 waiting for the retry timer. */
   let state = 0;
   let sntp = false;

@@ -10,6 +10,7 @@ import { connectPacket, idPacket, publishPacket, subPacket } from "./encode.js";
 import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, UNEXPECTED, UNSUBACK, UNSUBSCRIBE } from "./packet.js";
 import type { Packet } from "./packet.js";
 import { matches, validFilter } from "./topic.js";
+import { slot } from "../timer.js";
 import { utf8 } from "./utf8.js";
 
 /** What `connect` must return: the shape of Espruino's net/tls Socket. */
@@ -126,10 +127,8 @@ export function createClient(o: ClientOptions): Client {
   /** SUBSCRIBE/UNSUBSCRIBE waiting for their acknowledgement: packet id -> [filter, ack type]. */
   let acks: Record<number, [string, number]> = {};
   let lastId = 0;
-  // A number on Espruino, an object in Node; 0 when none is pending.
-  let timer: any = 0;
-  /** When (on `now`) the pending timer is due. */
-  let due = 0;
+  /** The CONNACK or keep-alive timer, due on `now`: one that fires early at a clock step waits out the rest. */
+  const timer = slot(o.now);
   let lastSend = 0;
   /** When the unanswered PINGREQ went out, -1 when none. */
   let pingAt = -1;
@@ -151,21 +150,13 @@ export function createClient(o: ClientOptions): Client {
     return lastId;
   }
 
-  // Espruino's clearTimeout clears every timer when given undefined, so only a live id is ever
-  // cleared: tick() replaces or forgets its id before doing anything.
-  function arm(ms: number): void {
-    if (timer) clearTimeout(timer);
-    due = o.now() + ms;
-    timer = ms ? setTimeout(tick, ms) : 0;
-  }
-
   /** Ends the connection once; in-flight QoS 1 messages stay queued for the next open(). */
   function fail(kind: DisconnectKind, why: string, code: number): void {
     const s = sock;
     if (!st) return;
     sock = null;
     st = 0;
-    arm(0);
+    timer();
     dec._reset();
     acks = {};
     pingAt = -1;
@@ -178,19 +169,15 @@ export function createClient(o: ClientOptions): Client {
   }
 
   function tick(): void {
-    const now = o.now();
-    // Early on `now`: the board's clock was stepped (SNTP) and Espruino fired every pending timer
-    // at once. Neither a CONNACK nor a PINGRESP is late yet: wait out the rest.
-    timer = now < due ? setTimeout(tick, due - now) : 0;
-    if (timer) return;
     if (st == 1) return fail(TIMEOUT, "no CONNACK in " + connackMs + " ms", 0);
+    const now = o.now();
     if (pingAt >= 0) {
       if (now - pingAt >= half * 2) return fail(TIMEOUT, "no PINGRESP in " + ka + " s", 0);
     } else if (now - lastSend >= half) {
       send(idPacket(PINGREQ, -1));
       pingAt = now;
     }
-    arm(half);
+    timer(tick, half);
   }
 
   /** Sends what the in-flight window allows; after a reconnect, unacknowledged ones go again as DUP. */
@@ -228,7 +215,7 @@ export function createClient(o: ClientOptions): Client {
       if (t != CONNACK) return unexpected(t);
       if (c) return fail("refused", "connection refused: " + (REFUSED[c] || "code " + c), c);
       st = 2;
-      arm(half);
+      timer(half ? tick : undefined, half);
       for (const s of subs) sendSub(SUBSCRIBE, s.f, s.q);
       sent = 0;
       emit(o.onConnect, !!p.session);
@@ -271,7 +258,7 @@ export function createClient(o: ClientOptions): Client {
       if (st) return;
       let s: Socket | null = null;
       st = 1;
-      arm(connackMs);
+      timer(tick, connackMs);
       try {
         s = o.connect(() => {
           if (sock == s) send(connectPacket(o.clientId, o.username, o.password, o.clean != false, ka));

@@ -33,8 +33,8 @@ export interface Link {
 export function createLink(connected: () => void, published: (id: number) => void): Link {
   const retry = backoff();
   const stats: LinkStats = { connects: 0, disconnects: 0, refused: 0 };
-  const reopen = slot();
-  const healthy = slot();
+  const reopen = slot(uptimeMs);
+  const healthy = slot(uptimeMs);
   let net = false;
   // Once per boot, so nobody takes the embedded certificate for protection it does not give.
   logW(TAG, "TLS does not verify the server certificate (Espruino)");

@@ -45,7 +45,7 @@ export interface Telemetry {
 export function startTelemetry(client: Client, sensor: Sensor): Telemetry {
   const keys = CONFIG.keys;
   const q = createQueue(CONFIG.queueCapacity, keys.length);
-  const timer = slot();
+  const timer = slot(uptimeMs);
   let every = CONFIG.telemetryIntervalMs;
   let flightId = 0;
   let flightN = 0;
