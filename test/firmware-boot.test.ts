@@ -4,12 +4,13 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { VirtualBoard } from "../tools/vboard/index.ts";
+import { after, before, describe, test } from "node:test";
+import { createBoard, type Board } from "../tools/vboard/index.ts";
+import { ENGINES, onEngine, type EngineName } from "./helpers/engines.ts";
 import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
 
 let fw: TestBuild;
-const boards: VirtualBoard[] = [];
+const boards: Board[] = [];
 const dirs: string[] = [];
 
 before(async () => {
@@ -21,9 +22,9 @@ after(async () => {
   fw?.cleanup();
 });
 
-function boardWith(ap: { ssid?: string; password?: string; present?: boolean }, timeServer = false): VirtualBoard {
+function boardWith(engine: EngineName, ap: { ssid?: string; password?: string; present?: boolean }, timeServer = false): Board {
   const storageDir = mkdtempSync(join(tmpdir(), "tb-vb-"));
-  const b = new VirtualBoard({ board: "esp32c3", storageDir, ap, timeScale: 20, timeServer });
+  const b = createBoard({ engine, board: "esp32c3", storageDir, ap, timeScale: 20, timeServer });
   boards.push(b);
   dirs.push(storageDir);
   b.flash(fw.code);
@@ -44,47 +45,49 @@ test("the bundle carries the validated config and the certificate as DER base64"
   assert.equal(fw.bytes, Buffer.byteLength(readFileSync(fw.outFile, "latin1"), "latin1"));
 });
 
-test("boots with the start-up report and joins Wi-Fi", async () => {
-  const b = boardWith({ ssid: "TestNet", password: "correct-horse" });
-  await b.waitFor(/^I \(\d+\) app: \[APP\] Startup\.\. tb-espruino-device \S+ for esp32c3, Espruino 2v29$/, 5000);
-  // The virtual board reports neither JsVars nor heap: the line says so rather than guess.
-  await b.waitFor(/^I \(\d+\) app: \[APP\] Free memory: unknown$/, 5000);
-  await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet, IP \d+\.\d+\.\d+\.\d+$/, 5000);
-  assert.doesNotMatch(b.output, /TEST_TOKEN_123|correct-horse/, "secrets never printed in full");
-});
+for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engine), () => {
+  test("boots with the start-up report and joins Wi-Fi", async () => {
+    const b = boardWith(engine, { ssid: "TestNet", password: "correct-horse" });
+    await b.waitFor(/^I \(\d+\) app: \[APP\] Startup\.\. tb-espruino-device \S+ for esp32c3, Espruino 2v29$/, 5000);
+    // The node engine has no JsVars to count and says so rather than guess; the real interpreter counts them.
+    await b.waitFor(engine === "node" ? /^I \(\d+\) app: \[APP\] Free memory: unknown$/ : /^I \(\d+\) app: \[APP\] Free memory: \d+ of 16383 JsVars$/, 5000);
+    await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet, IP \d+\.\d+\.\d+\.\d+$/, 5000);
+    assert.doesNotMatch(b.output, /TEST_TOKEN_123|correct-horse/, "secrets never printed in full");
+  });
 
-test("after joining, SNTP (with the zone as the string Espruino's ESP32 build demands) sets the clock", async () => {
-  const b = boardWith({ ssid: "TestNet", password: "correct-horse" }, true);
-  await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet/, 5000);
-  await b.waitFor(/^I \(\d+\) time: Clock set$/, 5000);
-  assert.doesNotMatch(b.output, /Uncaught|Zone is not a string/);
-});
+  test("after joining, SNTP (with the zone as the string Espruino's ESP32 build demands) sets the clock", async () => {
+    const b = boardWith(engine, { ssid: "TestNet", password: "correct-horse" }, true);
+    await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet/, 5000);
+    await b.waitFor(/^I \(\d+\) time: Clock set$/, 5000);
+    assert.doesNotMatch(b.output, /Uncaught|Zone is not a string/);
+  });
 
-test("a wrong password is reported with the fix and retried until the password is right", async () => {
-  const b = boardWith({ ssid: "TestNet", password: "another-password" });
-  await b.waitFor(/^W \(\d+\) wifi: Cannot join TestNet \(wrong_password, reason auth_fail\): check wifiSsid \(2\.4 GHz\) and wifiPassword; retry in [\d.]+ s$/, 10000);
-  const second = b.output.length;
-  await b.waitFor(/^I \(\d+\) wifi: Connecting to TestNet\.\.\.$/, 10000, second);
-  await b.waitFor(/^W \(\d+\) wifi: Cannot join TestNet \(wrong_password/, 10000, second);
-  const fixedAt = b.output.length;
-  b.ap.setPassword("correct-horse");
-  await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet, IP /, 20000, fixedAt);
-});
+  test("a wrong password is reported with the fix and retried until the password is right", async () => {
+    const b = boardWith(engine, { ssid: "TestNet", password: "another-password" });
+    await b.waitFor(/^W \(\d+\) wifi: Cannot join TestNet \(AUTH_FAIL, reason AUTH_FAIL\): check wifiSsid \(2\.4 GHz\) and wifiPassword; retry in [\d.]+ s$/, 10000);
+    const second = b.output.length;
+    await b.waitFor(/^I \(\d+\) wifi: Connecting to TestNet\.\.\.$/, 10000, second);
+    await b.waitFor(/^W \(\d+\) wifi: Cannot join TestNet \(AUTH_FAIL/, 10000, second);
+    const fixedAt = b.output.length;
+    b.ap.setPassword("correct-horse");
+    await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet, IP /, 20000, fixedAt);
+  });
 
-test("a missing access point is named as such", async () => {
-  const b = boardWith({ ssid: "TestNet", password: "correct-horse", present: false });
-  await b.waitFor(/^W \(\d+\) wifi: Cannot join TestNet \(no_ap_found, .*\): check wifiSsid/, 10000);
-  const at = b.output.length;
-  b.ap.setPresent(true);
-  await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet/, 20000, at);
-});
+  test("a missing access point is named as such", async () => {
+    const b = boardWith(engine, { ssid: "TestNet", password: "correct-horse", present: false });
+    await b.waitFor(/^W \(\d+\) wifi: Cannot join TestNet \(NO_AP_FOUND, .*\): check wifiSsid/, 10000);
+    const at = b.output.length;
+    b.ap.setPresent(true);
+    await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet/, 20000, at);
+  });
 
-test("rejoins after the link drops", async () => {
-  const b = boardWith({ ssid: "TestNet", password: "correct-horse" });
-  await b.waitFor(/wifi: Connected to TestNet/, 5000);
-  const at = b.output.length;
-  b.ap.dropLink();
-  await b.waitFor(/^W \(\d+\) wifi: Link to TestNet lost \(reason [^)]+\); rejoining in [\d.]+ s$/, 5000, at);
-  b.ap.restoreLink();
-  await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet/, 20000, at);
+  test("rejoins after the link drops", async () => {
+    const b = boardWith(engine, { ssid: "TestNet", password: "correct-horse" });
+    await b.waitFor(/wifi: Connected to TestNet/, 5000);
+    const at = b.output.length;
+    b.ap.dropLink();
+    await b.waitFor(/^W \(\d+\) wifi: Link to TestNet lost \(reason [^)]+\); rejoining in [\d.]+ s$/, 5000, at);
+    b.ap.restoreLink();
+    await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet/, 20000, at);
+  });
 });

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import * as tls from "node:tls";
 import { after, afterEach, before, describe, test } from "node:test";
 import { generateSelfSigned } from "../tools/certs/generate.ts";
-import { VirtualBoard, type VirtualBoardOptions } from "../tools/vboard/index.ts";
+import { createBoard, VirtualBoard, type Board, type VirtualBoardOptions } from "../tools/vboard/index.ts";
+import { ENGINES, onEngine, type EngineName } from "./helpers/engines.ts";
 import { CHUNK_SIZE, espruinoSocketModule } from "../tools/vboard/sockets.ts";
 import { freePort } from "./helpers/net.ts";
 
@@ -17,7 +18,7 @@ const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), "utf8");
 const scratch = mkdtempSync(join(tmpdir(), "vboard-test-"));
 let certPem = "", keyPem = "", otherDerB64 = "";
 
-const boards: VirtualBoard[] = [];
+const boards: Board[] = [];
 const servers: net.Server[] = [];
 let dirCount = 0;
 
@@ -46,9 +47,13 @@ function newDir(): string {
 }
 
 function newBoard(code: string, o: Partial<VirtualBoardOptions> = {}, storage: Record<string, unknown> = {}): VirtualBoard {
-  const b = new VirtualBoard({ board: "esp32", storageDir: newDir(), ...o });
+  return engineBoard("node", code, o, storage) as VirtualBoard;
+}
+
+function engineBoard(engine: EngineName, code: string, o: Partial<VirtualBoardOptions> = {}, storage: Record<string, unknown> = {}): Board {
+  const b = createBoard({ engine, board: "esp32", storageDir: newDir(), ...o });
   boards.push(b);
-  for (const [k, v] of Object.entries(storage)) b.storage.write(k, JSON.stringify(v));
+  for (const [k, v] of Object.entries(storage)) b.writeFile(k, JSON.stringify(v));
   b.flash(code);
   b.boot();
   return b;
@@ -271,71 +276,81 @@ describe("TLS and TCP sockets", () => {
   });
 });
 
-describe("Wi-Fi", () => {
-  const run = (ap: VirtualBoardOptions["ap"], wifi: Record<string, unknown>) =>
-    newBoard(fixture("wifi.js"), { ap }, { wifi });
+// The node engine's Wi-Fi and the espruino engine's stand-in module follow the same 2v29 rules.
+for (const engine of ENGINES) describe(`Wi-Fi [${engine}]`, onEngine(engine), () => {
+  const run = (ap: VirtualBoardOptions["ap"], wifi: Record<string, unknown>, o: Partial<VirtualBoardOptions> = {}) =>
+    engineBoard(engine, fixture("wifi.js"), { ap, ...o }, { wifi });
 
   test("join: associated, connected {ip, netmask, gw}, then the callback with null", async () => {
     const b = run({ ssid: "lab", password: "right", ip: "192.168.7.20" }, { ssid: "lab", password: "right" });
-    await b.waitFor(/^WIFI cb /, 3000);
+    await b.waitFor(/^WIFI cb /, 10_000);
     const lines = b.output.split("\n").filter((l) => l.startsWith("WIFI"));
     assert.deepEqual(lines, ["WIFI associated", "WIFI connected 192.168.7.20 255.255.255.0 192.168.7.1", "WIFI cb null connected"]);
-    const status = await b.waitFor(/^WIFI status /, 3000);
-    assert.doesNotMatch(status, /rssi/, "signal strength is unknown, so absent");
+    const status = JSON.parse((await b.waitFor(/^WIFI status /, 10_000)).slice(12));
+    assert.deepEqual(Object.keys(status).sort(), ["authMode", "password", "ssid", "status"], "no rssi: 2v29 does not report it");
+    assert.equal(status.status, "connected");
   });
 
-  test("a wrong password never calls back; status wrong_password", async () => {
+  test("a wrong password never calls back; reason 202 AUTH_FAIL, and the status names it", async () => {
     const b = run({ ssid: "lab", password: "right" }, { ssid: "lab", password: "wrong" });
-    await b.waitFor(/^WIFI disconnected auth_fail lab wrong_password$/, 3000);
-    await b.waitFor(/^WIFI status /, 3000);
-    assert.match(b.output, /WIFI status \{"status":"wrong_password","ssid":"lab"\}/);
+    await b.waitFor(/^WIFI disconnected 202 AUTH_FAIL lab AUTH_FAIL$/, 10_000);
+    await b.waitFor(/^WIFI status /, 10_000);
+    assert.match(b.output, /WIFI status \{"status":"AUTH_FAIL"\}/);
     assert.doesNotMatch(b.output, /WIFI cb/);
     assert.doesNotMatch(b.output, /right|wrong"/, "no password in the output");
   });
 
-  test("a missing access point: status no_ap_found, no callback", async () => {
+  test("a missing access point: reason 201 NO_AP_FOUND, no callback", async () => {
     const b = run({ present: false }, { ssid: "lab", password: "x" });
-    await b.waitFor(/^WIFI disconnected no_ap_found lab no_ap_found$/, 3000);
+    await b.waitFor(/^WIFI disconnected 201 NO_AP_FOUND lab NO_AP_FOUND$/, 10_000);
     assert.doesNotMatch(b.output, /WIFI cb/);
   });
 
   test("after a drop: one disconnected, no automatic reconnect, joins again when the firmware retries", async () => {
     const b = run({}, { ssid: "lab", password: "x", retryMs: 100 });
-    await b.waitFor(/^WIFI cb null connected$/, 3000);
+    await b.waitFor(/^WIFI cb null connected$/, 10_000);
     b.ap.dropLink("beacon_timeout");
-    await b.waitFor(/^WIFI disconnected beacon_timeout lab off$/, 2000);
-    await b.waitFor(/^WIFI disconnected no_ap_found lab no_ap_found$/, 2000);
+    await b.waitFor(/^WIFI disconnected 200 BEACON_TIMEOUT lab BEACON_TIMEOUT$/, 10_000);
+    await b.waitFor(/^WIFI disconnected 201 NO_AP_FOUND lab NO_AP_FOUND$/, 10_000);
     assert.equal(b.output.match(/WIFI cb/g)!.length, 1);
     const at = b.output.length;
     b.ap.restoreLink();
     await b.waitFor(/^WIFI cb null connected$/, 3000, at);
   });
 
+  test("the SSID is cut to 31 bytes and the password to 63 characters, as 2v29 copies them", async () => {
+    const ssid = "s".repeat(31);
+    const pw = "p".repeat(63);
+    const b = run({ ssid, password: pw }, { ssid: ssid + "X", password: pw + "Y" });
+    await b.waitFor(/^WIFI cb null connected$/, 10_000);
+  });
+
   test("setSNTP sets the clock only with a time server, and only once Wi-Fi is up", async () => {
     const prog = `var W = require("Wifi"); W.setSNTP("pool.ntp.org", "UTC0");
       setTimeout(function () { print("BEFORE " + getTime().toFixed(0)); W.connect("Net", {password: "pw123456"}, function () {}); }, 600);
-      setInterval(function () { if (getTime() > 1e9) print("SET " + getTime().toFixed(0)); }, 100);`;
-    const b = newBoard(prog, { timeServer: true, ap: { ssid: "Net", password: "pw123456" } });
-    const before = await b.waitFor(/^BEFORE /, 3000);
+      function poll() { if (getTime() > 1e9) print("SET " + getTime().toFixed(0)); else setTimeout(poll, 100); }
+      poll();`;
+    const b = engineBoard(engine, prog, { timeServer: true, ap: { ssid: "Net", password: "pw123456" } });
+    const before = await b.waitFor(/^BEFORE /, 10_000);
     assert.ok(Number(before.split(" ")[1]) < 1e6, "no answer while offline: the clock still counts from boot");
-    const set = await b.waitFor(/^SET /, 5000);
+    const set = await b.waitFor(/^SET /, 10_000);
     assert.ok(Math.abs(Number(set.split(" ")[1]) - Date.now() / 1000) < 3, "clock at wall time");
-    const none = newBoard(prog, { ap: { ssid: "Net", password: "pw123456" } });
-    await none.waitFor(/^BEFORE /, 3000);
+    const none = engineBoard(engine, prog, { ap: { ssid: "Net", password: "pw123456" } });
+    await none.waitFor(/^BEFORE /, 10_000);
     await new Promise((r) => setTimeout(r, 1500));
     assert.doesNotMatch(none.output, /^SET /m, "without a time server only the server name is recorded");
   });
 
   test("setSNTP refuses a zone that is not a string, as Espruino's ESP32 build does", async () => {
-    const b = newBoard(`try { require("Wifi").setSNTP("pool.ntp.org", 0); print("NO THROW"); } catch (e) { print("THROW " + e); }`, {});
-    await b.waitFor(/^THROW Error: Zone is not a string$/, 3000);
+    const b = engineBoard(engine, `try { require("Wifi").setSNTP("pool.ntp.org", 0); print("NO THROW"); } catch (e) { print("THROW " + e); }`);
+    await b.waitFor(/^THROW Error: Zone is not a string$/, 10_000);
   });
 
   test("a new password on the access point is taken on the next join", async () => {
     const b = run({ password: "old" }, { ssid: "lab", password: "new", retryMs: 50 });
-    await b.waitFor(/wrong_password$/, 3000);
+    await b.waitFor(/AUTH_FAIL$/, 10_000);
     b.ap.setPassword("new");
-    await b.waitFor(/^WIFI cb null connected$/, 3000);
+    await b.waitFor(/^WIFI cb null connected$/, 10_000);
   });
 });
 

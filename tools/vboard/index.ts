@@ -125,6 +125,11 @@ export class VirtualBoard extends BoardConsole {
     this.clock.setTime(epochSeconds);
   }
 
+  /** Writes a Storage file. */
+  writeFile(name: string, data: string): void {
+    this.storage.write(name, data);
+  }
+
   /** A Storage file's contents, or undefined when there is none. */
   async readFile(name: string): Promise<string | undefined> {
     return this.storage.read(name);

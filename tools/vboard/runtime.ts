@@ -381,7 +381,7 @@ export class Program {
 
   private wifiModule(): Record<string, unknown> {
     const st = this.s.station;
-    const details = () => this.toBoard({ status: st.status, ssid: st.ssid });
+    const details = () => this.toBoard(st.details());
     const ipInfo = () => this.toBoard({
       ip: st.isUp() ? st.ap.ip : "0.0.0.0",
       netmask: st.isUp() ? st.ap.netmask : "0.0.0.0",
@@ -413,7 +413,7 @@ export class Program {
         if (typeof cb === "function") setImmediate(() => this.invoke(cb, [d]));
         return d;
       },
-      getStatus: () => this.toBoard({ station: st.status, ap: "disabled", mode: st.status === "off" ? "off" : "sta" }),
+      getStatus: () => this.toBoard({ station: st.isUp() ? "connected" : "disconnected", mode: "sta", powersave: "none" }),
       setHostname: (name: unknown) => { st.hostname = String(name); },
       getHostname: (cb?: Fn) => {
         if (typeof cb === "function") setImmediate(() => this.invoke(cb, [st.hostname]));

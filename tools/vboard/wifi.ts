@@ -1,5 +1,8 @@
 // The simulated access point and the board's Wi-Fi station, as Espruino 2v29's ESP32 `Wifi` module
-// behaves: connect's callback only on success, no automatic reconnect, `disconnected` on a drop.
+// behaves (platform doc §3): connect's callback only on success, no automatic reconnect,
+// `disconnected` with the ESP-IDF reason as a number string and its name in `msg`, the SSID cut to
+// 31 bytes and the password to 63 characters. The espruino engine's stand-in (espruino/wifi.js)
+// follows the same rules.
 import type { NetworkLink } from "./sockets.ts";
 
 export interface AccessPointOptions {
@@ -13,7 +16,16 @@ export interface AccessPointOptions {
   ip?: string;
 }
 
-export type WifiStatus = "off" | "connecting" | "wrong_password" | "no_ap_found" | "connect_fail" | "connected";
+/** "connected" once associated; otherwise the name of the last ESP-IDF reason ("Unknown reason" at first). */
+export type WifiStatus = string;
+
+/** ESP-IDF reason codes of the failures the simulated access point can cause. */
+export const REASONS: Record<string, [number, string]> = {
+  beacon_timeout: [200, "BEACON_TIMEOUT"],
+  no_ap_found: [201, "NO_AP_FOUND"],
+  auth_fail: [202, "AUTH_FAIL"],
+  assoc_leave: [8, "ASSOC_LEAVE"],
+};
 
 /** What the station reports to the program; the board turns these into events and callbacks. */
 export interface StationEvents {
@@ -43,7 +55,7 @@ export class SimAccessPoint {
 
 /** The board's station interface. It outlives a load() (the radio stays up) but not a reboot. */
 export class WifiStation implements NetworkLink {
-  status: WifiStatus = "off";
+  status: WifiStatus = "Unknown reason";
   ssid?: string;
   hostname?: string;
   sntp?: { server: string; tz: unknown };
@@ -56,6 +68,11 @@ export class WifiStation implements NetworkLink {
 
   /** `timeServer` answers SNTP (sets the board's clock); without it setSNTP only records the server. */
   constructor(readonly ap: SimAccessPoint, readonly mac: string, private timeServer?: () => void) {}
+
+  /** The access point's MAC, as `associated` and `disconnected` report it. */
+  get bssid(): string {
+    return "02:aa:" + this.mac.slice(6);
+  }
 
   /** Wifi.setSNTP: with a time server on the network the clock is set a moment later, once online. */
   setSntp(server: string, tz: unknown): void {
@@ -75,6 +92,11 @@ export class WifiStation implements NetworkLink {
     return this.status === "connected";
   }
 
+  /** Wifi.getDetails(): the network once associated, else only the last reason's name. */
+  details(): Record<string, unknown> {
+    return this.isUp() ? { ssid: this.ssid, password: this.lastPassword, status: "connected", authMode: "wpa2_psk" } : { status: this.status };
+  }
+
   onChange(fn: (up: boolean) => void): () => void {
     this.linkListeners.add(fn);
     return () => this.linkListeners.delete(fn);
@@ -88,16 +110,18 @@ export class WifiStation implements NetworkLink {
 
   connect(ssid: string, password: string | undefined, cb?: (...a: any[]) => unknown): void {
     this.cancelJoin();
-    if (this.isUp()) this.setStatus("off");
+    if (this.isUp()) this.fail("assoc_leave");
+    // What 2v29 copies into the driver's config: 31 bytes of SSID, 63 characters of password.
+    ssid = Buffer.from(ssid, "latin1").subarray(0, 31).toString("latin1");
+    password = password?.slice(0, 63);
     this.ssid = ssid;
     this.lastPassword = password;
-    this.setStatus("connecting");
     this.joinTimer = setTimeout(() => {
       this.joinTimer = undefined;
       const ap = this.ap;
-      if (!ap.present || (ap.ssid !== undefined && ap.ssid !== ssid)) return this.fail("no_ap_found", "no_ap_found");
-      if (ap.password !== undefined && ap.password !== (password ?? "")) return this.fail("wrong_password", "auth_fail");
-      this.events?.emit("associated", { ssid, mac: this.mac });
+      if (!ap.present || (ap.ssid !== undefined && ap.ssid !== ssid)) return this.fail("no_ap_found");
+      if (ap.password !== undefined && ap.password !== (password ?? "")) return this.fail("auth_fail");
+      this.events?.emit("associated", { ssid, mac: this.bssid, channel: 6 });
       this.setStatus("connected");
       this.events?.emit("connected", { ip: ap.ip, netmask: ap.netmask, gw: ap.gw });
       // 2v29 calls back only on success, with null.
@@ -105,26 +129,22 @@ export class WifiStation implements NetworkLink {
     }, this.ap.joinDelayMs);
   }
 
-  private fail(status: WifiStatus, reason: string): void {
-    this.setStatus(status);
-    this.events?.emit("disconnected", { ssid: this.ssid, mac: this.mac, reason });
+  private fail(reason: string): void {
+    const [code, name] = REASONS[reason.toLowerCase()] ?? [200, reason.toUpperCase()];
+    this.setStatus(name);
+    this.events?.emit("disconnected", { ssid: this.ssid, mac: this.bssid, reason: String(code), msg: name });
   }
 
   disconnect(): void {
     this.cancelJoin();
-    const was = this.status;
-    this.setStatus("off");
-    if (was === "connected") this.events?.emit("disconnected", { ssid: this.ssid, mac: this.mac, reason: "assoc_leave" });
+    if (this.isUp()) this.fail("assoc_leave");
   }
 
   /** The access point vanishes: one `disconnected`, then the station stays down. */
   dropLink(reason = "beacon_timeout"): void {
     this.ap.present = false;
     this.cancelJoin();
-    if (this.isUp()) {
-      this.setStatus("off");
-      this.events?.emit("disconnected", { ssid: this.ssid, mac: this.mac, reason });
-    }
+    if (this.isUp()) this.fail(reason);
   }
 
   /** What Wifi.save() stores in `.wificfg` to rejoin at boot. */
@@ -140,7 +160,7 @@ export class WifiStation implements NetworkLink {
   /** A hardware reset: the radio is off again. */
   reset(): void {
     this.cancelJoin();
-    this.setStatus("off");
+    this.setStatus("Unknown reason");
     this.ssid = undefined;
     this.hostname = undefined;
     this.sntp = undefined;

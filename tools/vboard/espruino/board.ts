@@ -6,7 +6,7 @@
 // The host talks to the running program through the interpreter's REPL on stdin: lines starting
 // with \x10 (echo off) run silently, and answers come back as marker lines (\x01vb:…) that never
 // reach the output.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
@@ -20,8 +20,8 @@ import { clockLibrary, espruinoBinary } from "./native.ts";
 
 const WIFI_MODULE = readFileSync(join(import.meta.dirname, "wifi.js"), "latin1");
 const MARK = "\x01vb:";
-/** The interpreter's start-up banner ends with this line; nothing before it is the board's. */
-const BANNER_END = "espruino.com/Donate";
+/** Lines of the interpreter's start-up logo (printed when Storage holds no boot code). */
+const BANNER = /^( _{4} +_ *$|\|  __\||\|____\||\s+\|_\| espruino\.com| \dv\d+ \(c\) |Espruino is Open Source|only by sales of official boards|http:\/\/espruino\.com\/Donate)/;
 /** ESP-IDF reason codes for the drops a test can cause (platform doc §3). */
 const DROP_REASONS: Record<string, [number, string]> = {
   beacon_timeout: [200, "BEACON_TIMEOUT"],
@@ -57,9 +57,12 @@ export class EspruinoBoard extends BoardConsole {
   private apState: ApState;
   private pending = new Map<string, string>();
   private proc?: ChildProcess;
-  /** 2 inside the banner, 1 on the blank lines after it, 0 after. */
-  private inBanner = 2;
+  /** True until the first line that is not the start-up logo. */
+  private inBanner = true;
   private rawLine = "";
+  /** REPL lines waiting for the interpreter's first prompt; undefined once it is ready. */
+  private held?: string[];
+  private releaseTimer?: NodeJS.Timeout;
   private lastLine = "";
   private nextEval = 1;
   private evals = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
@@ -144,8 +147,8 @@ export class EspruinoBoard extends BoardConsole {
   }
 
   /** The interpreter's process.memory(): JsVar blocks in use, free and in all. */
-  memory(): Promise<{ usage: number; free: number; total: number }> {
-    return this.evaluate("process.memory()") as Promise<{ usage: number; free: number; total: number }>;
+  memory(): Promise<{ usage: number; free: number; total: number; blocksize: number }> {
+    return this.evaluate("process.memory()") as Promise<{ usage: number; free: number; total: number; blocksize: number }>;
   }
 
   boot(): void {
@@ -169,6 +172,7 @@ export class EspruinoBoard extends BoardConsole {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.releaseTimer);
     await this.kill();
     for (const e of this.evals.values()) { clearTimeout(e.timer); e.reject(new Error("the virtual board was stopped")); }
     this.evals.clear();
@@ -211,9 +215,12 @@ export class EspruinoBoard extends BoardConsole {
     this.send(`require("Storage").writeJSON(".vbap",${JSON.stringify(this.apState)})`);
   }
 
-  /** One silent REPL line into the running program; dropped while no process runs. */
+  /** One silent REPL line into the running program; dropped while no process runs, held until
+   *  the first prompt (input that arrives while the interpreter starts can fail an assertion). */
   private send(code: string): void {
-    this.proc?.stdin?.write(`\x10${code}\n`, "latin1");
+    if (!this.proc) return;
+    if (this.held) this.held.push(code);
+    else this.proc.stdin?.write(`\x10${code}\n`, "latin1");
   }
 
   /** Writes the clock's anchors under the sequence lock clock.c reads. */
@@ -235,7 +242,7 @@ export class EspruinoBoard extends BoardConsole {
     }
   }
 
-  /** The program that runs first in a new process: Storage set up as the board would have it, then load(). */
+  /** The set-up file: Storage as the board would have it (only what changed is written). */
   private setupScript(): string {
     const files: Record<string, string> = {
       ".boot0": this.boot0(),
@@ -245,7 +252,7 @@ export class EspruinoBoard extends BoardConsole {
     for (const [name, data] of this.pending) files[name] = data;
     this.pending.clear();
     return `(function(){var S=require("Storage"),F=${JSON.stringify(files)};` +
-      `for(var n in F)if(S.read(n)!==F[n])S.write(n,F[n]);})();\nload();\n`;
+      `for(var n in F)if(S.read(n)!==F[n])S.write(n,F[n]);})();\n`;
   }
 
   /** What an ESP32 build has built in and the Linux build lacks. */
@@ -278,14 +285,24 @@ export class EspruinoBoard extends BoardConsole {
     // A power cycle: the clock starts again at 1970 + uptime.
     writeFileSync(this.clockFile, Buffer.alloc(32));
     this.setClock(Date.now() * 1000, 0);
+    const env = { ...process.env, LD_PRELOAD: this.clockLib, VBOARD_CLOCK: this.clockFile };
+    // First Storage as the board would have it, by a run of the set-up file (which exits once idle);
+    // a long REPL line instead can trip the Linux build's input thread (ASSERT in jsdevices.c).
     writeFileSync(join(this.dir, "vboard-setup.js"), this.setupScript(), "latin1");
-    this.inBanner = 2;
+    const setup = spawnSync(this.bin, ["vboard-setup.js"], { cwd: this.dir, env, stdio: ["ignore", "pipe", "pipe"], timeout: 10_000, killSignal: "SIGKILL" });
+    if (setup.status !== 0) {
+      this.write(`E vboard: writing Storage failed (${setup.error?.message ?? "exit status " + setup.status}): ${String(setup.stdout).split("\n").filter((l) => /Error|ASSERT/.test(l)).join(" ").trim()}\n`, this.o.echo);
+      this.emit("crash", setup.status);
+      return;
+    }
+    this.inBanner = true;
     this.rawLine = "";
-    const p = spawn(this.bin, ["vboard-setup.js"], {
-      cwd: this.dir,
-      env: { ...process.env, LD_PRELOAD: this.clockLib, VBOARD_CLOCK: this.clockFile },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    this.held = [];
+    clearTimeout(this.releaseTimer);
+    this.releaseTimer = undefined;
+    // Then interactive mode, as a board's console: it loads .boot0-.boot3 and .bootcde from Storage
+    // as a board does at power-on, and stays up (with a file argument the Linux build exits once idle).
+    const p = spawn(this.bin, [], { cwd: this.dir, env, stdio: ["pipe", "pipe", "pipe"] });
     this.proc = p;
     this.write(`Espruino ${this.json.info.binary_version} ${this.json.info.id} (virtual board, real interpreter)\n`, this.o.echo);
     p.stdout!.setEncoding("latin1");
@@ -321,17 +338,22 @@ export class EspruinoBoard extends BoardConsole {
 
   private onOutput(d: string): void {
     this.toConsole(d);
+    if (this.held && !this.releaseTimer && d.includes(">")) {
+      // Its first prompt: the interpreter is up; give it a moment more before input arrives.
+      this.releaseTimer = setTimeout(() => {
+        this.releaseTimer = undefined;
+        const lines = this.held ?? [];
+        this.held = undefined;
+        for (const l of lines) this.send(l);
+      }, 100);
+    }
     const parts = (this.rawLine + d).split("\n");
     this.rawLine = parts.pop()!;
     for (const raw of parts) {
       // A line printed at the prompt starts with the prompt and the line editor's clear-to-end.
       const line = raw.replace(/\r/g, "").replace(/^(>?\x1b\[J)+/, "");
-      if (this.inBanner === 2) {
-        if (line.includes(BANNER_END)) this.inBanner = 1;
-        continue;
-      }
-      if (this.inBanner === 1 && line === "") continue;
-      this.inBanner = 0;
+      if (this.inBanner && (line === "" || BANNER.test(line))) continue;
+      this.inBanner = false;
       const mark = line.indexOf(MARK);
       if (mark >= 0) { this.onMarker(line.slice(mark + MARK.length)); continue; }
       this.lastLine = line;

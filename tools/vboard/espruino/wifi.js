@@ -48,8 +48,11 @@ W.connect = function (ssid, options, cb) {
       st.jt = 0;
       st.up = 1;
       W.emit("connected", { ip: a.ip, netmask: a.netmask, gw: a.gw });
-      if (cb) cb(null);
-      askTime();
+      // emit() only queues the listeners; the board's callback comes after them.
+      setTimeout(function () {
+        if (cb) cb(null);
+        askTime();
+      }, 0);
     }, 1);
   }, a.joinMs || 50);
 };
