@@ -3,10 +3,12 @@
 // README): a `Wifi` module and the simulated access point in Storage, `ESP32`, `LED1`, the board's
 // serial and temperature in `.boot0`, a clock that starts at 1970 and that SNTP steps (clock.c), and
 // E.reboot() (the process exits with status 1) restarting it from the same Storage.
-// The host talks to the running program through the interpreter's REPL on stdin: lines starting
-// with \x10 (echo off) run silently, and answers come back as marker lines (\x01vb:…) that never
-// reach the output.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+// The host talks to the running program over a loopback control socket that `.boot0` opens (lines:
+// `e <id> <expr>` evaluates, `a <json>` rewrites the access point, `d <code> <name>` drops the
+// link; back come `r <id> <json>`, `s` for an SNTP request and `z <us>` for deep sleep), not over
+// the REPL: input on stdin while a TLS socket is open can fail the Linux build's assertion
+// `len <= 64` (src/jsdevices.c). stdin carries only what a person or the CLI types (serveRepl).
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
@@ -19,7 +21,6 @@ import type { VirtualBoardOptions } from "../index.ts";
 import { clockLibrary, espruinoBinary } from "./native.ts";
 
 const WIFI_MODULE = readFileSync(join(import.meta.dirname, "wifi.js"), "latin1");
-const MARK = "\x01vb:";
 /** Lines of the interpreter's start-up logo (printed when Storage holds no boot code). */
 const BANNER = /^( _{4} +_ *$|\|  __\||\|____\||\s+\|_\| espruino\.com| \dv\d+ \(c\) |Espruino is Open Source|only by sales of official boards|http:\/\/espruino\.com\/Donate)/;
 /** ESP-IDF reason codes for the drops a test can cause (platform doc §3). */
@@ -60,15 +61,20 @@ export class EspruinoBoard extends BoardConsole {
   /** True until the first line that is not the start-up logo. */
   private inBanner = true;
   private rawLine = "";
-  /** REPL lines waiting for the interpreter's first prompt; undefined once it is ready. */
-  private held?: string[];
-  private releaseTimer?: NodeJS.Timeout;
+
   private lastLine = "";
   private nextEval = 1;
   private evals = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
   private restartTimer?: NodeJS.Timeout;
   private console?: Socket;
-  private consoleMarker = false;
+  /** The running program's end of the control channel, and lines waiting for it. */
+  private ctrl?: Socket;
+  private ctrlOut: string[] = [];
+  private ctrlIn = "";
+  /** The set-up run that writes Storage before each power-on. */
+  private setupProc?: ChildProcess;
+  private readonly ctrlServer = createServer((sock) => this.onControl(sock));
+  private readonly ctrlReady: Promise<number>;
 
   constructor(private o: VirtualBoardOptions & { espruinoBin?: string }) {
     super();
@@ -103,13 +109,17 @@ export class EspruinoBoard extends BoardConsole {
       joinMs: (ap.joinDelayMs ?? 50) * this.scale, ip, netmask: "255.255.255.0", gw: ip.replace(/\.\d+$/, ".1"),
       bssid: hex([0x02, 0xaa, ...id.subarray(5, 9)]).join(":"), mac: mac.join(":"), timeServer: !!o.timeServer,
     };
+    this.ctrlReady = new Promise((res, rej) => {
+      this.ctrlServer.once("error", rej);
+      this.ctrlServer.listen(0, "127.0.0.1", () => res((this.ctrlServer.address() as { port: number }).port));
+    });
     this.ap = {
       setPassword: (p) => this.updateAp({ password: p }),
       setPresent: (p) => (p ? this.updateAp({ present: true }) : this.ap.dropLink("no_ap_found")),
       dropLink: (reason = "beacon_timeout") => {
         this.updateAp({ present: false });
         const [code, name] = DROP_REASONS[reason.toLowerCase()] ?? [200, reason.toUpperCase()];
-        this.send(`require("Wifi").__drop(${code},${JSON.stringify(name)})`);
+        this.control(`d ${code} ${name}`);
       },
       restoreLink: () => this.updateAp({ present: true }),
     };
@@ -121,9 +131,9 @@ export class EspruinoBoard extends BoardConsole {
     this.writeFile(".bootcde", code);
   }
 
-  /** Writes a Storage file: at the next power-on, or at once over the REPL while running. */
+  /** Writes a Storage file: at the next power-on, or at once while running. */
   writeFile(name: string, data: string): void {
-    if (this.proc) this.send(`require("Storage").write(${JSON.stringify(name)},${JSON.stringify(data)})`);
+    if (this.proc) void this.evaluate(`require("Storage").write(${JSON.stringify(name)},${JSON.stringify(data)})`).catch(() => undefined);
     else this.pending.set(name, data);
   }
 
@@ -134,7 +144,7 @@ export class EspruinoBoard extends BoardConsole {
 
   /** Runs `expr` in the running program and resolves with its value (through JSON). */
   evaluate(expr: string, timeoutMs = 5000): Promise<unknown> {
-    if (!this.proc) return Promise.reject(new Error("the board is not running"));
+    if (this.stopped) return Promise.reject(new Error("the virtual board was stopped"));
     const id = this.nextEval++;
     return new Promise((res, rej) => {
       const timer = setTimeout(() => {
@@ -142,7 +152,7 @@ export class EspruinoBoard extends BoardConsole {
         rej(new Error(`no answer from the interpreter to ${expr} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.evals.set(id, { resolve: res, reject: rej, timer });
-      this.send(`print(${JSON.stringify(MARK + "r" + id + ":")}+JSON.stringify(${expr}))`);
+      this.control(`e ${id} ${expr.replace(/\n/g, " ")}`);
     });
   }
 
@@ -172,11 +182,12 @@ export class EspruinoBoard extends BoardConsole {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.restartTimer);
-    clearTimeout(this.releaseTimer);
     await this.kill();
     for (const e of this.evals.values()) { clearTimeout(e.timer); e.reject(new Error("the virtual board was stopped")); }
     this.evals.clear();
     this.console?.destroy();
+    this.ctrl?.destroy();
+    this.ctrlServer.close();
     this.rejectWaiters();
   }
 
@@ -187,7 +198,6 @@ export class EspruinoBoard extends BoardConsole {
     const server = createServer((sock) => {
       if (this.console) return void sock.end("Another client is connected to this board's console\r\n");
       this.console = sock;
-      this.consoleMarker = false;
       sock.on("data", (d) => this.proc?.stdin?.write(d));
       sock.on("error", () => undefined);
       sock.on("close", () => { if (this.console === sock) this.console = undefined; });
@@ -212,15 +222,29 @@ export class EspruinoBoard extends BoardConsole {
   // --- internals -----------------------------------------------------------------------------------
   private updateAp(patch: Partial<ApState>): void {
     Object.assign(this.apState, patch);
-    this.send(`require("Storage").writeJSON(".vbap",${JSON.stringify(this.apState)})`);
+    this.control(`a ${JSON.stringify(this.apState)}`);
   }
 
-  /** One silent REPL line into the running program; dropped while no process runs, held until
-   *  the first prompt (input that arrives while the interpreter starts can fail an assertion). */
-  private send(code: string): void {
-    if (!this.proc) return;
-    if (this.held) this.held.push(code);
-    else this.proc.stdin?.write(`\x10${code}\n`, "latin1");
+  /** One line to the running program, held until its control socket connects. */
+  private control(line: string): void {
+    if (this.stopped) return;
+    if (this.ctrl) this.ctrl.write(line + "\n", "latin1");
+    else this.ctrlOut.push(line);
+  }
+
+  private onControl(sock: Socket): void {
+    this.ctrl?.destroy();
+    this.ctrl = sock;
+    this.ctrlIn = "";
+    sock.setEncoding("latin1");
+    sock.on("error", () => undefined);
+    sock.on("close", () => { if (this.ctrl === sock) this.ctrl = undefined; });
+    sock.on("data", (d: string) => {
+      const lines = (this.ctrlIn + d).split("\n");
+      this.ctrlIn = lines.pop()!;
+      for (const l of lines) this.onControlLine(l);
+    });
+    for (const l of this.ctrlOut.splice(0)) sock.write(l + "\n", "latin1");
   }
 
   /** Writes the clock's anchors under the sequence lock clock.c reads. */
@@ -243,20 +267,22 @@ export class EspruinoBoard extends BoardConsole {
   }
 
   /** The set-up file: Storage as the board would have it (only what changed is written). */
-  private setupScript(): string {
+  private setupScript(port: number): string {
     const files: Record<string, string> = {
-      ".boot0": this.boot0(),
+      ".boot0": this.boot0(port),
       Wifi: WIFI_MODULE,
       ".vbap": JSON.stringify(this.apState),
     };
     for (const [name, data] of this.pending) files[name] = data;
     this.pending.clear();
-    return `(function(){var S=require("Storage"),F=${JSON.stringify(files)};` +
-      `for(var n in F)if(S.read(n)!==F[n])S.write(n,F[n]);})();\n`;
+    return `global.__vbSetup=1;(function(){var S=require("Storage"),F=${JSON.stringify(files)};` +
+      `for(var n in F)if(S.read(n)!==F[n])S.write(n,F[n]);})();\n` +
+      // quit() (the Linux build's own) ends the run cleanly; waiting for it to go idle can spin.
+      `quit();\n`;
   }
 
-  /** What an ESP32 build has built in and the Linux build lacks. */
-  private boot0(): string {
+  /** What an ESP32 build has built in and the Linux build lacks, and the control socket. */
+  private boot0(port: number): string {
     const led = this.json.device.ledPin;
     const temperature = this.json.device.chip === "esp32" ? String(this.o.temperatureRaw ?? 128) : "NaN";
     return [
@@ -264,10 +290,19 @@ export class EspruinoBoard extends BoardConsole {
       `global.LED1=${led};`,
       // Heap figures of a board are unknowable here: absent rather than invented, as on the node engine.
       `global.ESP32={getState:function(){return {};},reboot:function(){E.reboot();},` +
-        `deepSleep:function(us){print(${JSON.stringify(MARK)}+"sleep "+us);}};`,
+        `deepSleep:function(us){global.__vbc.write("z "+us+"\\n");}};`,
       // A built-in function cannot be assigned by its bare name, but a global of the same name shadows it.
       `global.getSerial=function(){return ${JSON.stringify(this.serial)};};`,
       `E.getTemperature=function(){return ${temperature};};`,
+      // The host's control channel (see the top of tools/vboard/espruino/board.ts).
+      // Deferred, and skipped in the set-up run (file mode, which runs .boot0 too, then the set-up).
+      `setTimeout(function(){if(global.__vbSetup)return;var c=require("net").connect({host:"127.0.0.1",port:${port}}),b="";global.__vbc=c;`,
+      `c.on("data",function(d){b+=d;for(var i=b.indexOf("\\n");i>=0;i=b.indexOf("\\n")){`,
+      `var l=b.substr(0,i),r=l.substr(2),j=r.indexOf(" ");b=b.substr(i+1);`,
+      `if(l[0]=="e"){var v;try{v=JSON.stringify(eval(r.substr(j+1)));}catch(x){v=JSON.stringify({vbThrew:""+x});}`,
+      `c.write("r "+r.substr(0,j)+" "+v+"\\n");}`,
+      `else if(l[0]=="a")require("Storage").write(".vbap",r);`,
+      `else if(l[0]=="d")require("Wifi").__drop(r.substr(0,j),r.substr(j+1));}});},0);`,
       "",
     ].join("\n");
   }
@@ -276,30 +311,41 @@ export class EspruinoBoard extends BoardConsole {
   private start(): void {
     clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
-    if (!this.proc) return this.spawnInterpreter();
-    void this.kill().then(() => this.spawnInterpreter());
-  }
-
-  private spawnInterpreter(): void {
-    if (this.stopped || this.proc) return;
-    // A power cycle: the clock starts again at 1970 + uptime.
+    // A power cycle: the clock starts again at 1970 + uptime (now, so that a step right after
+    // boot() holds).
     writeFileSync(this.clockFile, Buffer.alloc(32));
     this.setClock(Date.now() * 1000, 0);
+    const old = this.kill();
+    void Promise.all([old, this.ctrlReady]).then(([, port]) => this.spawnInterpreter(port));
+  }
+
+  private spawnInterpreter(port: number): void {
+    if (this.stopped || this.proc) return;
     const env = { ...process.env, LD_PRELOAD: this.clockLib, VBOARD_CLOCK: this.clockFile };
-    // First Storage as the board would have it, by a run of the set-up file (which exits once idle);
+    // First Storage as the board would have it, by a run of the set-up file;
     // a long REPL line instead can trip the Linux build's input thread (ASSERT in jsdevices.c).
-    writeFileSync(join(this.dir, "vboard-setup.js"), this.setupScript(), "latin1");
-    const setup = spawnSync(this.bin, ["vboard-setup.js"], { cwd: this.dir, env, stdio: ["ignore", "pipe", "pipe"], timeout: 10_000, killSignal: "SIGKILL" });
-    if (setup.status !== 0) {
-      this.write(`E vboard: writing Storage failed (${setup.error?.message ?? "exit status " + setup.status}): ${String(setup.stdout).split("\n").filter((l) => /Error|ASSERT/.test(l)).join(" ").trim()}\n`, this.o.echo);
-      this.emit("crash", setup.status);
-      return;
-    }
+    writeFileSync(join(this.dir, "vboard-setup.js"), this.setupScript(port), "latin1");
+    // stdin stays an open pipe: at end of input the Linux build spins ("FIFO_FULL") instead of exiting.
+    const setup = spawn(this.bin, ["vboard-setup.js"], { cwd: this.dir, env, stdio: ["pipe", "pipe", "ignore"] });
+    this.setupProc = setup;
+    let said = "";
+    setup.stdout!.setEncoding("latin1");
+    setup.stdout!.on("data", (d: string) => { said = (said + d).slice(-2000); });
+    const limit = setTimeout(() => setup.kill("SIGKILL"), 10_000);
+    setup.on("exit", (code, signal) => {
+      clearTimeout(limit);
+      if (this.setupProc !== setup || this.stopped) return;
+      this.setupProc = undefined;
+      if (code === 0) return this.runInterpreter(env);
+      this.write(`E vboard: writing Storage failed (${signal ?? "exit status " + code}): ${said.replace(/\s+/g, " ").slice(-300)}\n`, this.o.echo);
+      this.emit("crash", code ?? signal);
+    });
+  }
+
+  private runInterpreter(env: NodeJS.ProcessEnv): void {
     this.inBanner = true;
     this.rawLine = "";
-    this.held = [];
-    clearTimeout(this.releaseTimer);
-    this.releaseTimer = undefined;
+    this.ctrl = undefined;
     // Then interactive mode, as a board's console: it loads .boot0-.boot3 and .bootcde from Storage
     // as a board does at power-on, and stays up (with a file argument the Linux build exits once idle).
     const p = spawn(this.bin, [], { cwd: this.dir, env, stdio: ["pipe", "pipe", "pipe"] });
@@ -309,10 +355,13 @@ export class EspruinoBoard extends BoardConsole {
     p.stdout!.on("data", (d: string) => { if (this.proc === p) this.onOutput(d); });
     p.stderr!.on("data", () => undefined);
     p.stdin!.on("error", () => undefined);
-    p.on("exit", (code, signal) => { if (this.proc === p) this.onExit(code, signal); });
+    // "close", not "exit": the last output (E.reboot's "Not implemented") must have been read.
+    p.on("close", (code, signal) => { if (this.proc === p) this.onExit(code, signal); });
   }
 
   private kill(): Promise<void> {
+    this.setupProc?.kill("SIGKILL");
+    this.setupProc = undefined;
     const p = this.proc;
     this.proc = undefined;
     if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
@@ -337,46 +386,21 @@ export class EspruinoBoard extends BoardConsole {
   }
 
   private onOutput(d: string): void {
-    this.toConsole(d);
-    if (this.held && !this.releaseTimer && d.includes(">")) {
-      // Its first prompt: the interpreter is up; give it a moment more before input arrives.
-      this.releaseTimer = setTimeout(() => {
-        this.releaseTimer = undefined;
-        const lines = this.held ?? [];
-        this.held = undefined;
-        for (const l of lines) this.send(l);
-      }, 100);
-    }
+    this.console?.write(d, "latin1");
     const parts = (this.rawLine + d).split("\n");
     this.rawLine = parts.pop()!;
     for (const raw of parts) {
-      // A line printed at the prompt starts with the prompt and the line editor's clear-to-end.
-      const line = raw.replace(/\r/g, "").replace(/^(>?\x1b\[J)+/, "");
+      // A line printed at the prompt starts with the prompt (and the line editor's clear-to-end).
+      const line = raw.replace(/\r/g, "").replace(/^(>?\x1b\[J|>)+/, "");
       if (this.inBanner && (line === "" || BANNER.test(line))) continue;
       this.inBanner = false;
-      const mark = line.indexOf(MARK);
-      if (mark >= 0) { this.onMarker(line.slice(mark + MARK.length)); continue; }
       this.lastLine = line;
       this.write(line + "\n", this.o.echo);
     }
   }
 
-  /** Raw output to the REPL client, less the host's marker lines. */
-  private toConsole(d: string): void {
-    const c = this.console;
-    if (!c) return;
-    let out = "";
-    for (let i = 0; i < d.length; i++) {
-      const ch = d[i];
-      if (this.consoleMarker) { if (ch === "\n") this.consoleMarker = false; continue; }
-      if (ch === "\x01" && d.startsWith("vb:", i + 1)) { this.consoleMarker = true; continue; }
-      out += ch;
-    }
-    if (out) c.write(out, "latin1");
-  }
-
-  private onMarker(m: string): void {
-    const r = /^r(\d+):(.*)$/.exec(m);
+  private onControlLine(m: string): void {
+    const r = /^r (\d+) (.*)$/.exec(m);
     if (r) {
       const e = this.evals.get(Number(r[1]));
       if (!e) return;
@@ -387,11 +411,11 @@ export class EspruinoBoard extends BoardConsole {
       } catch {
         e.reject(new Error(`the interpreter answered with text that is not JSON: ${r[2].slice(0, 80)}`));
       }
-    } else if (m === "sntp") {
+    } else if (m === "s") {
       // A time server on the simulated network answers a moment later.
       setTimeout(() => { if (this.proc) this.stepClock(); }, 200);
-    } else if (m.startsWith("sleep ")) {
-      const us = Number(m.slice(6));
+    } else if (m.startsWith("z ")) {
+      const us = Number(m.slice(2));
       void this.kill();
       // Waking from deep sleep is a reset; without a time it sleeps until stopped.
       if (us > 0) this.restartTimer = setTimeout(() => this.start(), us / 1000 / this.scale);
