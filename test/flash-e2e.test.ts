@@ -6,12 +6,13 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { ROOT } from "../tools/build/board.ts";
 import { generateSelfSigned } from "../tools/certs/generate.ts";
 import { staleReason } from "../tools/flash/bundle.ts";
 import { TbEndpoint } from "../tools/tb-endpoint/index.ts";
-import { VirtualBoard } from "../tools/vboard/index.ts";
+import { createBoard } from "../tools/vboard/index.ts";
+import { ENGINES, onEngine } from "./helpers/engines.ts";
 import { startRepl, type ReplServer } from "../tools/vboard/repl.ts";
 
 const TOKEN = "TEST_TOKEN_123";
@@ -61,47 +62,50 @@ async function until<T>(what: string, fn: () => T | undefined | false, ms: numbe
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
-test("flash builds the missing bundle, stores it, the board confirms, --monitor follows; a reset runs it and it publishes", async () => {
-  const vb = new VirtualBoard({ board: "esp32", storageDir: join(dir, "board"), ap: { ssid: "TestNet", password: "correct-horse" }, timeScale: 5 });
-  vb.boot();
-  let repl: ReplServer | undefined;
-  try {
-    repl = await startRepl(vb);
-    const file = join(dir, "out", "firmware.js");
-    let left = false;
-    const r = await flashSh(["--port", repl.url, "--file", file, "--config", configFile, "--monitor"], {
-      onOutput: (stdout, stderr, stdin) => {
-        // Leave the monitor (Ctrl-]) once it shows the running firmware's log.
-        const done = stdout.indexOf("I flash: done");
-        if (!left && /leave with Ctrl-\] or Ctrl-C twice/.test(stderr) && done >= 0 && /\n[EWI] \(\d+\) \w+: /.test(stdout.slice(done))) {
-          left = true;
-          stdin.write("\x1d");
-        }
-      },
-    });
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /^I build: .*firmware\.js: [\d,]+ bytes .* budget for esp32$/m);
-    assert.match(r.stdout, /^I flash: built .*firmware\.js \(.*does not exist\)$/m);
-    assert.match(r.stdout, /^I flash: Espruino 2v29 \(ESP32\) answered on tcp:\/\/127\.0\.0\.1:\d+; uploading/m);
-    assert.match(r.stdout, /^I flash: done: esp32 stored \d+ bytes in \.bootcde/m);
-    assert.match(r.stderr, /--- monitor on tcp:\/\/127\.0\.0\.1:\d+; leave with Ctrl-\] or Ctrl-C twice ---/);
-    assert.ok(left, "the monitor showed the firmware's log");
-    const code = readFileSync(file, "latin1");
-    assert.match(code, /^\/\/ tb-espruino-device \S+ board=esp32\n/);
-    assert.equal(vb.storage.read(".bootcde"), code, ".bootcde holds exactly the bundle");
-    assert.ok(!r.stdout.includes(TOKEN) && !r.stderr.includes(TOKEN), "the access token is never printed in full");
+for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engine), () => {
+  test("flash builds the missing bundle, stores it, the board confirms, --monitor follows; a reset runs it and it publishes", async () => {
+    // The real interpreter's REPL for the CLI is its own telnet server (port 2323).
+    const vb = createBoard({ engine, board: "esp32", storageDir: join(dir, "board-" + engine), ap: { ssid: "TestNet", password: "correct-horse" }, timeScale: 5, telnet: true });
+    vb.boot();
+    let repl: ReplServer | undefined;
+    try {
+      repl = await startRepl(vb);
+      const file = join(dir, "out-" + engine, "firmware.js");
+      let left = false;
+      const r = await flashSh(["--port", repl.url, "--file", file, "--config", configFile, "--monitor"], {
+        onOutput: (stdout, stderr, stdin) => {
+          // Leave the monitor (Ctrl-]) once it shows the running firmware's log.
+          const done = stdout.indexOf("I flash: done");
+          if (!left && /leave with Ctrl-\] or Ctrl-C twice/.test(stderr) && done >= 0 && /\n[EWI] \(\d+\) \w+: /.test(stdout.slice(done))) {
+            left = true;
+            stdin.write("\x1d");
+          }
+        },
+      });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^I build: .*firmware\.js: [\d,]+ bytes .* budget for esp32$/m);
+      assert.match(r.stdout, /^I flash: built .*firmware\.js \(.*does not exist\)$/m);
+      assert.match(r.stdout, /^I flash: Espruino 2v29 \(ESP32\) answered on tcp:\/\/127\.0\.0\.1:\d+; uploading/m);
+      assert.match(r.stdout, /^I flash: done: esp32 stored \d+ bytes in \.bootcde/m);
+      assert.match(r.stderr, /--- monitor on tcp:\/\/127\.0\.0\.1:\d+; leave with Ctrl-\] or Ctrl-C twice ---/);
+      assert.ok(left, "the monitor showed the firmware's log");
+      const code = readFileSync(file, "latin1");
+      assert.match(code, /^\/\/ tb-espruino-device \S+ board=esp32\n/);
+      assert.equal(await vb.readFile(".bootcde"), code, ".bootcde holds exactly the bundle");
+      assert.ok(!r.stdout.includes(TOKEN) && !r.stderr.includes(TOKEN), "the access token is never printed in full");
 
-    // Survives a reset: the firmware starts from Storage and publishes to the endpoint.
-    const from = vb.output.length;
-    const before = ep.telemetry(DEV).length;
-    vb.reboot();
-    await vb.waitFor(/^I \(\d+\) app: \[APP\] Startup\.\. /, 5000, from);
-    vb.clock.setTime(Date.now() / 1000);
-    await until("telemetry from the flashed firmware", () => ep.telemetry(DEV).length > before, 15_000);
-  } finally {
-    await repl?.close();
-    await vb.stop();
-  }
+      // Survives a reset: the firmware starts from Storage and publishes to the endpoint.
+      const from = vb.output.length;
+      const before = ep.telemetry(DEV).length;
+      vb.reboot();
+      await vb.waitFor(/^I \(\d+\) app: \[APP\] Startup\.\. /, 5000, from);
+      vb.stepClock();
+      await until("telemetry from the flashed firmware", () => ep.telemetry(DEV).length > before, 15_000);
+    } finally {
+      await repl?.close();
+      await vb.stop();
+    }
+  });
 });
 
 test("staleReason: missing, built for another board, older than a source, or up to date", () => {

@@ -252,8 +252,9 @@ export const ENGINE_NAMES: readonly EngineName[] = ["node", "espruino"];
 export type Board = VirtualBoard | EspruinoBoard;
 
 /** A board on the chosen engine: "node" (this vm imitation, the default) or "espruino" (the real
- *  interpreter's Linux build: `espruinoBin` or ESPRUINO_BIN). Both have the same surface. */
-export function createBoard(o: VirtualBoardOptions & { engine?: EngineName; espruinoBin?: string }): Board {
+ *  interpreter's Linux build: `espruinoBin` or ESPRUINO_BIN; `telnet` serves its REPL on port 2323
+ *  for the CLI). Both have the same surface. */
+export function createBoard(o: VirtualBoardOptions & { engine?: EngineName; espruinoBin?: string; telnet?: boolean }): Board {
   const engine = o.engine ?? "node";
   if (engine === "node") return new VirtualBoard(o);
   if (engine === "espruino") return new EspruinoBoard(o);

@@ -3,11 +3,13 @@
 // README): a `Wifi` module and the simulated access point in Storage, `ESP32`, `LED1`, the board's
 // serial and temperature in `.boot0`, a clock that starts at 1970 and that SNTP steps (clock.c), and
 // E.reboot() (the process exits with status 1) restarting it from the same Storage.
-// The host talks to the running program over a loopback control socket that `.boot0` opens (lines:
+// The host talks to the running program over a loopback socket that `.boot0` opens (lines:
 // `e <id> <expr>` evaluates, `a <json>` rewrites the access point, `d <code> <name>` drops the
-// link; back come `r <id> <json>`, `s` for an SNTP request and `z <us>` for deep sleep), not over
-// the REPL: input on stdin while a TLS socket is open can fail the Linux build's assertion
-// `len <= 64` (src/jsdevices.c). stdin carries only what a person or the CLI types (serveRepl).
+// link), not over the REPL: input on stdin while a TLS socket is open can fail the Linux build's
+// assertion `len <= 64` (src/jsdevices.c). The program answers with marker lines on its console
+// (`\x01vb:r <id> <json>`, `\x01vb:s` for an SNTP request, `\x01vb:z <us>` for deep sleep) that never
+// reach the output: writing to that socket while TLS is open fails `ASSERT(net)` (network.c).
+// The CLI and the monitor use the interpreter's telnet server.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
@@ -20,6 +22,10 @@ import type { ReplOptions, ReplServer } from "../repl.ts";
 import type { VirtualBoardOptions } from "../index.ts";
 import { clockLibrary, espruinoBinary } from "./native.ts";
 
+/** Espruino's Linux build serves its REPL over telnet on this port only (one instance per machine). */
+export const TELNET_PORT = 2323;
+/** Starts the program's answers on its console. */
+const MARK = "\x01vb:";
 const WIFI_MODULE = readFileSync(join(import.meta.dirname, "wifi.js"), "latin1");
 /** Lines of the interpreter's start-up logo (printed when Storage holds no boot code). */
 const BANNER = /^( _{4} +_ *$|\|  __\||\|____\||\s+\|_\| espruino\.com| \dv\d+ \(c\) |Espruino is Open Source|only by sales of official boards|http:\/\/espruino\.com\/Donate)/;
@@ -66,17 +72,15 @@ export class EspruinoBoard extends BoardConsole {
   private nextEval = 1;
   private evals = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
   private restartTimer?: NodeJS.Timeout;
-  private console?: Socket;
   /** The running program's end of the control channel, and lines waiting for it. */
   private ctrl?: Socket;
   private ctrlOut: string[] = [];
-  private ctrlIn = "";
   /** The set-up run that writes Storage before each power-on. */
   private setupProc?: ChildProcess;
   private readonly ctrlServer = createServer((sock) => this.onControl(sock));
   private readonly ctrlReady: Promise<number>;
 
-  constructor(private o: VirtualBoardOptions & { espruinoBin?: string }) {
+  constructor(private o: VirtualBoardOptions & { espruinoBin?: string; telnet?: boolean }) {
     super();
     if (!o || typeof o !== "object") throw new Error("VirtualBoard needs options {board, storageDir}");
     this.json = loadBoard(o.board);
@@ -185,38 +189,19 @@ export class EspruinoBoard extends BoardConsole {
     await this.kill();
     for (const e of this.evals.values()) { clearTimeout(e.timer); e.reject(new Error("the virtual board was stopped")); }
     this.evals.clear();
-    this.console?.destroy();
     this.ctrl?.destroy();
     this.ctrlServer.close();
     this.rejectWaiters();
   }
 
-  /** The console as a TCP REPL (one client at a time, as Espruino's telnet), for the CLI and the monitor. */
+  /** The console for the CLI and the monitor: the interpreter's own telnet REPL (port 2323, one
+   *  client at a time), on a board created with `telnet: true`. Its stdin is no way in for an upload:
+   *  fed that fast it runs out of memory and fails an assertion. */
   async serveRepl(o: ReplOptions = {}): Promise<ReplServer> {
-    const host = o.host ?? "127.0.0.1";
-    if (!isLoopback(host)) throw new Error(`startRepl: host "${host}" is not a loopback address; use 127.0.0.1 or ::1`);
-    const server = createServer((sock) => {
-      if (this.console) return void sock.end("Another client is connected to this board's console\r\n");
-      this.console = sock;
-      sock.on("data", (d) => this.proc?.stdin?.write(d));
-      sock.on("error", () => undefined);
-      sock.on("close", () => { if (this.console === sock) this.console = undefined; });
-      // Espruino answers a new connection with its prompt.
-      this.proc?.stdin?.write("\n");
-    });
-    await new Promise<void>((res, rej) => {
-      server.once("error", rej);
-      server.listen(o.port ?? 0, host, () => { server.off("error", rej); res(); });
-    });
-    const port = (server.address() as { port: number }).port;
-    return {
-      host, port, url: `tcp://${host.includes(":") ? `[${host}]` : host}:${port}`,
-      close: () => new Promise<void>((res) => {
-        this.console?.destroy();
-        this.console = undefined;
-        server.close(() => res());
-      }),
-    };
+    if (!this.o.telnet) throw new Error("serveRepl: create the espruino-engine board with telnet: true (its REPL is Espruino's telnet server on port 2323)");
+    if (o.port !== undefined && o.port !== TELNET_PORT) throw new Error(`serveRepl: the Linux build's telnet port is fixed at ${TELNET_PORT}, not ${o.port}`);
+    if (o.host !== undefined && o.host !== "127.0.0.1") throw new Error("serveRepl: reach the Linux build's telnet server at 127.0.0.1");
+    return { host: "127.0.0.1", port: TELNET_PORT, url: `tcp://127.0.0.1:${TELNET_PORT}`, close: async () => undefined };
   }
 
   // --- internals -----------------------------------------------------------------------------------
@@ -235,15 +220,9 @@ export class EspruinoBoard extends BoardConsole {
   private onControl(sock: Socket): void {
     this.ctrl?.destroy();
     this.ctrl = sock;
-    this.ctrlIn = "";
-    sock.setEncoding("latin1");
+
     sock.on("error", () => undefined);
     sock.on("close", () => { if (this.ctrl === sock) this.ctrl = undefined; });
-    sock.on("data", (d: string) => {
-      const lines = (this.ctrlIn + d).split("\n");
-      this.ctrlIn = lines.pop()!;
-      for (const l of lines) this.onControlLine(l);
-    });
     for (const l of this.ctrlOut.splice(0)) sock.write(l + "\n", "latin1");
   }
 
@@ -288,9 +267,11 @@ export class EspruinoBoard extends BoardConsole {
     return [
       "// Written by the virtual board (tools/vboard/espruino): the ESP32 build's own globals.",
       `global.LED1=${led};`,
+      // process.env is made anew at each read, but a replaced one stays: the board says what it is.
+      `(function(){var e=process.env;e.BOARD=${JSON.stringify(this.json.info.id)};e.SERIAL=${JSON.stringify(this.serial)};process.env=e;})();`,
       // Heap figures of a board are unknowable here: absent rather than invented, as on the node engine.
       `global.ESP32={getState:function(){return {};},reboot:function(){E.reboot();},` +
-        `deepSleep:function(us){global.__vbc.write("z "+us+"\\n");}};`,
+        `deepSleep:function(us){print("\\x01vb:z "+us);}};`,
       // A built-in function cannot be assigned by its bare name, but a global of the same name shadows it.
       `global.getSerial=function(){return ${JSON.stringify(this.serial)};};`,
       `E.getTemperature=function(){return ${temperature};};`,
@@ -300,7 +281,7 @@ export class EspruinoBoard extends BoardConsole {
       `c.on("data",function(d){b+=d;for(var i=b.indexOf("\\n");i>=0;i=b.indexOf("\\n")){`,
       `var l=b.substr(0,i),r=l.substr(2),j=r.indexOf(" ");b=b.substr(i+1);`,
       `if(l[0]=="e"){var v;try{v=JSON.stringify(eval(r.substr(j+1)));}catch(x){v=JSON.stringify({vbThrew:""+x});}`,
-      `c.write("r "+r.substr(0,j)+" "+v+"\\n");}`,
+      `print("\\x01vb:r "+r.substr(0,j)+" "+v);}`,
       `else if(l[0]=="a")require("Storage").write(".vbap",r);`,
       `else if(l[0]=="d")require("Wifi").__drop(r.substr(0,j),r.substr(j+1));}});},0);`,
       "",
@@ -348,7 +329,7 @@ export class EspruinoBoard extends BoardConsole {
     this.ctrl = undefined;
     // Then interactive mode, as a board's console: it loads .boot0-.boot3 and .bootcde from Storage
     // as a board does at power-on, and stays up (with a file argument the Linux build exits once idle).
-    const p = spawn(this.bin, [], { cwd: this.dir, env, stdio: ["pipe", "pipe", "pipe"] });
+    const p = spawn(this.bin, this.o.telnet ? ["--telnet"] : [], { cwd: this.dir, env, stdio: ["pipe", "pipe", "pipe"] });
     this.proc = p;
     this.write(`Espruino ${this.json.info.binary_version} ${this.json.info.id} (virtual board, real interpreter)\n`, this.o.echo);
     p.stdout!.setEncoding("latin1");
@@ -386,12 +367,15 @@ export class EspruinoBoard extends BoardConsole {
   }
 
   private onOutput(d: string): void {
-    this.console?.write(d, "latin1");
     const parts = (this.rawLine + d).split("\n");
     this.rawLine = parts.pop()!;
     for (const raw of parts) {
       // A line printed at the prompt starts with the prompt (and the line editor's clear-to-end).
       const line = raw.replace(/\r/g, "").replace(/^(>?\x1b\[J|>)+/, "");
+      // The console moving to a telnet client and back is the interpreter's, not the board's.
+      if (/^(->|<-) Telnet$/.test(line)) continue;
+      const mark = line.indexOf(MARK);
+      if (mark >= 0) { this.onMarker(line.slice(mark + MARK.length)); continue; }
       if (this.inBanner && (line === "" || BANNER.test(line))) continue;
       this.inBanner = false;
       this.lastLine = line;
@@ -399,7 +383,7 @@ export class EspruinoBoard extends BoardConsole {
     }
   }
 
-  private onControlLine(m: string): void {
+  private onMarker(m: string): void {
     const r = /^r (\d+) (.*)$/.exec(m);
     if (r) {
       const e = this.evals.get(Number(r[1]));

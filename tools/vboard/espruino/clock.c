@@ -9,16 +9,11 @@
  * clock; `seq` is a sequence lock (odd while the host writes). select() timeouts are divided by the
  * scale so that timers run `scale` times faster, as the node engine's timeScale does.
  * Without VBOARD_CLOCK both calls pass straight through.
- *
- * It also caps reads of the console (stdin) at 64 bytes: a board's UART or USB driver hands the
- * interpreter at most that much at a time, and the Linux build, fed a pipe, reads more in one go
- * and fails its assertion `len <= 64` (src/jsdevices.c) when a host writes a long line quickly.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/select.h>
@@ -35,13 +30,10 @@ struct board_clock {
 
 static const struct board_clock *shared;
 static int (*real_select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
-static ssize_t (*real_read)(int, void *, size_t);
-static size_t (*real_fread)(void *, size_t, size_t, FILE *);
+
 
 __attribute__((constructor)) static void board_clock_init(void) {
   real_select = (int (*)(int, fd_set *, fd_set *, fd_set *, struct timeval *))dlsym(RTLD_NEXT, "select");
-  real_read = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
-  real_fread = (size_t (*)(void *, size_t, size_t, FILE *))dlsym(RTLD_NEXT, "fread");
   const char *path = getenv("VBOARD_CLOCK");
   if (!path) return;
   int fd = open(path, O_RDONLY);
@@ -97,12 +89,3 @@ int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *timeout) {
   return real_select(n, r, w, e, timeout);
 }
 
-ssize_t read(int fd, void *buf, size_t count) {
-  if (fd == 0 && count > 64) count = 64;
-  return real_read(fd, buf, count);
-}
-
-size_t fread(void *buf, size_t size, size_t n, FILE *f) {
-  if (f == stdin && size == 1 && n > 64) n = 64;
-  return real_fread(buf, size, n, f);
-}

@@ -4,9 +4,9 @@
 // a number string and its name in `msg`, getDetails has no rssi, the SSID is cut to 31 bytes and the
 // password to 63 characters, setSNTP takes strings only.
 // The simulated access point is the Storage file ".vbap", which the host rewrites; it drops the
-// link by calling __drop, and answers SNTP when asked over its control socket (global __vbc, opened
-// by the virtual board's .boot0; see tools/vboard/espruino/board.ts). Without one (a Linux build
-// flashed by hand) the access point never changes and nobody answers SNTP.
+// link by calling __drop over its control socket (global __vbc, opened by the virtual board's .boot0;
+// see tools/vboard/espruino/board.ts) and answers SNTP when asked by a marker line. Without that
+// socket (a Linux build flashed by hand) the access point never changes and nobody answers SNTP.
 var S = require("Storage");
 var W = exports;
 var st = { up: 0, assoc: 0, status: "Unknown reason", ssid: undefined, pw: undefined, jt: 0, sntp: 0, host: undefined };
@@ -26,7 +26,7 @@ function askTime() {
   // The host answers by stepping the clock, as an SNTP reply does on a board.
   if (st.up && st.sntp == 1 && ap().timeServer && global.__vbc) {
     st.sntp = 2;
-    global.__vbc.write("s\n");
+    print("\x01vb:s");
   }
 }
 
