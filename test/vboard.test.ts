@@ -276,6 +276,20 @@ describe("TLS and TCP sockets", () => {
   });
 });
 
+describe("the espruino engine's network [espruino]", onEngine("espruino"), () => {
+  test("it reaches loopback only: unknown names and other addresses fail, hosts maps names to 127.x", async () => {
+    for (const host of ["example.com", "10.0.0.1", "8.8.8.8"]) {
+      const b = engineBoard("espruino", fixture("socket-events.js"), {}, { cfg: { kind: "net", host, port: 1883 } });
+      // The real interpreter reports these its own way (a throw or error events): what matters is no connect.
+      await b.waitFor(/^(EV close |THROW )/, 10_000);
+      assert.doesNotMatch(b.output, /EV connect/, host);
+    }
+    const port = await listen(net.createServer((s) => s.end("hi")));
+    const b = engineBoard("espruino", fixture("socket-events.js"), { hosts: { "broker.lan": "127.0.0.1" } }, { cfg: { kind: "net", host: "broker.lan", port } });
+    await b.waitFor(/^EV data "hi"$/, 10_000);
+  });
+});
+
 // The node engine's Wi-Fi and the espruino engine's stand-in module follow the same 2v29 rules.
 for (const engine of ENGINES) describe(`Wi-Fi [${engine}]`, onEngine(engine), () => {
   const run = (ap: VirtualBoardOptions["ap"], wifi: Record<string, unknown>, o: Partial<VirtualBoardOptions> = {}) =>

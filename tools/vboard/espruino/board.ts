@@ -1,7 +1,8 @@
 // The virtual board on the real interpreter: a process of Espruino's Linux build per power cycle,
 // given what an ESP32 build has and the Linux build lacks (platform doc §2-3, shared/espruino's
 // README): a `Wifi` module and the simulated access point in Storage, `ESP32`, `LED1`, the board's
-// serial and temperature in `.boot0`, a clock that starts at 1970 and that SNTP steps (clock.c), and
+// serial and temperature in `.boot0`, a clock that starts at 1970 and that SNTP steps and a network
+// that reaches only loopback (preload.c), and
 // E.reboot() (the process exits with status 1) restarting it from the same Storage.
 // The host talks to the running program over a loopback socket that `.boot0` opens (lines:
 // `e <id> <expr>` evaluates, `a <json>` rewrites the access point, `d <code> <name>` drops the
@@ -17,10 +18,9 @@ import { createServer, type Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { loadBoard, type BoardJson, type BoardName } from "../../build/board.ts";
 import { BoardConsole } from "../console.ts";
-import { isLoopback } from "../sockets.ts";
 import type { ReplOptions, ReplServer } from "../repl.ts";
 import type { VirtualBoardOptions } from "../index.ts";
-import { clockLibrary, espruinoBinary } from "./native.ts";
+import { preloadLibrary, espruinoBinary } from "./native.ts";
 
 /** Espruino's Linux build serves its REPL over telnet on this port only (one instance per machine). */
 export const TELNET_PORT = 2323;
@@ -57,7 +57,7 @@ export class EspruinoBoard extends BoardConsole {
   readonly ap: { setPassword(p: string): void; setPresent(p: boolean): void; dropLink(reason?: string): void; restoreLink(): void };
   private readonly dir: string;
   private readonly bin: string;
-  private readonly clockLib: string;
+  private readonly preloadLib: string;
   private readonly clockFile: string;
   private readonly scale: number;
   private readonly serial: string;
@@ -89,15 +89,15 @@ export class EspruinoBoard extends BoardConsole {
       throw new Error("VirtualBoard: storageDir is required, e.g. \".vboard/esp32\" (one directory per board)");
     }
     for (const [name, addr] of Object.entries(o.hosts ?? {})) {
-      // The interpreter resolves names itself; only what the machine's resolver knows can be reached.
-      if (name !== "localhost" || !isLoopback(addr)) {
-        throw new Error(`VirtualBoard: the espruino engine cannot map hosts["${name}"]; use "localhost" or a loopback address in the config`);
+      // preload.c resolves these for the interpreter (IPv4 loopback, no commas or "=" in names).
+      if (!/^127\.\d+\.\d+\.\d+$/.test(addr) || /[,=\s]/.test(name)) {
+        throw new Error(`VirtualBoard: hosts["${name}"] = "${addr}" is not a loopback address; map names to 127.x.x.x`);
       }
     }
     this.scale = o.timeScale ?? 1;
     if (!(this.scale > 0) || !Number.isFinite(this.scale)) throw new Error(`timeScale must be a positive number, got ${this.scale}`);
     this.bin = espruinoBinary(o.espruinoBin);
-    this.clockLib = clockLibrary();
+    this.preloadLib = preloadLibrary();
     this.dir = resolve(o.storageDir);
     mkdirSync(this.dir, { recursive: true });
     this.clockFile = join(this.dir, "vboard-clock.bin");
@@ -226,7 +226,7 @@ export class EspruinoBoard extends BoardConsole {
     for (const l of this.ctrlOut.splice(0)) sock.write(l + "\n", "latin1");
   }
 
-  /** Writes the clock's anchors under the sequence lock clock.c reads. */
+  /** Writes the clock's anchors under the sequence lock preload.c reads. */
   private setClock(realUs: number, boardUs: number): void {
     const b = Buffer.alloc(32);
     const fd = openSync(this.clockFile, "r+");
@@ -302,7 +302,8 @@ export class EspruinoBoard extends BoardConsole {
 
   private spawnInterpreter(port: number): void {
     if (this.stopped || this.proc) return;
-    const env = { ...process.env, LD_PRELOAD: this.clockLib, VBOARD_CLOCK: this.clockFile };
+    const hosts = Object.entries(this.o.hosts ?? {}).map(([n, a]) => `${n}=${a}`).join(",");
+    const env = { ...process.env, LD_PRELOAD: this.preloadLib, VBOARD_CLOCK: this.clockFile, VBOARD_HOSTS: hosts };
     // First Storage as the board would have it, by a run of the set-up file;
     // a long REPL line instead can trip the Linux build's input thread (ASSERT in jsdevices.c).
     writeFileSync(join(this.dir, "vboard-setup.js"), this.setupScript(port), "latin1");

@@ -1,5 +1,6 @@
 // The host-side parts the espruino engine needs: the interpreter binary (ESPRUINO_BIN) and the
-// preloaded clock library (clock.c), compiled once per source version with the machine's C compiler.
+// preloaded library (preload.c: the board's clock, loopback-only names and connections), compiled once
+// per source version with the machine's C compiler.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
@@ -21,22 +22,22 @@ export function espruinoBinary(bin = process.env.ESPRUINO_BIN): string {
   return bin;
 }
 
-const CLOCK_SOURCE = join(import.meta.dirname, "clock.c");
+const PRELOAD_SOURCE = join(import.meta.dirname, "preload.c");
 
-/** Path of the compiled clock library, built on first use and cached by the source's hash. */
-export function clockLibrary(): string {
-  const src = readFileSync(CLOCK_SOURCE);
+/** Path of the compiled preload library, built on first use and cached by the source's hash. */
+export function preloadLibrary(): string {
+  const src = readFileSync(PRELOAD_SOURCE);
   const hash = createHash("sha256").update(src).digest("hex").slice(0, 12);
   const dir = join(tmpdir(), "tb-vboard");
-  const out = join(dir, `clock-${hash}.so`);
+  const out = join(dir, `preload-${hash}.so`);
   if (existsSync(out)) return out;
   mkdirSync(dir, { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   try {
-    execFileSync(process.env.CC || "cc", ["-shared", "-fPIC", "-O2", "-o", tmp, CLOCK_SOURCE, "-ldl"], { stdio: "pipe" });
+    execFileSync(process.env.CC || "cc", ["-shared", "-fPIC", "-O2", "-o", tmp, PRELOAD_SOURCE, "-ldl"], { stdio: "pipe" });
   } catch (e) {
     const why = (e as { stderr?: Buffer }).stderr?.toString().trim() || (e as Error).message;
-    throw new Error(`cannot compile the virtual board's clock (tools/vboard/espruino/clock.c) with ${process.env.CC || "cc"}: ` +
+    throw new Error(`cannot compile the virtual board's preload library (tools/vboard/espruino/preload.c) with ${process.env.CC || "cc"}: ` +
       `${why.split("\n")[0]}; install a C compiler (Debian: apt-get install gcc)`);
   }
   renameSync(tmp, out);

@@ -1,6 +1,8 @@
 /*
- * The board's clock for the Espruino Linux build, preloaded (LD_PRELOAD) by the virtual board.
+ * What the virtual board puts between the Espruino Linux build and the machine, preloaded
+ * (LD_PRELOAD): the board's clock, and a network that reaches only loopback.
  *
+ * The clock.
  * An ESP32 boots with its clock at 1970 + uptime, and SNTP later sets it to real time behind
  * Espruino's back, without its timers being adjusted (platform doc §3). The Linux build reads only
  * gettimeofday() and sleeps only in select(), so interposing those two reproduces that clock:
@@ -9,9 +11,20 @@
  * clock; `seq` is a sequence lock (odd while the host writes). select() timeouts are divided by the
  * scale so that timers run `scale` times faster, as the node engine's timeScale does.
  * Without VBOARD_CLOCK both calls pass straight through.
+ *
+ * The network. The board's names resolve as the test set them (VBOARD_HOSTS="name=127.0.0.1,..."),
+ * "localhost" and dotted loopback addresses as usual, anything else not at all (a DNS failure, as on a
+ * board whose network has no such name); connect() to an address outside 127.0.0.0/8 is refused.
+ * So no test can reach past the machine, whatever its resolver knows.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,10 +43,12 @@ struct board_clock {
 
 static const struct board_clock *shared;
 static int (*real_select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+static int (*real_connect)(int, const struct sockaddr *, socklen_t);
 
 
 __attribute__((constructor)) static void board_clock_init(void) {
   real_select = (int (*)(int, fd_set *, fd_set *, fd_set *, struct timeval *))dlsym(RTLD_NEXT, "select");
+  real_connect = (int (*)(int, const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT, "connect");
   const char *path = getenv("VBOARD_CLOCK");
   if (!path) return;
   int fd = open(path, O_RDONLY);
@@ -89,3 +104,62 @@ int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *timeout) {
   return real_select(n, r, w, e, timeout);
 }
 
+
+static int is_loopback(struct in_addr a) {
+  return (ntohl(a.s_addr) >> 24) == 127;
+}
+
+struct hostent *gethostbyname(const char *name) {
+  static struct in_addr addr;
+  static char *addrs[2];
+  static char *aliases[1];
+  static struct hostent h;
+  static char host[256];
+  int found = 0;
+  if (inet_aton(name, &addr)) found = is_loopback(addr);
+  else if (!strcmp(name, "localhost")) found = inet_aton("127.0.0.1", &addr);
+  else {
+    /* VBOARD_HOSTS: name=address pairs separated by commas. */
+    const char *map = getenv("VBOARD_HOSTS");
+    size_t n = strlen(name);
+    for (const char *p = map; p && *p && !found;) {
+      const char *eq = strchr(p, '=');
+      if (!eq) break;
+      const char *end = strchr(eq, ',');
+      size_t alen = end ? (size_t)(end - eq - 1) : strlen(eq + 1);
+      char a[64];
+      if ((size_t)(eq - p) == n && !strncmp(p, name, n) && alen < sizeof a) {
+        memcpy(a, eq + 1, alen);
+        a[alen] = 0;
+        found = inet_aton(a, &addr) && is_loopback(addr);
+      }
+      p = end ? end + 1 : eq + 1 + alen;
+    }
+  }
+  if (!found) {
+    h_errno = HOST_NOT_FOUND;
+    return NULL;
+  }
+  strncpy(host, name, sizeof host - 1);
+  addrs[0] = (char *)&addr;
+  addrs[1] = NULL;
+  aliases[0] = NULL;
+  h.h_name = host;
+  h.h_aliases = aliases;
+  h.h_addrtype = AF_INET;
+  h.h_length = sizeof addr;
+  h.h_addr_list = addrs;
+  return &h;
+}
+
+int connect(int fd, const struct sockaddr *sa, socklen_t len) {
+  if (sa && sa->sa_family == AF_INET && !is_loopback(((const struct sockaddr_in *)sa)->sin_addr)) {
+    errno = ENETUNREACH;
+    return -1;
+  }
+  if (sa && sa->sa_family == AF_INET6) {
+    errno = ENETUNREACH;
+    return -1;
+  }
+  return real_connect(fd, sa, len);
+}
