@@ -1,6 +1,7 @@
 // The demo's parts on their own: command line checks, the certificate pair rules, the endpoint's port
-// fall-back and the time server, each against real files, real openssl and real sockets.
-import { execFileSync, spawnSync } from "node:child_process";
+// fall-back and the time server, each against real files, real openssl and real sockets; `--engine` of
+// npm start and npm run sim, and the sim booting the firmware on the real interpreter.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,13 +11,16 @@ import assert from "node:assert/strict";
 import { ensureCertPair, keyPathFor } from "../tools/demo/cert-pair.ts";
 import { startLocalEndpoint } from "../tools/demo/local-endpoint.ts";
 import { parseStartArgs } from "../tools/start.ts";
+import { parseSimArgs } from "../tools/vboard/cli.ts";
+import { buildTestFirmware } from "./helpers/firmware.ts";
+import { onEngine } from "./helpers/engines.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const dir = mkdtempSync(join(tmpdir(), "tb-demo-parts-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("start arguments: defaults, and one clear line for each bad value", () => {
-  assert.deepEqual(parseStartArgs([]), { seconds: 0, timeScale: 1, pagePort: 8080, storage: undefined, out: undefined });
+  assert.deepEqual(parseStartArgs([]), { engine: "node", seconds: 0, timeScale: 1, pagePort: 8080, storage: undefined, out: undefined });
   assert.deepEqual(parseStartArgs(["--seconds", "2.5", "--page-port", "0", "--storage", "x"]).seconds, 2.5);
   const bad: Array<[string[], RegExp]> = [
     [["--seconds", "abc"], /^E start: --seconds must be a positive number of seconds \(omit it to run until Ctrl-C\), got "abc"$/],
@@ -25,9 +29,84 @@ test("start arguments: defaults, and one clear line for each bad value", () => {
     [["--time-scale", "0"], /^E start: --time-scale must be a positive number \(1 = real time\), got "0"$/],
     [["--page-port", "70000"], /^E start: --page-port must be a port from 0 to 65535 \(0 = any free port\), got "70000"$/],
     [["--page-port", "80.5"], /--page-port must be a port/],
-    [["--sconds", "3"], /^E start: Unknown option '--sconds'.*; usage: npm start -- \[--seconds N\]/],
+    [["--sconds", "3"], /^E start: Unknown option '--sconds'.*; usage: npm start -- \[--engine node\|espruino\] \[--seconds N\]/],
   ];
   for (const [argv, re] of bad) assert.throws(() => parseStartArgs(argv), { message: re }, argv.join(" "));
+});
+
+test("start arguments: --engine node or espruino, nothing else", () => {
+  assert.equal(parseStartArgs(["--engine", "node"]).engine, "node");
+  assert.equal(parseStartArgs(["--engine", "espruino", "--time-scale", "10"]).engine, "espruino");
+  assert.equal(parseStartArgs(["--engine=espruino"]).engine, "espruino");
+  for (const bad of ["Espruino", "vm", ""]) {
+    assert.throws(() => parseStartArgs(["--engine", bad]), { message: `E start: --engine must be node or espruino, got "${bad}"` });
+  }
+  assert.throws(() => parseStartArgs(["--engine"]), { message: /^E start: Option '--engine <value>' argument missing/ });
+});
+
+test("sim arguments: --engine, and on espruino the REPL is the interpreter's telnet port 2323 only", () => {
+  assert.deepEqual(parseSimArgs([]), {
+    engine: "node", file: "dist/firmware.js", board: undefined, storage: undefined, ssid: undefined, password: undefined,
+    timeScale: 1, replPort: undefined, help: false,
+  });
+  assert.equal(parseSimArgs(["--repl-port", "0"]).replPort, 0, "the node engine takes any port (0: a free one)");
+  const esp = parseSimArgs(["--engine", "espruino", "--time-scale", "5"]);
+  assert.deepEqual([esp.engine, esp.timeScale, esp.replPort], ["espruino", 5, undefined]);
+  assert.equal(parseSimArgs(["--engine", "espruino", "--repl-port", "2323"]).replPort, 2323);
+  assert.equal(parseSimArgs(["--engine", "espruino", "--repl-port", "0"]).replPort, 2323, "0 (any port) is the fixed one");
+  const bad: Array<[string[], string | RegExp]> = [
+    [["--engine", "espruino2"], '--engine must be node or espruino, got "espruino2"'],
+    [["--engine", "NODE"], '--engine must be node or espruino, got "NODE"'],
+    [["--engine", "espruino", "--repl-port", "5000"], "--repl-port 5000: on the espruino engine the REPL is the interpreter's own telnet server, on port 2323 only; pass --repl-port 2323 (or 0)"],
+    [["--repl-port", "x"], '--repl-port must be a TCP port 0-65535 (0: any free one), got "x"'],
+    [["--time-scale", "0"], '--time-scale must be a positive number, got "0"'],
+    [["--engin", "espruino"], /^Unknown option '--engin'/],
+  ];
+  for (const [argv, message] of bad) assert.throws(() => parseSimArgs(argv), { message }, argv.join(" "));
+});
+
+test("--engine espruino without ESPRUINO_BIN: one line saying how to get an interpreter, exit code 1", () => {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.ESPRUINO_BIN;
+  for (const [tool, prefix] of [["tools/start.ts", "E start: "], ["tools/vboard/cli.ts", "E sim: "]]) {
+    const r = spawnSync(process.execPath, ["--import", "tsx", tool, "--engine", "espruino"], { cwd: ROOT, env, encoding: "utf8", timeout: 15_000 });
+    assert.equal(r.status, 1, `${tool}: ${r.stderr}`);
+    assert.equal(r.stderr, `${prefix}the espruino engine needs the real interpreter: set ESPRUINO_BIN to an Espruino 2v29 Linux build ` +
+      "(build Espruino's LINUX board from its public source, or use ../shared/espruino/espruino-linux-x64 in this workplace)\n", tool);
+    assert.equal(r.stdout, "", `${tool}: nothing started`);
+  }
+});
+
+test("npm run sim -- --engine espruino boots the firmware on the real interpreter", { ...onEngine("espruino"), timeout: 30_000 }, async () => {
+  const fw = await buildTestFirmware();
+  // Its own process group, so whatever it started can be stopped with it if it does not stop itself.
+  const child = spawn(process.execPath, ["--import", "tsx", "tools/vboard/cli.ts", "--engine", "espruino", "--file", fw.outFile,
+    "--storage", join(dir, "sim-espruino"), "--ssid", "TestNet", "--password", "correct-horse", "--time-scale", "5"],
+  { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let out = "";
+  child.stdout!.setEncoding("latin1").on("data", (d: string) => { out += d; });
+  child.stderr!.setEncoding("latin1").on("data", (d: string) => { out += d; });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const groupAlive = () => { try { process.kill(-child.pid!, 0); return true; } catch { return false; } };
+  try {
+    const until = async (re: RegExp, ms: number) => {
+      for (const end = Date.now() + ms; !re.test(out); await new Promise((r) => setTimeout(r, 100))) {
+        assert.ok(Date.now() < end, `no ${re} within ${ms} ms; the sim said:\n${out.slice(-1500)}`);
+      }
+    };
+    await until(/\[APP\] Startup\.\. tb-espruino-device \S+ for esp32c3, Espruino 2v29\n/, 15_000);
+    assert.match(out, /^\[sim\] .*firmware\.js on a virtual esp32c3, the real interpreter \(engine espruino\); Ctrl-C to stop\n/);
+    assert.match(out, /Espruino 2v29 ESP32C3_IDF4 \(virtual board, real interpreter\)\n/);
+    await until(/wifi: Connected to TestNet/, 5000);
+    // Ctrl-C: the sim stops the interpreter and exits 0.
+    process.kill(child.pid!, "SIGINT");
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running"), 5000))]);
+    assert.equal(code, 0, out.slice(-500));
+    assert.ok(!groupAlive(), "the interpreter stopped with the sim");
+  } finally {
+    if (groupAlive()) process.kill(-child.pid!, "SIGKILL");
+    fw.cleanup();
+  }
 });
 
 test("npm start refuses a bad argument before doing anything, exit code 2", () => {

@@ -2,7 +2,8 @@
 // and Storage in a temp folder; its configured MQTT port held busy so the fall-back to a free port is
 // exercised), its live page opened in Debian's Chromium through playwright-core. Asserts what a person
 // would see: the device connects, values and the chart move, an RPC button gets the device's answer, the
-// shared attribute reaches the firmware; then Ctrl-C stops everything.
+// shared attribute reaches the firmware; then Ctrl-C stops everything. Then `--engine espruino`: the same
+// demo with the board on the real interpreter, checked through the page's own API.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server } from "node:net";
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { onEngine } from "./helpers/engines.ts";
 
 // Callbacks passed to page.evaluate run in the browser; this file is typed for Node, so the page's
 // globals it touches are named here (module-scoped, nothing leaks into other files).
@@ -217,4 +219,57 @@ test("npm start serves a live page: status, values and chart update, RPC answers
     const r = await fetch(url!).then(() => "answered", () => "refused");
     assert.equal(r, "refused", "the page server is closed");
   });
+});
+
+test("npm start -- --engine espruino: the firmware on the real interpreter feeds the same page", { ...onEngine("espruino"), timeout: 30_000 }, async () => {
+  // node itself (not npm) in its own process group: Ctrl-C goes to start.ts alone, which stops the
+  // interpreter; the group is what is left if it does not.
+  const demo = spawn(process.execPath, ["--import", "tsx", "tools/start.ts", "--engine", "espruino", "--seconds", "40", "--time-scale", "2",
+    "--storage", join(dir, "vboard-espruino"), "--out", join(dir, "firmware-espruino.js"), "--page-port", "0"], {
+    cwd: ROOT,
+    env: { ...process.env, TB_CONFIG: join(dir, "device.config.json") },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let out = "";
+  demo.stdout!.setEncoding("utf8").on("data", (d: string) => { out += d; });
+  demo.stderr!.setEncoding("utf8").on("data", (d: string) => { out += d; });
+  const ended = new Promise<number | null>((r) => demo.once("exit", (code) => r(code)));
+  const until = async <T>(what: string, ms: number, f: () => Promise<T | undefined> | T | undefined): Promise<T> => {
+    for (const end = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 200))) {
+      const v = await f();
+      if (v !== undefined) return v;
+      assert.ok(Date.now() < end, `${what} not within ${ms} ms; npm start said:\n${out.split("\n").slice(-20).join("\n")}`);
+    }
+  };
+  try {
+    const url = await until("the live page", 15_000, () => /live page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1]);
+    assert.match(out, /booting .* on a virtual esp32 \(engine espruino: the real interpreter; access point "DemoNet"/);
+    type State = { device: { connected: boolean; name: string }; history: Array<{ ts: number; values: Record<string, unknown> }> };
+    const state = () => fetch(new URL("/api/state", url)).then((r) => r.json() as Promise<State>);
+    const s = await until("two readings on the page", 12_000, async () => {
+      const st = await state();
+      return st.device.connected && st.history.filter((e) => typeof e.values.temperature === "number").length >= 2 ? st : undefined;
+    });
+    assert.equal(s.device.name, "my-esp32");
+    assert.match(out, /Espruino 2v29 ESP32 \(virtual board, real interpreter\)\n[^]*\[APP\] Startup\.\. tb-espruino-device \S+ for esp32, Espruino 2v29\n/);
+    // SNTP on the demo network: readings carry the real time, as on the node engine.
+    assert.ok(Math.abs(s.history.at(-1)!.ts - Date.now()) < 60_000, `reading time ${s.history.at(-1)!.ts} is the wall clock's`);
+    const r = await fetch(new URL("/api/rpc", url), { method: "POST", body: '{"method":"getTelemetry"}', headers: { "content-type": "application/json" } });
+    assert.equal(r.status, 200);
+    const answer = (await r.json()) as { result: { temperature: unknown; humidity: unknown } };
+    assert.deepEqual([typeof answer.result.temperature, typeof answer.result.humidity], ["number", "number"]);
+
+    const stoppedAt = Date.now();
+    process.kill(demo.pid!, "SIGINT");
+    assert.equal(await Promise.race([ended, new Promise<string>((res) => setTimeout(() => res("still running after 8 s"), 8000))]), 0, out.slice(-800));
+    while (groupAlive(demo.pid!)) {
+      assert.ok(Date.now() - stoppedAt < 8000, "the interpreter still runs after npm start stopped");
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.match(out, /I start: stopping/);
+    assert.doesNotMatch(out, /E start:|E vboard:|ASSERT/);
+  } finally {
+    if (groupAlive(demo.pid!)) process.kill(-demo.pid!, "SIGKILL");
+  }
 });

@@ -3,6 +3,8 @@
 // ThingsBoard endpoint on loopback with the config's token, builds the firmware for where that endpoint
 // listens, boots the bundle on a virtual board whose access point matches the config, streams the
 // board's log and serves a live page (status, latest values, chart, RPC buttons). Ctrl-C stops it all.
+// `--engine espruino` runs the board on the real interpreter's Linux build (ESPRUINO_BIN) instead of the
+// node engine's imitation; the page reads the endpoint, so it is the same on both.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -16,9 +18,10 @@ import { DeviceView } from "./demo/device-view.ts";
 import { startLocalEndpoint } from "./demo/local-endpoint.ts";
 import { startPageServer } from "./demo/page-server.ts";
 import { maskToken } from "./tb-endpoint/index.ts";
-import { VirtualBoard } from "./vboard/index.ts";
+import { createBoard, ENGINE_NAMES, type EngineName } from "./vboard/index.ts";
+import { espruinoBinary } from "./vboard/espruino/native.ts";
 
-const USAGE = "usage: npm start -- [--seconds N] [--time-scale N] [--storage DIR] [--page-port N] [--out FILE]";
+const USAGE = "usage: npm start -- [--engine node|espruino] [--seconds N] [--time-scale N] [--storage DIR] [--page-port N] [--out FILE]";
 const DEFAULT_PAGE_PORT = 8080;
 
 function say(msg: string): void {
@@ -26,6 +29,8 @@ function say(msg: string): void {
 }
 
 export interface StartArgs {
+  /** Which engine runs the board: "node" (default) or "espruino" (the real interpreter). */
+  engine: EngineName;
   seconds: number;
   timeScale: number;
   storage?: string;
@@ -40,6 +45,7 @@ export function parseStartArgs(argv: string[]): StartArgs {
     ({ values } = parseArgs({
       args: argv,
       options: {
+        engine: { type: "string" },
         seconds: { type: "string" },
         "time-scale": { type: "string" },
         storage: { type: "string" },
@@ -56,7 +62,10 @@ export function parseStartArgs(argv: string[]): StartArgs {
     if (text.trim() === "" || !ok(n)) throw new Error(`E start: --${name} must be ${rule}, got "${text}"`);
     return n;
   };
+  const engine = values.engine ?? "node";
+  if (!(ENGINE_NAMES as readonly string[]).includes(engine)) throw new Error(`E start: --engine must be node or espruino, got "${engine}"`);
   return {
+    engine: engine as EngineName,
     seconds: num("seconds", values.seconds, (n) => n > 0 && n < 1e7, "a positive number of seconds (omit it to run until Ctrl-C)", 0),
     timeScale: num("time-scale", values["time-scale"], (n) => n > 0 && n <= 1000, "a positive number (1 = real time)", 1),
     pagePort: num("page-port", values["page-port"], (n) => Number.isInteger(n) && n >= 0 && n <= 65535, "a port from 0 to 65535 (0 = any free port)", DEFAULT_PAGE_PORT),
@@ -73,6 +82,15 @@ async function main(argv: string[]): Promise<number> {
     console.error((e as Error).message);
     return 2;
   }
+  if (args.engine === "espruino") {
+    // Before anything starts: without the interpreter there is nothing to run the board on.
+    try {
+      espruinoBinary();
+    } catch (e) {
+      console.error(`E start: ${(e as Error).message}`);
+      return 1;
+    }
+  }
   const userConfig = join(ROOT, DEFAULT_CONFIG_FILE);
   const configFile = process.env.TB_CONFIG ? resolve(process.env.TB_CONFIG)
     : existsSync(userConfig) ? userConfig : join(ROOT, EXAMPLE_CONFIG_FILE);
@@ -84,7 +102,13 @@ async function main(argv: string[]): Promise<number> {
   };
   try {
     const { config } = loadDeviceConfig({ file: configFile });
-    const storageDir = resolve(args.storage ?? join(ROOT, ".vboard", config.board));
+    if (args.engine === "espruino" && !LOCAL_HOSTS.includes(config.host)) {
+      // The interpreter resolves names itself: the demo cannot point the configured host at loopback.
+      throw new Error(`the espruino engine cannot reach the local endpoint as "${config.host}" (the interpreter resolves names itself): ` +
+        `use a config with host "localhost" (TB_CONFIG=path), or --engine node`);
+    }
+    // Each engine keeps Storage its own way (a file per Storage file; the interpreter's espruino.flash).
+    const storageDir = resolve(args.storage ?? join(ROOT, ".vboard", args.engine === "node" ? config.board : `${config.board}-${args.engine}`));
     const scratch = mkdtempSync(join(tmpdir(), "tb-demo-"));
     cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -122,7 +146,8 @@ async function main(argv: string[]): Promise<number> {
     });
     cleanups.push(() => page.close());
 
-    const board = new VirtualBoard({
+    const board = createBoard({
+      engine: args.engine,
       board: config.board,
       storageDir,
       ap: { ssid: config.wifiSsid, password: config.wifiPassword },
@@ -134,7 +159,8 @@ async function main(argv: string[]): Promise<number> {
       echo: true,
     });
     cleanups.push(() => board.stop());
-    say(`booting ${result.outFile} on a virtual ${config.board} (access point "${config.wifiSsid}", storage ${storageDir})`);
+    const engine = args.engine === "espruino" ? "engine espruino: the real interpreter" : "engine node";
+    say(`booting ${result.outFile} on a virtual ${config.board} (${engine}; access point "${config.wifiSsid}", storage ${storageDir})`);
     board.flash(result.code);
     board.boot();
     say(`live page: ${page.url}  (Ctrl-C stops everything)`);

@@ -1,13 +1,19 @@
 // `npm run sim`: boots a firmware bundle on a virtual board and streams its serial output until Ctrl-C.
+// `--engine espruino` runs it on the real interpreter's Linux build (ESPRUINO_BIN); its REPL is then the
+// interpreter's own telnet server, on port 2323 only.
 import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { BOARDS, isBoardName, VirtualBoard, type BoardName } from "./index.ts";
+import { TELNET_PORT } from "./espruino/board.ts";
+import { espruinoBinary } from "./espruino/native.ts";
+import { BOARDS, createBoard, ENGINE_NAMES, isBoardName, type Board, type BoardName, type EngineName } from "./index.ts";
 import { startRepl } from "./repl.ts";
 
-const USAGE = `usage: npm run sim -- [--file dist/firmware.js] [--board esp32|esp32c3|esp32s3]
+const USAGE = `usage: npm run sim -- [--engine node|espruino] [--file dist/firmware.js] [--board esp32|esp32c3|esp32s3]
   [--storage .vboard/<board>] [--ssid NAME] [--password PW] [--time-scale N] [--repl-port N]
-  --repl-port serves the console as a TCP REPL on 127.0.0.1 (0: a free port) for npm run flash/monitor`;
+  --repl-port serves the console as a TCP REPL on 127.0.0.1 (0: a free port) for npm run flash/monitor;
+  on --engine espruino it is the interpreter's own telnet server, on port ${TELNET_PORT} only`;
 
 /** The build writes "// ... board=<name>" on the bundle's first line. */
 export function boardFromBundle(code: string): BoardName | undefined {
@@ -16,12 +22,30 @@ export function boardFromBundle(code: string): BoardName | undefined {
   return m && isBoardName(m[1]) ? m[1] : undefined;
 }
 
-async function main(argv: string[]): Promise<number> {
+export interface SimArgs {
+  engine: EngineName;
+  file: string;
+  board?: string;
+  storage?: string;
+  ssid?: string;
+  password?: string;
+  timeScale: number;
+  /** undefined: no REPL. On the espruino engine always TELNET_PORT. */
+  replPort?: number;
+  help: boolean;
+}
+
+/** Bad arguments, each one line naming the fix (exit status 2). */
+export class SimArgsError extends Error {}
+
+/** Parses and checks the command line (what needs no file); throws a SimArgsError. */
+export function parseSimArgs(argv: string[]): SimArgs {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
+        engine: { type: "string", default: "node" },
         file: { type: "string", default: "dist/firmware.js" },
         board: { type: "string" },
         storage: { type: "string" },
@@ -33,49 +57,118 @@ async function main(argv: string[]): Promise<number> {
       },
     }));
   } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
+    throw new SimArgsError(`${(e as Error).message}\n${USAGE}`);
+  }
+  const engine = values.engine!;
+  if (!(ENGINE_NAMES as readonly string[]).includes(engine)) throw new SimArgsError(`--engine must be node or espruino, got "${engine}"`);
+  const text = values["repl-port"];
+  let replPort = text === undefined ? undefined : Number(text);
+  if (replPort !== undefined && !(text!.trim() !== "" && Number.isInteger(replPort) && replPort >= 0 && replPort < 65536)) {
+    throw new SimArgsError(`--repl-port must be a TCP port 0-65535 (0: any free one), got "${text}"`);
+  }
+  if (engine === "espruino" && replPort !== undefined) {
+    // 0 asks for any port: the interpreter's is fixed.
+    if (replPort !== 0 && replPort !== TELNET_PORT) {
+      throw new SimArgsError(`--repl-port ${replPort}: on the espruino engine the REPL is the interpreter's own telnet server, ` +
+        `on port ${TELNET_PORT} only; pass --repl-port ${TELNET_PORT} (or 0)`);
+    }
+    replPort = TELNET_PORT;
+  }
+  const timeScale = Number(values["time-scale"]);
+  if (!(timeScale > 0 && Number.isFinite(timeScale))) {
+    throw new SimArgsError(`--time-scale must be a positive number, got "${values["time-scale"]}"`);
+  }
+  return {
+    engine: engine as EngineName,
+    file: values.file!,
+    board: values.board,
+    storage: values.storage,
+    ssid: values.ssid,
+    password: values.password,
+    timeScale,
+    replPort,
+    help: !!values.help,
+  };
+}
+
+/** Whether something already listens on `port` (the interpreter's telnet server would not start). */
+function portTaken(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.once("error", () => res(true));
+    s.listen(port, () => s.close(() => res(false)));
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: SimArgs;
+  try {
+    args = parseSimArgs(argv);
+  } catch (e) {
+    if (!(e instanceof SimArgsError)) throw e;
+    console.error(e.message);
     return 2;
   }
-  if (values.help) {
+  if (args.help) {
     console.log(USAGE);
     return 0;
   }
-  const file = resolve(values.file!);
-  const replPort = values["repl-port"] === undefined ? undefined : Number(values["repl-port"]);
-  if (replPort !== undefined && !(Number.isInteger(replPort) && replPort >= 0 && replPort < 65536)) {
-    console.error(`--repl-port must be a TCP port 0-65535 (0: any free one), got "${values["repl-port"]}"`);
-    return 2;
+  if (args.engine === "espruino") {
+    try {
+      espruinoBinary();
+    } catch (e) {
+      console.error(`E sim: ${(e as Error).message}`);
+      return 1;
+    }
   }
+  const file = resolve(args.file);
+  const { replPort } = args;
   // With a REPL the board may start empty: the bundle arrives later through npm run flash.
   const replOnly = replPort !== undefined && !existsSync(file);
   if (!replOnly && !existsSync(file)) {
-    console.error(`${values.file} not found: run npm run build first (or pass --file)`);
+    console.error(`${args.file} not found: run npm run build first (or pass --file)`);
     return 1;
   }
   const code = replOnly ? "" : readFileSync(file, "latin1");
-  const board: string = values.board ?? boardFromBundle(code) ?? "esp32";
+  const board: string = args.board ?? boardFromBundle(code) ?? "esp32";
   if (!isBoardName(board)) {
     console.error(`--board ${board} is not a board: use ${BOARDS.join(", ")}`);
     return 2;
   }
-  const timeScale = Number(values["time-scale"]);
-  if (!(timeScale > 0)) {
-    console.error(`--time-scale must be a positive number, got "${values["time-scale"]}"`);
-    return 2;
+  const telnet = args.engine === "espruino" && replPort !== undefined;
+  if (telnet && await portTaken(TELNET_PORT)) {
+    console.error(`E sim: port ${TELNET_PORT} is in use (another espruino-engine board with a REPL?); the interpreter's telnet server needs it`);
+    return 1;
   }
-  const vb = new VirtualBoard({
-    board,
-    storageDir: resolve(values.storage ?? `.vboard/${board}`),
-    ap: { ssid: values.ssid, password: values.password },
-    timeScale,
-    echo: true,
-  });
-  console.error(`[sim] ${replOnly ? "Storage as it is" : values.file} on a virtual ${board}; Ctrl-C to stop`);
+  let vb: Board;
+  try {
+    vb = createBoard({
+      engine: args.engine,
+      board,
+      // Each engine keeps Storage its own way (a file per Storage file; the interpreter's espruino.flash).
+      storageDir: resolve(args.storage ?? (args.engine === "node" ? `.vboard/${board}` : `.vboard/${board}-${args.engine}`)),
+      ap: { ssid: args.ssid, password: args.password },
+      timeScale: args.timeScale,
+      telnet,
+      echo: true,
+    });
+  } catch (e) {
+    console.error(`E sim: ${(e as Error).message}`);
+    return 1;
+  }
+  const on = args.engine === "espruino" ? "the real interpreter (engine espruino)" : "engine node";
+  console.error(`[sim] ${replOnly ? "Storage as it is" : args.file} on a virtual ${board}, ${on}; Ctrl-C to stop`);
   if (!replOnly) vb.flash(code);
   vb.boot();
   const repl = replPort === undefined ? undefined : await startRepl(vb, { port: replPort });
-  if (repl) console.error(`[sim] REPL on ${repl.url}: npm run flash -- --port ${repl.url}`);
-  await new Promise<void>((r) => process.once("SIGINT", () => r()));
+  if (repl) {
+    const what = vb.engine === "espruino" ? "the interpreter's own telnet server (its port is fixed; the log moves there while a client is attached)" : "TCP";
+    console.error(`[sim] REPL on ${repl.url}, ${what}: npm run flash -- --port ${repl.url}`);
+  }
+  await new Promise<void>((r) => {
+    process.once("SIGINT", () => r());
+    process.once("SIGTERM", () => r());
+  });
   await repl?.close();
   await vb.stop();
   return 0;
