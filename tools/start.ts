@@ -102,11 +102,6 @@ async function main(argv: string[]): Promise<number> {
   };
   try {
     const { config } = loadDeviceConfig({ file: configFile });
-    if (args.engine === "espruino" && !LOCAL_HOSTS.includes(config.host)) {
-      // The interpreter resolves names itself: the demo cannot point the configured host at loopback.
-      throw new Error(`the espruino engine cannot reach the local endpoint as "${config.host}" (the interpreter resolves names itself): ` +
-        `use a config with host "localhost" (TB_CONFIG=path), or --engine node`);
-    }
     // Each engine keeps Storage its own way (a file per Storage file; the interpreter's espruino.flash).
     const storageDir = resolve(args.storage ?? join(ROOT, ".vboard", args.engine === "node" ? config.board : `${config.board}-${args.engine}`));
     const scratch = mkdtempSync(join(tmpdir(), "tb-demo-"));

@@ -377,7 +377,9 @@ export class EspruinoBoard extends BoardConsole {
       if (/^(->|<-) Telnet$/.test(line)) continue;
       const mark = line.indexOf(MARK);
       if (mark >= 0) { this.onMarker(line.slice(mark + MARK.length)); continue; }
-      if (this.inBanner && (line === "" || BANNER.test(line))) continue;
+      if (this.inBanner && BANNER.test(line)) continue;
+      // Blank lines are the line editor redrawing its prompt, not the program's output.
+      if (line === "") continue;
       this.inBanner = false;
       this.lastLine = line;
       this.write(line + "\n", this.o.echo);
