@@ -89,5 +89,6 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
     await b.waitFor(/^W \(\d+\) wifi: Link to TestNet lost \(reason [^)]+\); rejoining in [\d.]+ s$/, 5000, at);
     b.ap.restoreLink();
     await b.waitFor(/^I \(\d+\) wifi: Connected to TestNet/, 20000, at);
+    assert.doesNotMatch(b.output, /Wifi\.setSNTP called again/, "SNTP is set up once per boot, not at every rejoin");
   });
 });

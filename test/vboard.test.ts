@@ -355,6 +355,12 @@ for (const engine of ENGINES) describe(`Wi-Fi [${engine}]`, onEngine(engine), ()
     assert.doesNotMatch(none.output, /^SET /m, "without a time server only the server name is recorded");
   });
 
+  test("a second setSNTP in one boot is reported: it most likely reboots a C3/S3", async () => {
+    const b = engineBoard(engine, `var W = require("Wifi"); W.setSNTP("pool.ntp.org", "UTC0"); print("ONE"); W.setSNTP("pool.ntp.org", "UTC0"); print("TWO");`);
+    await b.waitFor(/^TWO$/, 10_000);
+    assert.equal(b.output.match(/Wifi\.setSNTP called again while SNTP runs/g)?.length, 1);
+  });
+
   test("setSNTP refuses a zone that is not a string, as Espruino's ESP32 build does", async () => {
     const b = engineBoard(engine, `try { require("Wifi").setSNTP("pool.ntp.org", 0); print("NO THROW"); } catch (e) { print("THROW " + e); }`);
     await b.waitFor(/^THROW Error: Zone is not a string$/, 10_000);

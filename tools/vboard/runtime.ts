@@ -78,6 +78,10 @@ const PRELUDE = `(function (g, nowMs, rejected, handled) {
 
 type Fn = (...a: any[]) => unknown;
 
+/** What the board says when a program calls Wifi.setSNTP twice in one boot (platform doc §3: it sets
+ *  SNTP's operating mode while SNTP runs, which lwIP asserts against; read from source, not run). */
+export const SECOND_SNTP = "vboard: Wifi.setSNTP called again while SNTP runs: an IDF 4 build (ESP32-C3/S3) most likely panics and reboots here";
+
 class Emitter {
   private l = new Map<string, Fn[]>();
   on(ev: string, fn: Fn): void {
@@ -425,6 +429,7 @@ export class Program {
       setSNTP: (server: unknown, tz: unknown) => {
         if (typeof tz !== "string") throw this.makeError("Error", "Zone is not a string");
         if (typeof server !== "string") throw this.makeError("Error", "Server is not a string");
+        if (st.sntp) this.print(SECOND_SNTP);
         st.setSntp(server, tz);
       },
       save: this.guard((what?: unknown) => {

@@ -96,7 +96,9 @@ W.getHostname = function (cb) {
 W.setSNTP = function (server, zone) {
   if (typeof zone != "string") throw new Error("Zone is not a string");
   if (typeof server != "string") throw new Error("Server is not a string");
-  if (!st.sntp) st.sntp = 1;
+  // A second call sets SNTP's mode while it runs, which lwIP asserts against (platform doc §3).
+  if (st.sntp) print("vboard: Wifi.setSNTP called again while SNTP runs: an IDF 4 build (ESP32-C3/S3) most likely panics and reboots here");
+  else st.sntp = 1;
   askTime();
 };
 
