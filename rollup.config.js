@@ -10,7 +10,9 @@ function deviceConfig(firmwareConfig) {
   return {
     name: "device-config",
     resolveId: (source) => (source === "device-config" ? id : null),
-    load: (source) => (source === id ? "export default " + JSON.stringify(firmwareConfig) + ";\n" : null),
+    // A `let`, not `export default {…}` (a `var` to rollup): the minifier then joins it to the
+    // firmware's first `let` statement.
+    load: (source) => (source === id ? "let CONFIG = " + JSON.stringify(firmwareConfig) + ";\nexport default CONFIG;\n" : null),
   };
 }
 
@@ -118,7 +120,7 @@ export function firmwareTerserOptions(preamble, wholeProgram = true) {
     toplevel: true,
     compress: {
       ecma: 2015,
-      passes: 2,
+      passes: 3,
       hoist_funs: false,
       hoist_vars: false,
       unsafe: false,

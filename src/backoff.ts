@@ -8,16 +8,12 @@ export interface Backoff {
 }
 
 export function backoff(): Backoff {
-  let base = 1000;
+  // `d` is twice the base of the wait last given, 1000 after a reset: doubling it before use, with
+  // the cap doubled too, gives the same waits as doubling the base after use, without a copy.
+  let d = 1000;
   return {
-    _next: () => {
-      const b = base;
-      base = Math.min(base * 2, 60000);
-      // Whole ms; |0 is safe below 2^31 (the cap is 60 s).
-      return (b / 2 + (Math.random() * b) / 2) | 0;
-    },
-    _reset: () => {
-      base = 1000;
-    },
+    // Whole ms; |0 is safe below 2^31 (the cap is 60 s).
+    _next: () => (((1 + Math.random()) * (d = Math.min(d * 2, 120000))) / 4) | 0,
+    _reset: () => (d = 1000),
   };
 }

@@ -34,27 +34,21 @@ export function watchClock(): void {
   setTimeout(watchClock, 1000);
 }
 
-/** `lvl` is 1 (E) to 3 (I); lines above the configured level cost nothing but the call. At info
- *  and above (a build-time constant) every line prints and the minifier drops the test. */
-function log(lvl: number, tag: string, msg: string): void {
-  if (CONFIG.logLevel >= 3 || lvl <= CONFIG.logLevel) console.log("-EWI"[lvl] + " (" + uptimeMs() + ") " + tag + ": " + msg);
-}
+/** `lvl` is "E", "W" or "I" (levels 1 to 3); lines above the configured level cost nothing but the
+ *  call. At info and above (a build-time constant) every line prints and the minifier drops the test. */
+const log = (lvl: string, tag: string, msg: string) =>
+  (CONFIG.logLevel >= 3 || "-EWI".indexOf(lvl) <= CONFIG.logLevel) && console.log(lvl + " (" + uptimeMs() + ") " + tag + ": " + msg);
 
-export const logE = (tag: string, msg: string): void => log(1, tag, msg);
-export const logW = (tag: string, msg: string): void => log(2, tag, msg);
-export const logI = (tag: string, msg: string): void => log(3, tag, msg);
+// bind: shorter on the board than a wrapper per level, and Espruino's bind takes leading arguments.
+export const logE = log.bind(0, "E");
+export const logW = log.bind(0, "W");
+export const logI = log.bind(0, "I");
 
-/** JSON.stringify and JSON.parse under names the minifier can shorten (static methods: no `this`
- *  needed, as String.fromCharCode in mqtt/chr.ts). */
+/** JSON.stringify under a name the minifier can shorten (a static method: no `this` needed, as
+ *  String.fromCharCode in mqtt/chr.ts). */
 export const toJson = JSON.stringify;
-export const fromJson = JSON.parse;
 
 /** A wait for a log line: "2.5 s". */
 export function inSeconds(ms: number): string {
   return (ms / 1000).toFixed(1) + " s";
-}
-
-/** Secrets appear in logs only as their first two characters, enough to tell two tokens apart. */
-export function mask(secret: string): string {
-  return secret.length > 4 ? secret.substr(0, 2) + "***" : "***";
 }

@@ -6,7 +6,7 @@ import { logE, logI, logW, uptimeMs, watchClock } from "./log";
 import { internalSensor, simulatedSensor } from "./sensors/index";
 import { startAttributes } from "./thingsboard/attributes";
 import { isObj, own } from "./thingsboard/inbound";
-import { createLink } from "./thingsboard/link";
+import { createLink, SERIAL } from "./thingsboard/link";
 import { startRpc } from "./thingsboard/rpc";
 import { startTelemetry } from "./thingsboard/telemetry";
 import { INTERVAL_KEY } from "./thingsboard/topics";
@@ -14,22 +14,22 @@ import { startWifi } from "./wifi";
 
 const TAG = "app";
 const BOARD = CONFIG.board;
+const ESPRUINO = process.version;
 
 // Every ESP32-family board file defines LED1 and the ESP32 class (platform doc §2-3).
-function setLed(on: boolean): void {
-  digitalWrite(LED1, on);
-}
+const setLed = (on: number) => digitalWrite(LED1, on);
+// Taken before the first line below prints (the bundle then declares them with the constants).
+const mem = process.memory();
+const heap = ESP32.getState().freeHeap;
 
 process.on("uncaughtException", (e) => logE(TAG, "Uncaught " + e));
 
 // The C example's first line, then what the person at the serial monitor checks first: which build,
 // and how much memory is left.
-logI(TAG, "[APP] Startup.. tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD + ", Espruino " + process.version);
-const mem = process.memory();
-const heap = ESP32.getState().freeHeap;
+logI(TAG, "[APP] Startup.. tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD + ", Espruino " + ESPRUINO);
 // A runtime that cannot tell (the virtual board) leaves the figure out; never print a guess.
 logI(TAG, "[APP] Free memory: " + (typeof mem.free == "number" ? mem.free + " of " + mem.total + " JsVars" : "unknown") +
-  (heap ? ", heap " + heap + " bytes" : ""));
+  (heap ? `, heap ${heap} bytes` : ""));
 watchClock();
 
 let sensor = simulatedSensor();
@@ -56,15 +56,12 @@ const attributesOnConnect = startAttributes(
   () => ({
     firmwareVersion: CONFIG.fwVersion,
     board: BOARD,
-    espruinoVersion: process.version,
+    espruinoVersion: ESPRUINO,
     ip: ip,
-    serial: getSerial(),
+    serial: SERIAL,
     droppedReadings: telemetry._status().dropped,
   }),
-  (shared) => {
-    const ms = own(shared, INTERVAL_KEY);
-    if (ms !== undefined) telemetry._setInterval(ms, "shared attribute");
-  },
+  telemetry._setInterval,
 );
 
 // The built-in methods. Add your own as entries here, or keep what startRpc returns and call its
@@ -86,12 +83,12 @@ startRpc(client, {
 
 startWifi(
   (addr) => {
-    setLed(true);
+    setLed(1);
     ip = addr;
     tb._up();
   },
   () => {
-    setLed(false);
+    setLed(0);
     tb._down();
   },
 );

@@ -5,14 +5,16 @@
 // step for its time. Espruino's clearTimeout(undefined) clears every timer, so only a live id is
 // ever cleared. No firmware imports: the MQTT client uses it too, also in Node.
 
-/** Arms `fn` after `ms` (dropping the pending one), or with no `fn` just drops the pending one. */
+/** Arms `fn` after `ms` (dropping the pending one), or with no `fn` or `ms` 0 just drops the
+ *  pending one. */
 export type Slot = (fn?: () => void, ms?: number) => void;
 
 /** `now`: milliseconds on a clock that only moves forward. */
 export function slot(now: () => number): Slot {
-  // A number on Espruino, an object in Node; 0 when none is pending.
-  let id: any = 0;
-  let due = 0;
+  // A number on Espruino, an object in Node; falsy (0, undefined) when none is pending.
+  let id: any;
+  /** Set with `f`, read only once a timer runs. */
+  let due: number;
   let f: () => void;
   function fire(): void {
     const left = due - now();
@@ -21,11 +23,6 @@ export function slot(now: () => number): Slot {
   }
   return (fn, ms) => {
     if (id) clearTimeout(id);
-    id = 0;
-    if (fn) {
-      f = fn;
-      due = now() + ms!;
-      id = setTimeout(fire, ms);
-    }
+    id = fn && ms && ((f = fn), (due = now() + ms), setTimeout(fire, ms));
   };
 }

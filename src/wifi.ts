@@ -19,35 +19,36 @@ export function startWifi(onUp: (ip: string) => void, onDown: () => void): void 
   const ssid = CONFIG.wifiSsid;
   const retry = backoff();
   const timer = slot(uptimeMs);
-  /** 1 joining, 2 up, 3 waiting for the retry timer. */
-  let state = 0;
-  let sntp = false;
+  /** 1 joining, 2 up, 3 waiting for the retry timer (unset before the first join). */
+  let state: number;
+  /** 1 once SNTP is started (unset before). */
+  let sntp: number;
 
   function join(): void {
     state = 1;
-    logI(TAG, "Connecting to " + ssid + "...");
+    logI(TAG, `Connecting to ${ssid}...`);
     timer(() => failed("no answer in " + JOIN_TIMEOUT_MS / 1000 + " s"), JOIN_TIMEOUT_MS);
     try {
       wifi.connect(ssid, { password: CONFIG.wifiPassword }, (err) => {
         if (state != 1) return;
-        if (err) failed("" + err);
+        if (err) failed(err);
         else joined();
       });
     } catch (e) {
       // Thrown when the radio is busy or the arguments are refused: retry like any other failure.
-      failed("" + e);
+      failed(e);
     }
   }
 
   function joined(): void {
-    timer();
-    state = 2;
-    retry._reset();
     // The return value, not the callback: ESP32 builds have called it back with (info) and with
     // (null, info); both return the same object at once, and the address is set by now (the
     // connect callback fires on GOT_IP).
     const info = wifi.getIP();
     const ip = (info && info.ip) || "unknown";
+    timer();
+    state = 2;
+    retry._reset();
     logI(TAG, "Connected to " + ssid + ", IP " + ip);
     onUp(ip);
     // After onUp, so that even a build without SNTP (it would throw) keeps the link going;
@@ -55,7 +56,7 @@ export function startWifi(onUp: (ip: string) => void, onDown: () => void): void 
     // formatting; getTime() stays UTC. lwIP asserts that SNTP's mode is not set while it runs:
     // SNTP keeps running across rejoins, so it is started once (marked first, in case it throws).
     if (!sntp) {
-      sntp = true;
+      sntp = 1;
       wifi.setSNTP(CONFIG.sntpServer, "UTC0");
     }
   }
@@ -72,12 +73,12 @@ export function startWifi(onUp: (ip: string) => void, onDown: () => void): void 
    * A join attempt failed (timeout, error, or a `disconnected` event while joining). The radio's
    * status names the cause in Espruino's words (wrong_password, no_ap_found, connect_fail), the
    * README's troubleshooting table explains each, and the line names the two keys to check.
+   * `reason` is text, or the error the connect call gave (the line makes it text).
    */
-  function failed(reason: string): void {
+  function failed(reason: unknown): void {
     const details = wifi.getDetails();
     // Leave "joining" first: the radio may report the disconnect below at once.
-    logW(TAG, "Cannot join " + ssid + " (" + (details && details.status) + ", " + reason +
-      "): check wifiSsid (2.4 GHz) and wifiPassword; retry in " + later());
+    logW(TAG, `Cannot join ${ssid} (${details && details.status}, ${reason}): check wifiSsid (2.4 GHz) and wifiPassword; retry in ${later()}`);
     // Stop the radio's own attempt so the next connect starts clean.
     try {
       wifi.disconnect();

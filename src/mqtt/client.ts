@@ -104,45 +104,44 @@ interface Sub {
   h?: MessageHandler;
 }
 
-const REFUSED = "|bad protocol|bad client id|server unavailable|bad user or password|not authorized".split("|");
-// Kinds used more than once, as constants so the minifier shares one string.
-const SOCKET: DisconnectKind = "socket";
-const TIMEOUT: DisconnectKind = "timeout";
-const PROTOCOL: DisconnectKind = "protocol";
-const BROKER_CLOSED = "closed by the broker";
-
 export function createClient(o: ClientOptions): Client {
+  // Constants in here, not at module level: the bundle's top level then has fewer names, and
+  // the minifier gives the busiest one letter each.
+  const REFUSED = "|bad protocol|bad client id|server unavailable|bad user or password|not authorized".split("|");
+  // Kinds used more than once, as constants so the minifier shares one string.
+  const SOCKET: DisconnectKind = "socket";
+  const TIMEOUT: DisconnectKind = "timeout";
+  const PROTOCOL: DisconnectKind = "protocol";
+  const BROKER_CLOSED = "closed by the broker";
   const ka = o.keepalive ?? 60;
   /** The timer's period while connected: half the keep-alive, in ms. */
   const half = ka * 500;
   const connackMs = o.connackTimeout || 10000;
   const dec = decoder(o.maxPacket || 4096);
-  let sock: Socket | null = null;
-  /** 0 down, 1 waiting for CONNACK, 2 connected. */
-  let st = 0;
-  /** QoS 1 messages in order; the first `sent` of them were sent on this connection. */
+  /** The open socket; 0 (or unset) when there is none. */
+  let sock: Socket | 0 | undefined;
+  // State the first connection sets needs no initial value (0 in the bundle costs bytes).
+  /** Down (0, or unset before the first open()), 1 waiting for CONNACK, 2 connected. */
+  let st: number;
+  /** QoS 1 messages in order; the first `sent` of them were sent on this connection (set at CONNACK). */
   const q: Outgoing[] = [];
-  let sent = 0;
+  let sent: number;
   let subs: Sub[] = [];
   /** SUBSCRIBE/UNSUBSCRIBE waiting for their acknowledgement: packet id -> [filter, ack type]. */
   let acks: Record<number, [string, number]> = {};
   let lastId = 0;
   /** The CONNACK or keep-alive timer, due on `now`: one that fires early at a clock step waits out the rest. */
   const timer = slot(o.now);
-  let lastSend = 0;
+  /** Set by the CONNECT packet, before anything reads it. */
+  let lastSend: number;
   /** When the unanswered PINGREQ went out, -1 when none. */
   let pingAt = -1;
 
-  function emit(f: ((a: any, b?: any, c?: any) => void) | undefined, a: unknown, b?: unknown, c?: unknown): void {
-    if (f) f(a, b, c);
-  }
+  // Arrows with an expression body where the value goes unused: a block costs the bundle braces.
+  const emit = (f: ((a: any, b?: any, c?: any) => void) | undefined, a: unknown, b?: unknown, c?: unknown): void =>
+    f && f(a, b, c);
 
-  function send(data: string): void {
-    if (sock) {
-      sock.write(data);
-      lastSend = o.now();
-    }
-  }
+  const send = (data: string) => sock && (sock.write(data), (lastSend = o.now()));
 
   function newId(): number {
     do lastId = (lastId % 65535) + 1;
@@ -150,12 +149,12 @@ export function createClient(o: ClientOptions): Client {
     return lastId;
   }
 
-  /** Ends the connection once; in-flight QoS 1 messages stay queued for the next open(). */
-  function fail(kind: DisconnectKind, why: string, code: number): void {
+  /** Ends the connection once; in-flight QoS 1 messages stay queued for the next open(). `code`
+   *  is 0 when left out. */
+  function fail(kind: DisconnectKind, why: string, code?: number): void {
     const s = sock;
     if (!st) return;
-    sock = null;
-    st = 0;
+    sock = st = 0;
     timer();
     dec._reset();
     acks = {};
@@ -165,16 +164,16 @@ export function createClient(o: ClientOptions): Client {
     } catch (e) {
       // already closed
     }
-    emit(o.onDisconnect, kind, why, code);
+    emit(o.onDisconnect, kind, why, code! | 0);
   }
 
   function tick(): void {
-    if (st == 1) return fail(TIMEOUT, "no CONNACK in " + connackMs + " ms", 0);
+    if (st == 1) return fail(TIMEOUT, `no CONNACK in ${connackMs} ms`);
     const now = o.now();
     if (pingAt >= 0) {
-      if (now - pingAt >= half * 2) return fail(TIMEOUT, "no PINGRESP in " + ka + " s", 0);
+      if (now - pingAt >= half * 2) return fail(TIMEOUT, `no PINGRESP in ${ka} s`);
     } else if (now - lastSend >= half) {
-      send(idPacket(PINGREQ, -1));
+      send(idPacket(PINGREQ));
       pingAt = now;
     }
     timer(tick, half);
@@ -209,22 +208,25 @@ export function createClient(o: ClientOptions): Client {
     const t = p.type;
     const id = p.id!;
     const a = acks[id];
+    // Declared up front (one declaration statement in the bundle): the CONNACK code, the index of
+    // an acknowledged message, whether a PUBLISH found a handler.
+    const c = p.code!;
     let i: number;
+    let hit: number | undefined;
     if (st == 1) {
-      const c = p.code!;
       if (t != CONNACK) return unexpected(t);
       if (c) return fail("refused", "connection refused: " + (REFUSED[c] || "code " + c), c);
       st = 2;
-      timer(half ? tick : undefined, half);
+      // With keep-alive 0 (half 0) this just stops the CONNACK timer.
+      timer(tick, half);
       for (const s of subs) sendSub(SUBSCRIBE, s.f, s.q);
       sent = 0;
       emit(o.onConnect, !!p.session);
       pump();
     } else if (t == PUBLISH) {
-      let hit = false;
       for (const s of subs) {
         if (s.h && matches(s.f, p.topic!)) {
-          hit = true;
+          hit = 1;
           deliver(s.h, p);
         }
       }
@@ -245,18 +247,15 @@ export function createClient(o: ClientOptions): Client {
     else if (t != SUBACK && t != UNSUBACK) unexpected(t);
   }
 
-  function unexpected(t: number): void {
-    fail(PROTOCOL, UNEXPECTED + t, 0);
-  }
+  const unexpected = (t: number): void => fail(PROTOCOL, UNEXPECTED + t);
 
-  function forget(f: string): void {
-    subs = subs.filter((s) => s.f != f);
-  }
+  const forget = (f: string) => (subs = subs.filter((s) => s.f != f));
 
   return {
     open() {
       if (st) return;
-      let s: Socket | null = null;
+      let s: Socket | undefined;
+      const on = (ev: string, f: (a: any) => void) => s!.on(ev, (a) => sock == s && f(a));
       st = 1;
       timer(tick, connackMs);
       try {
@@ -265,30 +264,27 @@ export function createClient(o: ClientOptions): Client {
         });
       } catch (e) {
         // Espruino throws from connect when nothing listens (measured on the Linux build).
-        return fail(SOCKET, "" + e, 0);
+        return fail(SOCKET, "" + e);
       }
       sock = s;
-      const on = (ev: string, f: (a: any) => void) => s!.on(ev, (a) => {
-        if (sock == s) f(a);
-      });
       on("data", (d: string) => {
         const err = dec._feed(d, handle);
-        if (err) fail(PROTOCOL, err, 0);
+        if (err) fail(PROTOCOL, err);
       });
       // -30848 is mbedTLS "peer close notify": the broker closed the connection normally.
       on("error", (e: { code: number; message: string }) =>
         fail(SOCKET, e.code == -30848 ? BROKER_CLOSED : "error " + e.code + " " + e.message, e.code));
-      on("close", () => fail(SOCKET, BROKER_CLOSED, 0));
+      on("close", () => fail(SOCKET, BROKER_CLOSED));
     },
 
     close() {
-      if (st == 2) send(idPacket(DISCONNECT, -1));
-      fail("closed", "closed by the client", 0);
+      if (st == 2) send(idPacket(DISCONNECT));
+      fail("closed", "closed by the client");
     },
 
     publish(topic, payload, qos, retain, binary) {
-      if (!topic || /[+#]/.test(topic) || (qos || 0) > 1) {
-        throw new Error("mqtt: bad topic '" + topic + "' or QoS " + qos);
+      if (!topic || /[+#]/.test(topic) || qos! > 1) {
+        throw Error("mqtt: bad topic '" + topic + "' or QoS " + qos);
       }
       const id = qos ? newId() : 0;
       const p = publishPacket(utf8(topic), binary ? payload : utf8(payload), qos ? 1 : 0, id, !!retain, false);
@@ -308,12 +304,11 @@ export function createClient(o: ClientOptions): Client {
     },
 
     subscribe(filter, qos, handler) {
-      if (!validFilter(filter)) throw new Error("mqtt: bad filter '" + filter + "'");
+      if (!validFilter(filter)) throw Error(`mqtt: bad filter '${filter}'`);
       const f = utf8(filter);
       forget(f);
-      const s: Sub = { f: f, q: qos ? 1 : 0, h: handler };
-      subs.push(s);
-      if (st == 2) sendSub(SUBSCRIBE, f, s.q);
+      subs.push({ f: f, q: (qos = qos ? 1 : 0), h: handler });
+      if (st == 2) sendSub(SUBSCRIBE, f, qos);
     },
 
     unsubscribe(filter) {

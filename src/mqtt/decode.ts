@@ -1,6 +1,6 @@
 // Streaming parser of the packets a broker sends to a client, bounded by a maximum packet size.
 import { at } from "./chr.js";
-import { CONNACK, PUBACK, PUBLISH, SUBACK, UNEXPECTED, UNSUBACK } from "./packet.js";
+import { CONNACK, MALFORMED, PUBACK, PUBLISH, SUBACK, UNEXPECTED, UNSUBACK } from "./packet.js";
 import type { Packet } from "./packet.js";
 
 /** Parses one body after its first header byte `h`; returns the packet or an error message. */
@@ -35,15 +35,16 @@ export function parse(h: number, b: string): Packet | string {
     p.session = b[0] == "\x01";
     p.code = at(b, 1);
     ok = ok && at(b, 0) < 2;
-  } else if (t == PUBACK || t == UNSUBACK) p.id = u16(0);
-  else if (t == SUBACK) {
+  } else if (t == PUBACK || t == UNSUBACK || t == SUBACK) {
     p.id = u16(0);
-    const g: number[] = (p.granted = []);
-    while (len < n) g.push(at(b, len++));
-    ok = ok && n > 2;
+    if (t == SUBACK) {
+      const g: number[] = (p.granted = []);
+      while (len < n) g.push(at(b, len++));
+      ok = ok && n > 2;
+    }
   } else if (t < 12 || t > 14) return UNEXPECTED + t;
   else len = 0;
-  return ok && n == len ? p : "malformed packet type " + t;
+  return ok && n == len ? p : MALFORMED + t;
 }
 
 export interface Decoder {
@@ -61,7 +62,6 @@ export interface Decoder {
 
 /** A decoder holding at most one incomplete packet of at most `max` bytes. */
 export function decoder(max: number, parser?: BodyParser): Decoder {
-  const ps = parser || parse;
   let b = "";
   function fail(why: string): string {
     b = "";
@@ -77,6 +77,8 @@ export function decoder(max: number, parser?: BodyParser): Decoder {
         let n = 0;
         let j = 1;
         let c;
+        /** The packet, or what is wrong with it. */
+        let p: Packet | string;
         do {
           if (j > 4) return fail("bad remaining length");
           if (j >= b.length) return "";
@@ -86,7 +88,7 @@ export function decoder(max: number, parser?: BodyParser): Decoder {
         n += j;
         if (n > max) return fail("packet of " + n + " bytes over limit " + max);
         if (n > b.length) return "";
-        const p = ps(at(b, 0), b.substring(j, n));
+        p = (parser || parse)(at(b, 0), b.substring(j, n));
         b = b.substr(n);
         if (typeof p == "string") return fail(p);
         out(p);

@@ -29,9 +29,10 @@ export function frame(type: number, flags: number, body: string): string {
 /** CONNECT for MQTT 3.1.1 without a will; username/password left out when undefined. */
 export function connectPacket(clientId: string, username: string | undefined, password: string | undefined,
   clean: boolean, keepalive: number): string {
-  const u = username != null;
-  const w = password != null;
-  return frame(CONNECT, 0, str("MQTT") + chr(4, (u ? 128 : 0) | (w ? 64 : 0) | (clean ? 2 : 0)) + u16(keepalive) +
+  // The flag bits themselves: 0 when left out.
+  const u = username != null ? 128 : 0;
+  const w = password != null ? 64 : 0;
+  return frame(CONNECT, 0, str("MQTT") + chr(4, u | w | (clean ? 2 : 0)) + u16(keepalive) +
     str(clientId) + (u ? str(username!) : "") + (w ? str(password!) : ""));
 }
 
@@ -44,7 +45,8 @@ export function subPacket(type: number, id: number, filter: string, qos: number)
   return frame(type, 2, u16(id) + str(filter) + (type == SUBSCRIBE ? chr(qos) : ""));
 }
 
-/** A packet of a packet id alone (PUBACK, UNSUBACK), or empty (id < 0: PINGREQ, PINGRESP, DISCONNECT). */
-export function idPacket(type: number, id: number): string {
-  return frame(type, 0, id < 0 ? "" : u16(id));
+/** A packet of a packet id alone (PUBACK, UNSUBACK), or empty (id < 0 or left out: PINGREQ,
+ *  PINGRESP, DISCONNECT). */
+export function idPacket(type: number, id?: number): string {
+  return frame(type, 0, id! >= 0 ? u16(id!) : "");
 }

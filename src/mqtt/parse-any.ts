@@ -1,7 +1,7 @@
 // Body parser for every supported packet, also those only a broker receives (CONNECT, SUBSCRIBE,
 // UNSUBSCRIBE): for tests and host tools; the client itself needs only decode.ts's parse.
 import { parse } from "./decode.js";
-import { CONNECT, SUBSCRIBE, UNSUBSCRIBE } from "./packet.js";
+import { CONNECT, MALFORMED, SUBSCRIBE, UNSUBSCRIBE } from "./packet.js";
 import type { Packet, Subscription } from "./packet.js";
 import { begin, more, str, u16, u8, whole } from "./reader.js";
 
@@ -36,5 +36,5 @@ export function parseAny(h: number, body: string): Packet | string {
     if (t == SUBSCRIBE) p.subs = subs;
     else p.topics = topics;
   }
-  return whole() ? p : "malformed packet type " + t;
+  return whole() ? p : MALFORMED + t;
 }

@@ -5,19 +5,22 @@ import { at, chr } from "./chr.js";
 
 /** Returns s as UTF-8 bytes (one char per byte); ASCII comes back unchanged. */
 export function utf8(s: string): string {
-  if (!/[^\0-\x7f]/.test(s)) return s;
+  // Declarations first: one statement each in the bundle.
   let o = "";
-  for (let i = 0; i < s.length; i++) {
+  let i = 0;
+  if (!/[^\0-\x7f]/.test(s)) return s;
+  for (; i < s.length; i++) {
     let c = at(s, i);
     const d = at(s, i + 1);
+    let n: number;
     // A surrogate pair is one code point (only in Node: Espruino has no chars above 255).
     if (c >> 10 == 54 && d >> 10 == 55) {
       c = 65536 + ((c - 55296) << 10) + d - 56320;
       i++;
     }
     // n continuation bytes of 6 bits each after a lead byte of n+1 high ones.
-    let n = c < 128 ? 0 : c < 2048 ? 1 : c < 65536 ? 2 : 3;
-    o += chr((n ? (65280 >> (n + 1)) & 255 : 0) | (c >> (6 * n)));
+    n = c < 128 ? 0 : c < 2048 ? 1 : c < 65536 ? 2 : 3;
+    o += chr([0, 192, 224, 240][n] | (c >> (6 * n)));
     while (n--) o += chr(128 | ((c >> (6 * n)) & 63));
   }
   return o;

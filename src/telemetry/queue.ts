@@ -31,11 +31,12 @@ export function createQueue(capacity: number, width: number): ReadingQueue {
   return {
     _push: (at, values) => {
       const full = count == capacity;
+      let o: number;
       if (full) {
         shift(1);
         lost++;
       }
-      const o = ((head + count) % capacity) * row;
+      o = ((head + count) % capacity) * row;
       a[o] = at;
       for (let k = 0; k < width; k++) a[o + 1 + k] = values[k];
       count++;

@@ -1,35 +1,42 @@
 // Attributes: on every connect publish the client attributes a fleet operator wants to see, and
-// ask for the shared ones the firmware uses; apply shared updates as they are pushed.
+// ask for the shared one the firmware uses (the telemetry interval); apply it whenever it comes,
+// pushed as an update or in the response to that request.
 
 import { logW, toJson } from "../log";
-import type { Client } from "../mqtt/index";
+import type { Client, MessageHandler } from "../mqtt/index";
 import { inbound, isObj, own } from "./inbound";
 import type { Obj } from "./inbound";
 import { ATTRIBUTES as TOPIC, INTERVAL_KEY } from "./topics";
 
 
 /**
- * `info` gathers the client attributes at each connect; `apply` gets each shared attribute object
- * (pushed update or request response), whose values it checks itself. A message that is not a
- * JSON object (inbound.ts) is logged and dropped. Call the returned function after every CONNACK.
+ * `info` gathers the client attributes at each connect; `onInterval` gets the value of each shared
+ * INTERVAL_KEY that arrives (pushed update or request response), as sent: it checks the value
+ * itself. A message that is not a JSON object (inbound.ts) is logged and dropped. Call the returned
+ * function after every CONNACK.
  */
-export function startAttributes(client: Client, info: () => object, apply: (shared: Obj) => void): () => void {
-  /** `what` is "update" or "response"; a response has the shared attributes under "shared" (left
-   *  out when there are none). */
-  function take(payload: string, what: string): void {
-    let a: unknown = inbound(payload);
-    if (typeof a != "string" && what == "response") {
-      a = own(a as Obj, "shared");
-      if (a !== undefined && !isObj(a)) a = "has shared not an object";
-    }
-    if (typeof a == "string") logW("attributes", what + " " + a);
-    else if (a) apply(a as Obj);
+export function startAttributes(client: Client, info: () => object, onInterval: (ms: unknown, from: string) => unknown): () => void {
+  /** The handler of `what`, "update " or "response " (the log line's words, space included); a
+   *  response (`inShared`) has the shared attributes under "shared" (left out when there are none). */
+  function take(what: string, inShared?: number): MessageHandler {
+    return (t, payload) => {
+      let a: unknown;
+      try {
+        a = inbound(payload);
+        if (inShared && (a = own(a as Obj, "shared")) !== undefined && !isObj(a)) throw "has shared not an object";
+      } catch (e) {
+        return logW("attributes", what + e);
+      }
+      // Outside the try: what onInterval throws is the MQTT client's to report.
+      if (a && (a = own(a as Obj, INTERVAL_KEY)) !== undefined) onInterval(a, "shared attribute");
+    };
   }
-  client.subscribe(TOPIC, 1, (t, p) => take(p, "update"));
-  client.subscribe(TOPIC + "/response/+", 1, (t, p) => take(p, "response"));
+  client.subscribe(TOPIC, 1, take("update "));
+  client.subscribe(TOPIC + "/response/+", 1, take("response ", 1));
   return () => {
-    client.publish(TOPIC, toJson(info()), 0);
+    // QoS 0 (no qos argument).
+    client.publish(TOPIC, toJson(info()));
     // The shared attributes the firmware uses (comma-separated).
-    client.publish(TOPIC + "/request/1", toJson({ sharedKeys: INTERVAL_KEY }), 0);
+    client.publish(TOPIC + "/request/1", toJson({ sharedKeys: INTERVAL_KEY }));
   };
 }

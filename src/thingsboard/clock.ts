@@ -9,7 +9,5 @@ export function clockKnown(): boolean {
   return getTime() > SET_AFTER;
 }
 
-/** Epoch ms of a moment given as uptime ms; only meaningful once clockKnown(). */
-export function epochMs(uptime: number, nowUptime: number): number {
-  return Math.round(getTime() * 1000 - nowUptime + uptime);
-}
+// A reading's epoch ms is getTime() * 1000 - uptimeMs() + its uptime ms (telemetry.ts does it
+// inline: a function with parameters costs the bundle more than the sum).

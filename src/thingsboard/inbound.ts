@@ -6,16 +6,15 @@
 // an assertion when its value is no object), also when spelled with \u or \x escapes. So the text
 // is bounded and screened before parsing, and only an object comes out.
 
-import { fromJson } from "../log";
-
 /** The longest RPC request or attribute message taken, in bytes. */
 export const MAX_INBOUND = 1024;
 
 export type Obj = { [key: string]: unknown };
 
-/** A JSON object, not an array: reading a field of a number, string or boolean throws on Espruino. */
+/** A JSON object, not an array: reading a field of a number, string or boolean throws on Espruino.
+ *  (null and every primitive are no instance of Object.) */
 export function isObj(v: unknown): v is Obj {
-  return !!v && typeof v == "object" && !(v instanceof Array);
+  return v instanceof Object && !(v instanceof Array);
 }
 
 /** `o[k]` when it is o's own key, else undefined. */
@@ -23,19 +22,21 @@ export function own(o: Obj, k: string): unknown {
   return Object.keys(o).indexOf(k) < 0 ? undefined : o[k];
 }
 
-/** The object `text` holds, or what is wrong with it ("is not JSON"), to follow "request " etc. */
-export function inbound(text: string): Obj | string {
+/** The object `text` holds; else throws what is wrong with it ("is not JSON"), to follow
+ *  "request " etc. */
+export function inbound(text: string): Obj {
   // Keys that reach a prototype; escapes other than \" \\ \/ \b \f \n \r \t (they could spell
   // one); integers of 16 digits or more (past 2^53; sixteen \d, as Espruino's regexes have no {n};
-  // a long fraction follows its "." and passes).
-  const m = text.match(/__proto__|["']constructor["']|["']prototype["']|\\[^"\\\/bfnrt]|[^.\d]\d\d\d\d\d\d\d\d\d\d\d\d\d\d\d\d/);
-  let v: unknown;
-  if (text.length > MAX_INBOUND) return "is over " + MAX_INBOUND + " bytes";
-  if (m) return "refused at " + m[0];
+  // a long fraction follows its "." and passes). `v` is first the match, then the parsed value.
+  let v: unknown = text.match(/__proto__|["']constructor["']|["']prototype["']|\\[^"\\\/bfnrt]|[^.\d]\d\d\d\d\d\d\d\d\d\d\d\d\d\d\d\d/);
+  if (text.length > MAX_INBOUND) throw "is over " + MAX_INBOUND + " bytes";
+  if (v) throw "refused at " + (v as string[])[0];
   try {
-    v = fromJson(text);
+    // JSON.parse itself, not an alias: one call site.
+    v = JSON.parse(text);
   } catch (e) {
-    return "is not JSON";
+    throw "is not JSON";
   }
-  return isObj(v) ? v : "is not an object";
+  if (!isObj(v)) throw "is not an object";
+  return v;
 }

@@ -5,12 +5,13 @@
 
 import CONFIG from "device-config";
 import { backoff } from "../backoff";
-import { inSeconds, logE, logI, logW, mask, uptimeMs } from "../log";
+import { inSeconds, logE, logI, logW, uptimeMs } from "../log";
 import { createClient } from "../mqtt/index";
 import type { Client } from "../mqtt/index";
 import { slot } from "../timer";
 
-const TAG = "tb_mqtt";
+/** The C example's tag for the MQTT session (telemetry.ts builds its own on it). */
+export const TAG = "tb_mqtt";
 /** Wait after CONNACK 2/4/5: retrying a refused token quickly only fills the server's log. */
 const REFUSED_WAIT_MS = 60000;
 
@@ -29,20 +30,32 @@ export interface Link {
   _down(): void;
 }
 
+const TOKEN = CONFIG.accessToken;
+/** The board's serial number: the MQTT client id, and a client attribute (main.ts). */
+export const SERIAL = getSerial();
+
+/** The access token as logs show it: its first two characters, enough to tell two tokens apart
+ *  (none of a short one). No parameter, so the minifier writes it in place. */
+function maskedToken(): string {
+  return (TOKEN.length > 4 ? TOKEN[0] + TOKEN[1] : "") + "***";
+}
+
 /** `connected` runs after each CONNACK, `published` on each PUBACK. */
 export function createLink(connected: () => void, published: (id: number) => void): Link {
+  // Once per boot, so nobody takes the embedded certificate for protection it does not give.
+  logW(TAG, "TLS does not verify the server certificate");
   const retry = backoff();
   const stats: LinkStats = { connects: 0, disconnects: 0, refused: 0 };
-  const reopen = slot(uptimeMs);
-  const healthy = slot(uptimeMs);
-  let net = false;
-  // Once per boot, so nobody takes the embedded certificate for protection it does not give.
-  logW(TAG, "TLS does not verify the server certificate (Espruino)");
+  // One timer for both waits: the reconnect while down, the healthy minute (which resets the
+  // back-off) while connected. Each is dropped when the other begins.
+  const timer = slot(uptimeMs);
+  /** Wi-Fi is up (unset before the first _up()). */
+  let net: number;
 
   function open(): void {
-    reopen();
+    timer();
     if (!net) return;
-    logI(TAG, "connecting to mqtts://" + CONFIG.host + ":" + CONFIG.port + " ...");
+    logI(TAG, `connecting to mqtts://${CONFIG.host}:${CONFIG.port} ...`);
     client.open();
   }
 
@@ -50,28 +63,28 @@ export function createLink(connected: () => void, published: (id: number) => voi
     connect: (cb) => require("tls").connect({ host: CONFIG.host, port: CONFIG.port, ca: atob(CONFIG.caDer) }, cb),
     // Uptime, not getTime(): SNTP setting the clock must not look like a missed PINGRESP.
     now: uptimeMs,
-    clientId: getSerial(),
-    username: CONFIG.accessToken,
+    clientId: SERIAL,
+    username: TOKEN,
     onConnect: () => {
       stats.connects++;
       logI(TAG, "Connected to ThingsBoard");
-      healthy(retry._reset, 60000);
+      timer(retry._reset, 60000);
       connected();
     },
     onDisconnect: (kind, why, code) => {
-      healthy();
+      timer();
       if (!net) return;
       stats.disconnects++;
       let wait = retry._next();
       if (kind == "refused" && (code == 2 || code == 4 || code == 5)) {
         stats.refused++;
         wait += REFUSED_WAIT_MS;
-        logE(TAG, "Token " + mask(CONFIG.accessToken) + " refused (CONNACK " + code +
+        logE(TAG, "Token " + maskedToken() + " refused (CONNACK " + code +
           "): set accessToken to the device's token; retry in " + inSeconds(wait));
       } else {
         logW(TAG, "Disconnected from ThingsBoard (" + why + "); retry in " + inSeconds(wait));
       }
-      reopen(open, wait);
+      timer(open, wait);
     },
     onPublished: published,
     log: (line) => logE(TAG, line),
@@ -81,13 +94,13 @@ export function createLink(connected: () => void, published: (id: number) => voi
     _client: client,
     _stats: stats,
     _up: () => {
-      net = true;
+      net = 1;
       retry._reset();
       open();
     },
     _down: () => {
-      net = false;
-      reopen();
+      net = 0;
+      timer();
       client.close();
     },
   };

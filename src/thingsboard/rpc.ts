@@ -19,27 +19,28 @@ export interface Rpc {
 /** `handlers` (method name -> handler) is the table itself: add() and the built-ins share it. */
 export function startRpc(client: Client, handlers: { [method: string]: RpcHandler }): Rpc {
 
-  function answer(payload: string): unknown {
-    const req = inbound(payload);
-    if (typeof req == "string") return { error: "request " + req };
-    const m = own(req, "method");
-    if (typeof m != "string") return { error: "request needs a method" };
-    if (!handlers.hasOwnProperty(m)) return { error: "unknown method " + m };
-    try {
-      const r = handlers[m](own(req, "params"));
-      return r == null ? {} : r;
-    } catch (e) {
-      return { error: m + " failed: " + e };
-    }
-  }
-
   client.subscribe(RPC_REQUEST + "+", 1, (topic, payload) => {
     const id = topic.substr(RPC_REQUEST.length);
+    let r: any;
+    // Put before what is thrown: "request " for a fault of the request (inbound.ts throws what),
+    // then nothing, then "<method> failed: " once its handler runs. One try for all.
+    let pre = "request ";
     // ThingsBoard's request ids are integers (int32): anything else has no answer to wait for it.
     if (!(id.length < 10 && /^\d+$/.test(id))) return logW("rpc", "bad request id");
-    const r = answer(payload) as { error?: string };
+    try {
+      const req = inbound(payload);
+      const m = own(req, "method");
+      if (typeof m != "string") throw "needs a method";
+      pre = "";
+      if (!own(handlers, m)) throw "unknown method " + m;
+      pre = m + " failed: ";
+      r = handlers[m](own(req, "params"));
+      if (r == null) r = {};
+    } catch (e) {
+      r = { error: pre + e };
+    }
     if (r.error) logW("rpc", r.error);
-    client.publish(RPC_RESPONSE + id, toJson(r), 0);
+    client.publish(RPC_RESPONSE + id, toJson(r));
   });
 
   return {

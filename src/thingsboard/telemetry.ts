@@ -9,11 +9,14 @@ import { logI, logW, toJson, uptimeMs } from "../log";
 import type { Client } from "../mqtt/index";
 import type { Sensor } from "../sensors/index";
 import { createQueue } from "../telemetry/queue";
-import { clockKnown, epochMs } from "./clock";
+import { clockKnown } from "./clock";
+import { TAG as LINK_TAG } from "./link";
 import { slot } from "../timer";
 import { INTERVAL_KEY, TELEMETRY } from "./topics";
 
-const TAG = "tb_mqtt_wapper";
+// The C example's tag (sic), spelt on link.ts's: one "tb_mqtt" in the bundle.
+const TAG = LINK_TAG + "_wapper";
+const keys = CONFIG.keys;
 /** Readings per message: ~70 bytes each, well inside one TLS record and the board's RAM. */
 const BATCH = 10;
 /** How long readings wait for SNTP after connecting before they go without a time. */
@@ -43,50 +46,55 @@ export interface Telemetry {
 }
 /** Keys, queue capacity and first interval come from CONFIG. */
 export function startTelemetry(client: Client, sensor: Sensor): Telemetry {
-  const keys = CONFIG.keys;
   const q = createQueue(CONFIG.queueCapacity, keys.length);
   const timer = slot(uptimeMs);
   let every = CONFIG.telemetryIntervalMs;
-  let flightId = 0;
+  /** The packet id of the batch awaiting its PUBACK; 0 or unset when none. */
+  let flightId: number;
   let flightN = 0;
   let acked = 0;
-  let connectedAt = 0;
+  /** Uptime of the last CONNACK (set before pump() can get past its connected() test). */
+  let connectedAt: number;
   let last: number[] = [];
 
   /** {key: value} of the `i`th queued reading, or of the latest one for i < 0; NaN keys left out
    *  (an undefined one, before the first reading, JSON leaves out by itself). */
   function values(i: number): { [key: string]: number } {
     const v: { [key: string]: number } = {};
-    for (let k = 0; k < keys.length; k++) {
+    keys.forEach((key, k) => {
       const x = i < 0 ? last[k] : q._get(i, k + 1);
-      if (x == x) v[keys[k]] = x;
-    }
+      if (x == x) v[key] = x;
+    });
     return v;
   }
 
   function pump(): void {
-    const n = Math.min(q._size(), BATCH);
-    if (flightId || !n || !client.connected()) return;
+    // All declared before the first test: one declaration statement in the bundle.
+    let n = Math.min(q._size(), BATCH);
     const now = uptimeMs();
+    // Epoch ms at uptime 0: a reading's ts is this plus its uptime (meaningful once timed).
+    const boot = getTime() * 1000 - now;
     const timed = clockKnown();
-    if (!timed && now - connectedAt < SNTP_GRACE_MS) return;
     const list: unknown[] = [];
-    for (let i = 0; i < (timed ? n : 1); i++) {
-      const v = values(i);
-      list.push(timed ? { ts: epochMs(q._get(i, 0), now), values: v } : v);
+    let payload: string;
+    if (flightId || !n || !client.connected()) return;
+    if (!timed) {
+      if (now - connectedAt < SNTP_GRACE_MS) return;
+      // Untimed readings go one at a time: the server stamps each on arrival.
+      n = 1;
     }
-    const payload = toJson(list.length > 1 ? list : list[0]);
+    for (let i = 0; i < n; i++) list[i] = timed ? { ts: Math.round(boot + q._get(i, 0)), values: values(i) } : values(i);
+    payload = toJson(n > 1 ? list : list[0]);
     logI(TAG, "[Telemetry][Tx] " + payload);
     flightId = client.publish(TELEMETRY, payload, 1);
-    flightN = list.length;
-    q._shift(flightN);
+    q._shift((flightN = n));
   }
 
   function sample(): void {
     timer(sample, every);
     last = sensor.read();
     if (!q._push(uptimeMs(), last)) {
-      logW(TAG, "Queue full: dropped the oldest (" + q._dropped() + " so far)");
+      logW(TAG, `Queue full: dropped the oldest (${q._dropped()} so far)`);
     }
     pump();
   }
