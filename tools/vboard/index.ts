@@ -6,8 +6,9 @@ import { resolve } from "node:path";
 import * as vm from "node:vm";
 import { BoardClock } from "./clock.ts";
 import { BoardConsole } from "./console.ts";
+import { boardOf } from "./options.ts";
 import { EspruinoBoard } from "./espruino/board.ts";
-import { loadBoard, type BoardJson, type BoardName } from "../build/board.ts";
+import type { BoardJson, BoardName } from "../build/board.ts";
 import { Program } from "./runtime.ts";
 import { isLoopback } from "./sockets.ts";
 import { BoardStorage } from "./storage.ts";
@@ -55,12 +56,8 @@ export class VirtualBoard extends BoardConsole {
 
   constructor(private o: VirtualBoardOptions) {
     super();
-    if (!o || typeof o !== "object") throw new Error("VirtualBoard needs options {board, storageDir}");
-    this.json = loadBoard(o.board);
+    this.json = boardOf(o);
     this.boardName = o.board;
-    if (!o.storageDir || typeof o.storageDir !== "string") {
-      throw new Error("VirtualBoard: storageDir is required, e.g. \".vboard/esp32\" (one directory per board)");
-    }
     for (const [name, addr] of Object.entries(o.hosts ?? {})) {
       if (!isLoopback(addr)) {
         throw new Error(`VirtualBoard: hosts["${name}"] = "${addr}" is not a loopback address; map names to 127.x.x.x or ::1`);

@@ -16,8 +16,9 @@ import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { join, resolve } from "node:path";
-import { loadBoard, type BoardJson, type BoardName } from "../../build/board.ts";
+import type { BoardJson, BoardName } from "../../build/board.ts";
 import { BoardConsole } from "../console.ts";
+import { boardOf } from "../options.ts";
 import type { ReplOptions, ReplServer } from "../repl.ts";
 import type { VirtualBoardOptions } from "../index.ts";
 import { preloadLibrary, espruinoBinary } from "./native.ts";
@@ -82,12 +83,8 @@ export class EspruinoBoard extends BoardConsole {
 
   constructor(private o: VirtualBoardOptions & { espruinoBin?: string; telnet?: boolean }) {
     super();
-    if (!o || typeof o !== "object") throw new Error("VirtualBoard needs options {board, storageDir}");
-    this.json = loadBoard(o.board);
+    this.json = boardOf(o);
     this.boardName = o.board;
-    if (!o.storageDir || typeof o.storageDir !== "string") {
-      throw new Error("VirtualBoard: storageDir is required, e.g. \".vboard/esp32\" (one directory per board)");
-    }
     for (const [name, addr] of Object.entries(o.hosts ?? {})) {
       // preload.c resolves these for the interpreter (IPv4 loopback, no commas or "=" in names).
       if (!/^127\.\d+\.\d+\.\d+$/.test(addr) || /[,=\s]/.test(name)) {
