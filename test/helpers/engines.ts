@@ -1,10 +1,11 @@
 // Which engines of the virtual board a test file runs on, and how a missing interpreter shows.
 // node: tools/vboard's vm imitation. espruino: the real Espruino 2v29 Linux build (ESPRUINO_BIN).
 // In CI the espruino engine is required: a missing binary fails instead of skipping.
-import { accessSync, constants } from "node:fs";
+import { ENGINE_NAMES, type EngineName } from "../../tools/vboard/index.ts";
+import { espruinoBinary } from "../../tools/vboard/espruino/native.ts";
 
-export type EngineName = "node" | "espruino";
-export const ENGINES: EngineName[] = ["node", "espruino"];
+export type { EngineName };
+export const ENGINES = ENGINE_NAMES;
 
 export const ESPRUINO_MISSING =
   "no real interpreter: set ESPRUINO_BIN to an Espruino 2v29 Linux build (README, \"Engines\") to run this on it";
@@ -16,12 +17,7 @@ export function espruinoBin(): string | undefined {
     if (process.env.CI) throw new Error("CI needs the real interpreter: ESPRUINO_BIN is not set (.ci/run sets it)");
     return undefined;
   }
-  try {
-    accessSync(bin, constants.X_OK);
-  } catch {
-    throw new Error(`ESPRUINO_BIN=${bin} is not an executable file: point it at espruino-linux-x64`);
-  }
-  return bin;
+  return espruinoBinary(bin);
 }
 
 /** node:test options for a test on `engine`: skipped, with the reason, when that engine cannot run here. */

@@ -143,7 +143,8 @@ export class EspruinoBoard extends BoardConsole {
     return typeof v === "string" ? v : undefined;
   }
 
-  /** Runs `expr` in the running program and resolves with its value (through JSON). */
+  /** Runs `expr` in the running program and resolves with its value (through JSON). The answer comes
+   *  on the console, so not while a telnet client holds it. */
   evaluate(expr: string, timeoutMs = 5000): Promise<unknown> {
     if (this.stopped) return Promise.reject(new Error("the virtual board was stopped"));
     const id = this.nextEval++;
