@@ -19,6 +19,7 @@ import { join, resolve } from "node:path";
 import type { BoardJson, BoardName } from "../../build/board.ts";
 import { BoardConsole } from "../console.ts";
 import { boardOf } from "../options.ts";
+import { REASONS } from "../wifi.ts";
 import type { ReplOptions, ReplServer } from "../repl.ts";
 import type { VirtualBoardOptions } from "../index.ts";
 import { preloadLibrary, espruinoBinary } from "./native.ts";
@@ -30,13 +31,6 @@ const MARK = "\x01vb:";
 const WIFI_MODULE = readFileSync(join(import.meta.dirname, "wifi.js"), "latin1");
 /** Lines of the interpreter's start-up logo (printed when Storage holds no boot code). */
 const BANNER = /^( _{4} +_ *$|\|  __\||\|____\||\s+\|_\| espruino\.com| \dv\d+ \(c\) |Espruino is Open Source|only by sales of official boards|http:\/\/espruino\.com\/Donate)/;
-/** ESP-IDF reason codes for the drops a test can cause (platform doc §3). */
-const DROP_REASONS: Record<string, [number, string]> = {
-  beacon_timeout: [200, "BEACON_TIMEOUT"],
-  no_ap_found: [201, "NO_AP_FOUND"],
-  assoc_leave: [8, "ASSOC_LEAVE"],
-};
-
 interface ApState {
   ssid?: string;
   password?: string;
@@ -108,7 +102,8 @@ export class EspruinoBoard extends BoardConsole {
     this.apState = {
       ssid: ap.ssid, password: ap.password, present: ap.present ?? true,
       joinMs: (ap.joinDelayMs ?? 50) * this.scale, ip, netmask: "255.255.255.0", gw: ip.replace(/\.\d+$/, ".1"),
-      bssid: hex([0x02, 0xaa, ...id.subarray(5, 9)]).join(":"), mac: mac.join(":"), timeServer: !!o.timeServer,
+      // The access point's MAC as the node engine's station reports it (tools/vboard/wifi.ts).
+      bssid: ["02", "aa", ...mac.slice(2)].join(":"), mac: mac.join(":"), timeServer: !!o.timeServer,
     };
     this.ctrlReady = new Promise((res, rej) => {
       this.ctrlServer.once("error", rej);
@@ -119,7 +114,7 @@ export class EspruinoBoard extends BoardConsole {
       setPresent: (p) => (p ? this.updateAp({ present: true }) : this.ap.dropLink("no_ap_found")),
       dropLink: (reason = "beacon_timeout") => {
         this.updateAp({ present: false });
-        const [code, name] = DROP_REASONS[reason.toLowerCase()] ?? [200, reason.toUpperCase()];
+        const [code, name] = REASONS[reason.toLowerCase()] ?? [200, reason.toUpperCase()];
         this.control(`d ${code} ${name}`);
       },
       restoreLink: () => this.updateAp({ present: true }),
