@@ -13,6 +13,7 @@ import { createBoard, type Board } from "../tools/vboard/index.ts";
 import { ENGINES, onEngine, type EngineName } from "./helpers/engines.ts";
 import { startTap, type Tap } from "./helpers/device-tap.ts";
 import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
+import { sleep, until } from "./helpers/wait.ts";
 
 const TOKEN = "TEST_TOKEN_123";
 const DEV = "dev1";
@@ -43,19 +44,6 @@ after(async () => {
   fw?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (let i = 0; i < 10_000; i++) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) break;
-    await sleep(20);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
 
 /** Boots a fresh board (own storage) with the clock set as SNTP would; stop it in finally. */
 function boot(engine: EngineName): Board {

@@ -13,6 +13,7 @@ import { createBoard } from "../tools/vboard/index.ts";
 import { ENGINES, onEngine } from "./helpers/engines.ts";
 import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
 import { startMosquitto, type Broker } from "./helpers/mosquitto.ts";
+import { until } from "./helpers/wait.ts";
 
 const SCALE = 20;
 const ME = "v1/devices/me/";
@@ -21,18 +22,6 @@ let broker: Broker;
 let fw: TestBuild;
 let watcher: MqttClient;
 const seen: Array<{ topic: string; payload: string }> = [];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (let i = 0; i < 10_000 && Date.now() <= end; i++) {
-    const v = fn();
-    if (v) return v;
-    await sleep(10);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
 
 const on = (topic: string) => seen.filter((m) => m.topic === topic);
 

@@ -14,6 +14,7 @@ import { TbEndpoint } from "../tools/tb-endpoint/index.ts";
 import { createBoard, type Board, type EngineName } from "../tools/vboard/index.ts";
 import { ENGINES, onEngine } from "./helpers/engines.ts";
 import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
+import { sleep, until } from "./helpers/wait.ts";
 
 const TOKEN = "TEST_TOKEN_123";
 const DEV = "dev1";
@@ -36,19 +37,6 @@ after(async () => {
   fw?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (let i = 0; i < 10_000; i++) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) break;
-    await sleep(20);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
 
 /** A fresh board whose clock starts at 1970 (no time server): only stepClock() sets it. */
 function boot(engine: EngineName): Board {

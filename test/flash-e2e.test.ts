@@ -14,6 +14,7 @@ import { TbEndpoint } from "../tools/tb-endpoint/index.ts";
 import { createBoard } from "../tools/vboard/index.ts";
 import { ENGINES, onEngine } from "./helpers/engines.ts";
 import { startRepl, type ReplServer } from "../tools/vboard/repl.ts";
+import { until } from "./helpers/wait.ts";
 
 const TOKEN = "TEST_TOKEN_123";
 const DEV = "dev1";
@@ -50,16 +51,6 @@ function flashSh(args: string[], o: { limitMs?: number; onOutput?: (stdout: stri
     const limit = setTimeout(() => child.kill(), o.limitMs ?? 40_000);
     child.on("close", (code) => { clearTimeout(limit); resolve({ code, stdout, stderr }); });
   });
-}
-
-async function until<T>(what: string, fn: () => T | undefined | false, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (let i = 0; i < 10_000 && Date.now() < end; i++) {
-    const v = fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engine), () => {

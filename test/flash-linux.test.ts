@@ -17,6 +17,7 @@ import { espruinoBin, onEngine } from "./helpers/engines.ts";
 import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
 import { startMosquitto, type Broker } from "./helpers/mosquitto.ts";
 import { run } from "./helpers/run.ts";
+import { sleep, until } from "./helpers/wait.ts";
 
 const TELNET_PORT = 2323;
 const TOKEN = "LINUX_DEV_TOKEN_42";
@@ -30,18 +31,6 @@ let watcher: MqttClient | undefined;
 let interp: ChildProcess | undefined;
 let interpOut = "";
 const seen: Array<{ topic: string; payload: string }> = [];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (let i = 0; i < 10_000 && Date.now() <= end; i++) {
-    const v = fn();
-    if (v) return v;
-    await sleep(25);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
 
 /** Rejects when something already listens on the fixed telnet port: we never touch what we did not start. */
 function ensurePortFree(port: number): Promise<void> {
