@@ -9,7 +9,8 @@ import { after, before, describe, test } from "node:test";
 import mqttPacket from "mqtt-packet";
 import { generateSelfSigned } from "../tools/certs/generate.ts";
 import { TbEndpoint } from "../tools/tb-endpoint/index.ts";
-import { createBoard, type Board } from "../tools/vboard/index.ts";
+import type { Board } from "../tools/vboard/index.ts";
+import { bootDevice, readingNo } from "./helpers/device.ts";
 import { ENGINES, onEngine, type EngineName } from "./helpers/engines.ts";
 import { startTap, type Tap } from "./helpers/device-tap.ts";
 import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
@@ -47,22 +48,9 @@ after(async () => {
 
 /** Boots a fresh board (own storage) with the clock set as SNTP would; stop it in finally. */
 function boot(engine: EngineName): Board {
-  const b = createBoard({
-    engine, board: "esp32", storageDir: join(dir, "vb-" + Math.random().toString(36).slice(2)),
-    ap: { ssid: "TestNet", password: "correct-horse" }, timeScale: SCALE,
-  });
-  b.flash(fw.code);
-  b.boot();
+  const b = bootDevice(engine, dir, fw.code, SCALE);
   b.stepClock();
   return b;
-}
-
-/** Reading number n of the simulated source, from its values (unique for n < 1155). */
-function readingNo(v: Record<string, unknown>): number {
-  const a = ((v.temperature as number) - 25) * 2;
-  const h = (v.humidity as number) - 26;
-  for (let n = 0; n < 1155; n++) if (n % 21 === a && n % 55 === h) return n;
-  throw new Error("not a simulated reading: " + JSON.stringify(v));
 }
 
 function publishPacket(topic: string, payload: string): Buffer {

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { generateSelfSigned } from "../tools/certs/generate.ts";
 import { TbEndpoint } from "../tools/tb-endpoint/index.ts";
-import { createBoard, type Board, type EngineName } from "../tools/vboard/index.ts";
+import type { Board, EngineName } from "../tools/vboard/index.ts";
+import { bootDevice, readingNo } from "./helpers/device.ts";
 import { ENGINES, onEngine } from "./helpers/engines.ts";
 import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
 import { sleep, until } from "./helpers/wait.ts";
@@ -39,23 +40,7 @@ after(async () => {
 });
 
 /** A fresh board whose clock starts at 1970 (no time server): only stepClock() sets it. */
-function boot(engine: EngineName): Board {
-  const b = createBoard({
-    engine, board: "esp32", storageDir: join(dir, "vb-" + Math.random().toString(36).slice(2)),
-    ap: { ssid: "TestNet", password: "correct-horse" }, timeScale: SCALE,
-  });
-  b.flash(fw.code);
-  b.boot();
-  return b;
-}
-
-/** Reading number n of the simulated source, from its values (unique for n < 1155). */
-function readingNo(v: Record<string, unknown>): number {
-  const a = ((v.temperature as number) - 25) * 2;
-  const h = (v.humidity as number) - 26;
-  for (let n = 0; n < 1155; n++) if (n % 21 === a && n % 55 === h) return n;
-  throw new Error("not a simulated reading: " + JSON.stringify(v));
-}
+const boot = (engine: EngineName): Board => bootDevice(engine, dir, fw.code, SCALE);
 
 /** The uptime of every firmware log line: sane (well below epoch ms) and never going back. */
 function assertUptimes(out: string): void {
