@@ -290,7 +290,10 @@ export class EspruinoBoard extends BoardConsole {
     writeFileSync(this.clockFile, Buffer.alloc(32));
     this.setClock(Date.now() * 1000, 0);
     const old = this.kill();
-    void Promise.all([old, this.ctrlReady]).then(([, port]) => this.spawnInterpreter(port));
+    void Promise.all([old, this.ctrlReady]).then(([, port]) => this.spawnInterpreter(port), (e: Error) => {
+      this.write(`E vboard: the board's control socket could not listen on 127.0.0.1 (${e.message}); the board is off\n`, this.o.echo);
+      this.emit("crash", e.message);
+    });
   }
 
   private spawnInterpreter(port: number): void {
