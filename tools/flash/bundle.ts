@@ -23,6 +23,8 @@ export interface Bundle {
   /** Why it was (re)built, or "up to date". */
   reason: string;
   lines: string[];
+  /** The config's "tls" (false: plain MQTT); undefined when there is no config (a bundle flashed as it is). */
+  tls?: boolean;
 }
 
 /** Board named on the bundle's first line: `// tb-espruino-device <version> board=<chip>`. */
@@ -73,14 +75,14 @@ export async function prepareBundle(r: BundleRequest): Promise<Bundle> {
     boardJsonPath(board), ...(config ? [config.file, config.config.serverCert] : [])];
   const reason = config ? staleReason(file, inputs, board) : undefined;
   if (!reason) {
-    return { file, code: readFileSync(file, "latin1"), board, built: false, reason: "up to date", lines: [] };
+    return { file, code: readFileSync(file, "latin1"), board, built: false, reason: "up to date", lines: [], tls: config?.config.tls };
   }
   // The build pulls in rollup and ESLint: loaded only when a build is due, so errors stay quick.
   const { BuildError, buildFirmware } = await import("../build/build.ts");
   const { CertError } = await import("../build/cert.ts");
   try {
     const b = await buildFirmware({ configFile: r.configFile, env, outFile: file });
-    return { file, code: b.code, board, built: true, reason, lines: [...b.warnings, `I build: ${b.sizeLine}`] };
+    return { file, code: b.code, board, built: true, reason, lines: [...b.warnings, `I build: ${b.sizeLine}`], tls: config?.config.tls };
   } catch (e) {
     if (e instanceof BuildError || e instanceof ConfigError || e instanceof CertError) {
       const size = /^E size:/m.test(e.message);

@@ -1,6 +1,7 @@
 // npm run flash -- --port PORT [--board B] [--baud N] [--monitor] [--install-espruino PATH]
 // Builds when stale, uploads with the espruino CLI into Storage, and succeeds only when the board
-// then answers that `.bootcde` holds the bundle. Every failure is one `E flash:` line with its fix.
+// then answers that `.bootcde` holds the bundle. Every failure is one `E flash:` line with its fix; an
+// interpreter that leaves TLS too little native heap is one `W flash:` line (heap.ts), and it still uploads.
 // Espruino's Linux build (BOARD "LINUX") is taken for any chip, with one W line (linux.ts).
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -11,6 +12,7 @@ import { monitorPort } from "../monitor/cli.ts";
 import { ask, sample } from "./ask.ts";
 import { checkBundle, prepareBundle } from "./bundle.ts";
 import { fail, FlashError } from "./errors.ts";
+import { heapWarning, interpreterAdvice, parseSplit, releaseWarning, SPLIT_PROBE } from "./heap.ts";
 import { planInstall, writeRelease } from "./install.ts";
 import { LINUX_BOARD, linuxStorageFiles, linuxWarning, stageStorageFiles } from "./linux.ts";
 import { checkSerialPort, isTcpPort, listSerialPorts, noPortError } from "./ports.ts";
@@ -24,7 +26,9 @@ const USAGE = `usage: npm run flash -- --port PORT [--board esp32|esp32c3|esp32s
   PORT: /dev/ttyUSB0 (ESP32), /dev/ttyACM0 (ESP32-C3/S3), or tcp://host:port; Espruino's Linux build
         (espruino-linux-x64 --telnet) is a development target at tcp://127.0.0.1:2323
   --install-espruino writes the interpreter through the ESP ROM bootloader (at --baud, default ${INSTALL_BAUD});
-  --print-esptool prints the equivalent esptool command instead`;
+  --print-esptool prints the equivalent esptool command instead
+  The interpreter that leaves enough native heap for TLS (board/<chip>.json device.variants):
+${BOARDS.map((b) => "    " + interpreterAdvice(loadBoard(b))).join("\n")}`;
 
 interface Options {
   port?: string;
@@ -97,6 +101,9 @@ async function flash(o: Options): Promise<number> {
     // The ROM bootloader is reached at 115200 and then raised to this for writing.
     const writeBaud = o.baud ?? INSTALL_BAUD;
     const plan = planInstall(o.install, port, board, writeBaud);
+    // The stock release may leave TLS too little native heap: say which build does, but install it all the same.
+    const short = releaseWarning(o.install, board);
+    if (short) console.error(short);
     console.log(`I flash: Espruino images for ${board.device.esptoolChip} from ${plan.dir}:`);
     for (const i of plan.images) console.log(`I flash:   ${i.offset} ${i.file}`);
     if (o.printEsptool || tcp) {
@@ -122,7 +129,7 @@ async function flash(o: Options): Promise<number> {
   const probe = await openLink("flash", port, baud);
   let answer;
   try {
-    answer = await ask(probe, ["process.env.VERSION", "process.env.BOARD"]);
+    answer = await ask(probe, ["process.env.VERSION", "process.env.BOARD", SPLIT_PROBE]);
   } finally {
     await probe.close();
   }
@@ -132,7 +139,7 @@ async function flash(o: Options): Promise<number> {
       `install the interpreter once: npm run flash -- --port ${port} --install-espruino ${target.device.espruinoRelease}` +
       (tcp ? "" : ` (or check --baud ${baud})`));
   }
-  const [version, boardId] = answer.words;
+  const [version, boardId, ...splitWords] = answer.words;
   // The Linux build is a development target for any chip: it gets what it lacks written beside the bundle.
   const linux = boardId === LINUX_BOARD;
   if (boardId && !linux && boardId !== target.info.id) {
@@ -143,6 +150,10 @@ async function flash(o: Options): Promise<number> {
   if (version && version !== target.info.binary_version) {
     console.error(`W flash: the board runs Espruino ${version}; this firmware is tested on ${target.info.binary_version}`);
   }
+  // Will TLS find enough native heap beside this interpreter's JsVars? A board without ESP32 figures
+  // (the Linux build) gives none, and a config with "tls": false needs none; either way it uploads.
+  const short = heapWarning(target, parseSplit(splitWords), bundle.tls ?? true);
+  if (short) console.error(short);
   const extra = linux ? linuxStorageFiles() : {};
   const extraNames = Object.keys(extra);
   console.log(`I flash: Espruino ${version} (${boardId}) answered on ${port}; uploading ${bundle.code.length.toLocaleString("en")} bytes into Storage .bootcde` +
