@@ -11,8 +11,14 @@ export interface FirmwareConfig {
   telemetryIntervalMs: number;
   /** 0 none, 1 error, 2 warn, 3 info, 4 debug, 5 verbose (ESP-IDF's order). */
   logLevel: number;
-  /** The server certificate as base64 DER; `atob` gives the bytes Espruino's tls wants as `ca`. */
+  /** False only when the config says `"tls": false`: plain MQTT, which the build and every boot warn about. */
+  tls: boolean;
+  /** The server certificate as base64 DER; `atob` gives the bytes Espruino's tls wants as `ca` ("" without TLS). */
   caDer: string;
+  /** Native heap one TLS connection needs on this chip, in bytes, and what to do when it is not there
+   *  (board/<chip>.json device.tls: the figures' one home). */
+  tlsHeap: number;
+  heapFix: string;
   /** "simulated" or "internal" (the ESP32's own temperature sensor). */
   sensor: string;
   /** Telemetry key names, in the order a Sensor returns its values: [temperature, humidity]. */

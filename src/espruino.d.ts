@@ -50,7 +50,7 @@ declare const E: {
 };
 
 declare const ESP32: {
-  getState(): { freeHeap?: number; minHeap?: number; [k: string]: unknown };
+  getState(): { freeHeap: number; minHeap: number; [k: string]: unknown };
   deepSleep(us: number): void;
 };
 

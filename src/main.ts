@@ -2,6 +2,7 @@
 // attributes, RPC over MQTT/TLS) runs on top and is paused while the network is down.
 
 import CONFIG from "device-config";
+import { heapShort, outOfHeap } from "./heap";
 import { logE, logI, logW, uptimeMs, watchClock } from "./log";
 import { internalSensor, simulatedSensor } from "./sensors/index";
 import { startAttributes } from "./thingsboard/attributes";
@@ -20,16 +21,15 @@ const ESPRUINO = process.version;
 const setLed = (on: number) => digitalWrite(LED1, on);
 // Taken before the first line below prints (the bundle then declares them with the constants).
 const mem = process.memory();
-const heap = ESP32.getState().freeHeap;
-
-process.on("uncaughtException", (e) => logE(TAG, "Uncaught " + e));
+const heap = ESP32.getState();
 
 // The C example's first line, then what the person at the serial monitor checks first: which build,
 // and how much memory is left.
 logI(TAG, "[APP] Startup.. tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD + ", Espruino " + ESPRUINO);
-// A runtime that cannot tell (the virtual board) leaves the figure out; never print a guess.
+// The split the interpreter made at boot: JsVars for JavaScript, native heap for Wi-Fi and TLS
+// (platform doc §2). A runtime that cannot count its JsVars leaves them out; never print a guess.
 logI(TAG, "[APP] Free memory: " + (typeof mem.free == "number" ? mem.free + " of " + mem.total + " JsVars" : "unknown") +
-  (heap ? `, heap ${heap} bytes` : ""));
+  `; native heap ${heap.freeHeap} bytes free, lowest ${heap.minHeap}`);
 watchClock();
 
 let sensor = simulatedSensor();
@@ -50,6 +50,8 @@ const tb = createLink(
   (id) => telemetry._published(id),
 );
 const client = tb._client;
+// A TLS handshake that ran out of native heap reaches JavaScript only this way (platform doc §2).
+process.on("uncaughtException", (e) => logE(TAG, outOfHeap(e) ? e + ": " + heapShort() : "Uncaught " + e));
 const telemetry = startTelemetry(client, sensor);
 const attributesOnConnect = startAttributes(
   client,

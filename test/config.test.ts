@@ -59,7 +59,7 @@ describe("the example config", () => {
     assert.equal(file, join(ROOT, "device.config.example.json"));
     assert.deepEqual(warnings, []);
     assert.deepEqual(config, {
-      board: "esp32", wifiSsid: "MySSID", wifiPassword: "MyPassword", host: "localhost", port: 8883,
+      board: "esp32", wifiSsid: "MySSID", wifiPassword: "MyPassword", host: "localhost", port: 8883, tls: true,
       accessToken: "A1_TEST_TOKEN", telemetryIntervalMs: 5000, skipCnCheck: false, logLevel: "info",
       serverCert: join(ROOT, "certs", "server.pem"),
       sensor: "simulated", temperatureKey: "temperature", humidityKey: "humidity", queueCapacity: 50, sntpServer: "pool.ntp.org",
@@ -82,7 +82,7 @@ describe("valid files", () => {
     const { config, warnings } = load("valid.json");
     assert.deepEqual(warnings, []);
     assert.deepEqual(config, {
-      board: "esp32c3", wifiSsid: "Garden Shed", wifiPassword: PASSWORD, host: "tb.example.org", port: 8884,
+      board: "esp32c3", wifiSsid: "Garden Shed", wifiPassword: PASSWORD, host: "tb.example.org", port: 8884, tls: true,
       accessToken: TOKEN, telemetryIntervalMs: 60000, skipCnCheck: true, logLevel: "debug",
       serverCert: join(ROOT, "test", "fixtures", "certs", "tb.pem"),
       sensor: "simulated", temperatureKey: "temperature", humidityKey: "humidity", queueCapacity: 50, sntpServer: "pool.ntp.org",
@@ -92,7 +92,7 @@ describe("valid files", () => {
   test("optional keys take their defaults", () => {
     const { config } = load("minimal.json");
     assert.deepEqual(config, {
-      board: "esp32", wifiSsid: "Garden Shed", wifiPassword: "", host: "192.168.1.10", port: 8883, accessToken: TOKEN,
+      board: "esp32", wifiSsid: "Garden Shed", wifiPassword: "", host: "192.168.1.10", port: 8883, tls: true, accessToken: TOKEN,
       telemetryIntervalMs: 5000, skipCnCheck: false, logLevel: "info", serverCert: join(FIX, "certs", "server.pem"),
       sensor: "simulated", temperatureKey: "temperature", humidityKey: "humidity", queueCapacity: 50, sntpServer: "pool.ntp.org",
     });
@@ -290,6 +290,54 @@ describe("bad values", () => {
   });
 });
 
+describe("\"tls\": false (plain MQTT)", () => {
+  const plain = (extra: Record<string, unknown>, env: Record<string, string> = {}) => {
+    const dir = mkdtempSync(join(scratch, "tls-"));
+    writeFileSync(join(dir, "device.config.json"), JSON.stringify({ ...good, tls: false, ...extra }));
+    return () => loadDeviceConfig({ cwd: dir, env });
+  };
+
+  test("takes ThingsBoard's plain port 1883 by default and warns that the token crosses in clear", () => {
+    const { config, warnings } = plain({})();
+    assert.equal(config.tls, false);
+    assert.equal(config.port, 1883);
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0]!, /^W config: device\.config\.json: tls: false: the access token and the telemetry cross the network in clear, .*only on an isolated network/);
+    assertNoSecret(warnings, TOKEN, PASSWORD);
+  });
+
+  test("keeps another plain port it is given, and TB_TLS=false works like the key", () => {
+    assert.equal(plain({ port: 11883 })().config.port, 11883);
+    const dir = mkdtempSync(join(scratch, "tls-env-"));
+    writeFileSync(join(dir, "device.config.json"), JSON.stringify(good));
+    const { config, warnings } = loadDeviceConfig({ cwd: dir, env: { TB_TLS: "false" } });
+    assert.equal(config.tls, false);
+    assert.equal(config.port, 1883);
+    assert.match(warnings[0]!, /^W config: env TB_TLS: tls: false: /);
+  });
+
+  test("is refused on port 8883, ThingsBoard's TLS port", () => {
+    assertOne(problems(plain({ port: 8883 })), "device.config.json", "port", "8883 is ThingsBoard's MQTT-over-TLS port",
+      "\"tls\" is false", "set \"port\": 1883");
+  });
+
+  test("is refused together with a server certificate, from the file or from TB_SERVER_CERT", () => {
+    assertOne(problems(plain({ serverCert: "certs/server.pem" })), "device.config.json", "serverCert",
+      "would not use it", "remove serverCert for plain MQTT, or remove \"tls\": false");
+    assertOne(problems(plain({}, { TB_SERVER_CERT: "/abs/ca.pem" })), "env TB_SERVER_CERT", "serverCert", "would not use it");
+  });
+
+  test("with TLS (the default) a port of 1883 still warns", () => {
+    const dir = mkdtempSync(join(scratch, "tls-on-"));
+    writeFileSync(join(dir, "device.config.json"), JSON.stringify({ ...good, tls: true, port: 1883 }));
+    assert.match(loadDeviceConfig({ cwd: dir, env: {} }).warnings[0]!, /port: 1883 is ThingsBoard's plain MQTT port, but this firmware uses TLS/);
+  });
+
+  test("a tls that is not true or false is one clear problem", () => {
+    assertOne(validate({ ...good, tls: "no" }), "device.config.json", "tls", "expected true or false", "remove the quotes");
+  });
+});
+
 describe("environment overrides", () => {
   test("TB_* variables override the file, parsed to numbers and booleans", () => {
     const { config } = load("valid.json", {
@@ -308,7 +356,7 @@ describe("environment overrides", () => {
   });
 
   test("the env var names follow TB_<KEY_IN_UPPER_SNAKE>", () => {
-    assert.deepEqual(CONFIG_KEYS.map(envVarFor), ["TB_BOARD", "TB_WIFI_SSID", "TB_WIFI_PASSWORD", "TB_HOST", "TB_PORT",
+    assert.deepEqual(CONFIG_KEYS.map(envVarFor), ["TB_BOARD", "TB_WIFI_SSID", "TB_WIFI_PASSWORD", "TB_HOST", "TB_PORT", "TB_TLS",
       "TB_ACCESS_TOKEN", "TB_TELEMETRY_INTERVAL_MS", "TB_SKIP_CN_CHECK", "TB_LOG_LEVEL", "TB_SERVER_CERT",
       "TB_SENSOR", "TB_TEMPERATURE_KEY", "TB_HUMIDITY_KEY", "TB_QUEUE_CAPACITY", "TB_SNTP_SERVER"]);
   });

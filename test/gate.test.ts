@@ -15,6 +15,7 @@ import { rollup, type SourceMap } from "rollup";
 import { firmwareRollupOptions } from "../rollup.config.js";
 import { toFirmwareConfig } from "../tools/build/build.ts";
 import { loadDeviceConfig } from "../tools/build/config.ts";
+import { loadBoard } from "../tools/build/board.ts";
 import { GATE_RULES, checkBundle, formatViolation, type GateViolation } from "../tools/build/gate/index.ts";
 import { ESPRUINO_MISSING, espruinoBin } from "./helpers/engines.ts";
 
@@ -320,7 +321,7 @@ test("lexer rules through real TypeScript + terser output: reported at the src/ 
 async function firmwareBundle(rewrite?: { file: string; from: string; to: string }): Promise<{ code: string; map: SourceMap }> {
   const config = loadDeviceConfig({ file: join(ROOT, "device.config.example.json"), cwd: ROOT, env: {} }).config;
   const opts = firmwareRollupOptions({
-    firmwareConfig: toFirmwareConfig(config, "AAAA"), preamble: "// gate test",
+    firmwareConfig: toFirmwareConfig(config, "AAAA", loadBoard(config.board)), preamble: "// gate test",
     input: join(ROOT, "src", "main.ts"), tsconfig: join(ROOT, "tsconfig.json"),
   });
   if (rewrite) {

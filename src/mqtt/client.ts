@@ -7,7 +7,7 @@
 import { at, chr } from "./chr.js";
 import { decoder } from "./decode.js";
 import { connectPacket, idPacket, publishPacket, subPacket } from "./encode.js";
-import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, UNEXPECTED, UNSUBACK, UNSUBSCRIBE } from "./packet.js";
+import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, UNEXPECTED } from "./packet.js";
 import type { Packet } from "./packet.js";
 import { matches, validFilter } from "./topic.js";
 import { slot } from "../timer.js";
@@ -64,7 +64,6 @@ export interface ClientOptions {
   onDropped?(id: number): void;
   /** SUBACK for `filter` (UTF-8 bytes): granted QoS 0 or 1, or 128 when the broker refused it. */
   onSubscribed?(filter: string, granted: number): void;
-  onUnsubscribed?(filter: string): void;
 }
 
 export interface Client {
@@ -86,8 +85,6 @@ export interface Client {
    * whole level, # only the last; throws otherwise.
    */
   subscribe(filter: string, qos?: number, handler?: MessageHandler): void;
-  /** Forgets `filter` and its handler; sends UNSUBSCRIBE when connected. */
-  unsubscribe(filter: string): void;
   /** True between CONNACK 0 and the disconnect. */
   connected(): boolean;
 }
@@ -107,7 +104,6 @@ interface Sub {
 export function createClient(o: ClientOptions): Client {
   // Constants in here, not at module level: the bundle's top level then has fewer names, and
   // the minifier gives the busiest one letter each.
-  const REFUSED = "|bad protocol|bad client id|server unavailable|bad user or password|not authorized".split("|");
   // Kinds used more than once, as constants so the minifier shares one string.
   const SOCKET: DisconnectKind = "socket";
   const TIMEOUT: DisconnectKind = "timeout";
@@ -127,8 +123,9 @@ export function createClient(o: ClientOptions): Client {
   const q: Outgoing[] = [];
   let sent: number;
   let subs: Sub[] = [];
-  /** SUBSCRIBE/UNSUBSCRIBE waiting for their acknowledgement: packet id -> [filter, ack type]. */
-  let acks: Record<number, [string, number]> = {};
+  /** SUBSCRIBEs waiting for their SUBACK: packet id -> filter. (No UNSUBSCRIBE: the firmware never
+   *  drops a subscription, and the board pays for every method.) */
+  let acks: Record<number, string> = {};
   let lastId = 0;
   /** The CONNACK or keep-alive timer, due on `now`: one that fires early at a clock step waits out the rest. */
   const timer = slot(o.now);
@@ -188,11 +185,11 @@ export function createClient(o: ClientOptions): Client {
     }
   }
 
-  /** SUBSCRIBE or UNSUBSCRIBE `f` (bytes); the acknowledgement is type + 1. */
-  function sendSub(type: number, f: string, qos: number): void {
+  /** SUBSCRIBE `f` (bytes). */
+  function sendSub(f: string, qos: number): void {
     const id = newId();
-    acks[id] = [f, type + 1];
-    send(subPacket(type, id, f, qos));
+    acks[id] = f;
+    send(subPacket(SUBSCRIBE, id, f, qos));
   }
 
   /** A throwing handler must not abort the rest of the chunk nor the PUBACK. */
@@ -215,11 +212,12 @@ export function createClient(o: ClientOptions): Client {
     let hit: number | undefined;
     if (st == 1) {
       if (t != CONNACK) return unexpected(t);
-      if (c) return fail("refused", "connection refused: " + (REFUSED[c] || "code " + c), c);
+      // The code's meaning is the caller's to explain (the link knows ThingsBoard's); names cost the board bytes.
+      if (c) return fail("refused", "refused with CONNACK " + c, c);
       st = 2;
       // With keep-alive 0 (half 0) this just stops the CONNACK timer.
       timer(tick, half);
-      for (const s of subs) sendSub(SUBSCRIBE, s.f, s.q);
+      for (const s of subs) sendSub(s.f, s.q);
       sent = 0;
       emit(o.onConnect, !!p.session);
       pump();
@@ -240,11 +238,12 @@ export function createClient(o: ClientOptions): Client {
         emit(o.onPublished, id);
         pump();
       }
-    } else if (a && a[1] == t) {
+    } else if (t == SUBACK) {
+      // A SUBACK for no SUBSCRIBE of this connection is ignored, as before its CONNACK.
+      if (a) emit(o.onSubscribed, a, p.granted && p.granted[0]);
       delete acks[id];
-      emit(t == SUBACK ? o.onSubscribed : o.onUnsubscribed, a[0], p.granted && p.granted[0]);
     } else if (t == PINGRESP) pingAt = -1;
-    else if (t != SUBACK && t != UNSUBACK) unexpected(t);
+    else unexpected(t);
   }
 
   const unexpected = (t: number): void => fail(PROTOCOL, UNEXPECTED + t);
@@ -308,13 +307,7 @@ export function createClient(o: ClientOptions): Client {
       const f = utf8(filter);
       forget(f);
       subs.push({ f: f, q: (qos = qos ? 1 : 0), h: handler });
-      if (st == 2) sendSub(SUBSCRIBE, f, qos);
-    },
-
-    unsubscribe(filter) {
-      const f = utf8(filter);
-      forget(f);
-      if (st == 2) sendSub(UNSUBSCRIBE, f, 0);
+      if (st == 2) sendSub(f, qos);
     },
 
     connected: () => st == 2,

@@ -1,10 +1,13 @@
 // The MQTT-over-TLS session with ThingsBoard: one socket at a time, reconnect with exponential
 // back-off and jitter (1 s doubling to 60 s, reset after a healthy minute), a slow retry when the
-// access token is refused, and a pause while Wi-Fi is down. Subscriptions are renewed by the MQTT
-// client after every CONNACK.
+// access token is refused or TLS runs out of native heap, and a pause while Wi-Fi is down.
+// Subscriptions are renewed by the MQTT client after every CONNACK.
+// Before each TLS connect the free native heap is compared with what one connection needs here
+// (heap.ts); a connect that failed for lack of it is an E line with the figures.
 
 import CONFIG from "device-config";
 import { backoff } from "../backoff";
+import { freeHeap, heapShort, outOfHeap } from "../heap";
 import { inSeconds, logE, logI, logW, uptimeMs } from "../log";
 import { createClient } from "../mqtt/index";
 import type { Client } from "../mqtt/index";
@@ -42,8 +45,10 @@ function maskedToken(): string {
 
 /** `connected` runs after each CONNACK, `published` on each PUBACK. */
 export function createLink(connected: () => void, published: (id: number) => void): Link {
-  // Once per boot, so nobody takes the embedded certificate for protection it does not give.
-  logW(TAG, "TLS does not verify the server certificate");
+  // Once per boot, so nobody takes the embedded certificate, or a plain link, for protection it
+  // does not give.
+  logW(TAG, CONFIG.tls ? "TLS does not verify the server certificate"
+    : "\"tls\": false: the access token and telemetry cross the network in clear; only on a network you trust");
   const retry = backoff();
   const stats: LinkStats = { connects: 0, disconnects: 0, refused: 0 };
   // One timer for both waits: the reconnect while down, the healthy minute (which resets the
@@ -55,12 +60,15 @@ export function createLink(connected: () => void, published: (id: number) => voi
   function open(): void {
     timer();
     if (!net) return;
-    logI(TAG, `connecting to mqtts://${CONFIG.host}:${CONFIG.port} ...`);
+    if (CONFIG.tls && freeHeap() < CONFIG.tlsHeap) logW(TAG, heapShort());
+    logI(TAG, `connecting to mqtt${CONFIG.tls ? "s" : ""}://${CONFIG.host}:${CONFIG.port} ...`);
     client.open();
   }
 
   const client = createClient({
-    connect: (cb) => require("tls").connect({ host: CONFIG.host, port: CONFIG.port, ca: atob(CONFIG.caDer) }, cb),
+    connect: (cb) => CONFIG.tls
+      ? require("tls").connect({ host: CONFIG.host, port: CONFIG.port, ca: atob(CONFIG.caDer) }, cb)
+      : require("net").connect({ host: CONFIG.host, port: CONFIG.port }, cb),
     // Uptime, not getTime(): SNTP setting the clock must not look like a missed PINGRESP.
     now: uptimeMs,
     clientId: SERIAL,
@@ -82,7 +90,9 @@ export function createLink(connected: () => void, published: (id: number) => voi
         logE(TAG, "Token " + maskedToken() + " refused (CONNACK " + code +
           "): set accessToken to the device's token; retry in " + inSeconds(wait));
       } else {
-        logW(TAG, "Disconnected from ThingsBoard (" + why + "); retry in " + inSeconds(wait));
+        // mbedtls_ssl_setup's failure is thrown by connect and arrives here, after open()'s W line
+        // with the figures; the handshake's is uncaught (main.ts) and follows this line.
+        (outOfHeap(why) ? logE : logW)(TAG, "Disconnected from ThingsBoard (" + why + "); retry in " + inSeconds(wait));
       }
       timer(open, wait);
     },

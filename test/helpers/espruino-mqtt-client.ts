@@ -44,7 +44,6 @@ export function recordedClient(port: number, o: Partial<ClientOptions> & { clien
     onPublished: (id) => r.published.push(id),
     onDropped: (id) => r.dropped.push(id),
     onSubscribed: (f, g) => r.events.push(`suback ${f} ${g}`),
-    onUnsubscribed: (f) => r.events.push(`unsuback ${f}`),
     ...o,
   });
   r.until = async (pred, ms, what) => {

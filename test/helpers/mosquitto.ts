@@ -42,6 +42,8 @@ export interface BrokerOptions {
   certHost?: string;
   /** More mosquitto.conf lines. */
   config?: string[];
+  /** A plain MQTT listener (no TLS), as ThingsBoard's port 1883. */
+  plain?: boolean;
 }
 
 /** Debian installs the broker in /usr/sbin, which a non-login PATH may lack. */
@@ -74,8 +76,7 @@ export async function startMosquitto(users: Record<string, string>, o: BrokerOpt
     "log_dest stderr",
     "log_type error",
     `listener ${port} 127.0.0.1`,
-    `certfile ${certPath}`,
-    `keyfile ${keyPath}`,
+    ...(o.plain ? [] : [`certfile ${certPath}`, `keyfile ${keyPath}`]),
     "",
   ].join("\n"));
   let child: ChildProcess | undefined;

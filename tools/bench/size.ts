@@ -55,7 +55,7 @@ export async function runSizeBench(print: (line: string) => void): Promise<void>
     // The real build first: same gate and figure as `npm run build`, without touching dist/.
     const fw = await buildFirmware({ configFile: join(ROOT, configFile), outFile: join(dir, "firmware.js") });
     const cert = checkServerCert({ path: fw.config.serverCert, host: fw.config.host, skipCnCheck: fw.config.skipCnCheck });
-    const bytes = await bundleBytesBySource(toFirmwareConfig(fw.config, cert.derBase64));
+    const bytes = await bundleBytesBySource(toFirmwareConfig(fw.config, cert.derBase64, fw.board));
     const rows = [...bytes].sort((a, b) => b[1] - a[1]);
     const total = rows.reduce((s, r) => s + r[1], 0);
     print(`${configFile}: ${fw.bytes} bytes for ${fw.config.board} (budget ${fw.budget})`);

@@ -10,9 +10,15 @@ export interface BoardJson {
   chip: { family: string; saved_code: { address: number; page_size: number; pages: number; flash_available: number } };
   device: {
     chip: BoardName;
-    jsVars: number;
     jsVarBytes: number;
-    nativeHeapReserveKB: number;
+    /** Where the memory figures below come from. */
+    memorySource: string;
+    /** Native heap one MQTT-over-TLS connection needs on this chip (estimates, platform doc §2):
+     *  needBytes in all, setupBytes of it at mbedtls_ssl_setup; the fix to print when it is short. */
+    tls: { needBytes: number; setupBytes: number; source: string; remedy: string };
+    /** The memory split per module kind and interpreter build; the virtual board models `virtualVariant`. */
+    variants: MemoryVariant[];
+    virtualVariant: string;
     bundleBudgetBytes: number;
     ledPin: string;
     console: "uart" | "usb-serial-jtag";
@@ -22,6 +28,30 @@ export interface BoardJson {
     esptoolChip: string;
     flashImages: Array<{ offset: string; file: string }>;
   };
+}
+
+export interface MemoryVariant {
+  id: string;
+  module: string;
+  interpreter: string;
+  /** process.memory().total */
+  jsVars: number;
+  /** ESP_HEAP_SIZE: native heap left when the interpreter has taken its JsVars. */
+  heapReserveBytes: number;
+  /** What ESP32.getState().freeHeap would show once Wi-Fi is joined. */
+  heapAfterWifiBytes: number;
+  tls: "yes" | "likely" | "no";
+  note: string;
+}
+
+/** The variant `id`, or the one the virtual board models. */
+export function memoryVariant(board: BoardJson, id?: string): MemoryVariant {
+  const want = id ?? board.device.virtualVariant;
+  const v = board.device.variants.find((x) => x.id === want);
+  if (!v) {
+    throw new Error(`Unknown memory variant "${want}" for ${board.device.chip}: use one of ${board.device.variants.map((x) => x.id).join(", ")}`);
+  }
+  return v;
 }
 
 export const ROOT = join(import.meta.dirname, "..", "..");

@@ -49,7 +49,7 @@ function packageVersion(): string {
 }
 
 /** The one object the firmware receives: only what it needs at run time. */
-export function toFirmwareConfig(c: DeviceConfig, caDer: string): FirmwareConfig {
+export function toFirmwareConfig(c: DeviceConfig, caDer: string, board: BoardJson): FirmwareConfig {
   return {
     board: c.board,
     fwVersion: packageVersion(),
@@ -60,7 +60,10 @@ export function toFirmwareConfig(c: DeviceConfig, caDer: string): FirmwareConfig
     accessToken: c.accessToken,
     telemetryIntervalMs: c.telemetryIntervalMs,
     logLevel: LOG_LEVELS.indexOf(c.logLevel),
+    tls: c.tls,
     caDer,
+    tlsHeap: board.device.tls.needBytes,
+    heapFix: board.device.tls.remedy,
     sensor: c.sensor,
     keys: [c.temperatureKey, c.humidityKey],
     queueCapacity: c.queueCapacity,
@@ -86,7 +89,10 @@ export async function buildFirmware(o: BuildOptions = {}): Promise<BuildResult> 
   const loaded = loadDeviceConfig({ file: o.configFile, env }); // throws ConfigError
   const config = loaded.config;
   const warnings = loaded.warnings.slice();
-  const cert = checkServerCert({ path: config.serverCert, host: config.host, skipCnCheck: config.skipCnCheck, now: o.now });
+  // Without TLS there is no certificate to check or embed (the config refuses one).
+  const cert = config.tls
+    ? checkServerCert({ path: config.serverCert, host: config.host, skipCnCheck: config.skipCnCheck, now: o.now })
+    : { derBase64: "", warnings: [] };
   warnings.push(...cert.warnings);
   const board = loadBoard(config.board);
   const outFile = o.outFile ?? join(ROOT, "dist", "firmware.js");
@@ -101,7 +107,7 @@ export async function buildFirmware(o: BuildOptions = {}): Promise<BuildResult> 
   if (renameErrors.length) {
     throw new BuildError([...renameErrors, `E build: ${renameErrors.length} renamed propert(ies) would break on the board`]);
   }
-  const opts = firmwareRollupOptions({ firmwareConfig: toFirmwareConfig(config, cert.derBase64), preamble, input: o.input, tsconfig: o.tsconfig });
+  const opts = firmwareRollupOptions({ firmwareConfig: toFirmwareConfig(config, cert.derBase64, board), preamble, input: o.input, tsconfig: o.tsconfig });
   const bundle = await rollup(opts.input);
   let code: string;
   let map: unknown;

@@ -19,6 +19,8 @@ export interface DeviceConfig {
   wifiPassword: string;
   host: string;
   port: number;
+  /** False: plain MQTT, no certificate (an explicit choice for boards whose native heap cannot hold TLS). */
+  tls: boolean;
   accessToken: string;
   telemetryIntervalMs: number;
   skipCnCheck: boolean;
@@ -49,6 +51,10 @@ export const DEFAULT_CONFIG_FILE = "device.config.json";
 export const EXAMPLE_CONFIG_FILE = "device.config.example.json";
 
 /** In ESP-IDF order: the firmware gets the index (0 none … 5 verbose). */
+/** ThingsBoard's MQTT ports: over TLS, and plain. */
+export const TLS_PORT = 8883;
+export const PLAIN_PORT = 1883;
+
 export const LOG_LEVELS = ["none", "error", "warn", "info", "debug", "verbose"] as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -197,6 +203,9 @@ const FIELDS = {
   port: {
     schema: z.int().superRefine(rule(checkPort)).default(8883), env: "integer", example: 8883,
   },
+  tls: {
+    schema: z.boolean().default(true), env: "boolean", example: true,
+  },
   accessToken: {
     schema: z.string().superRefine(rule(checkAccessToken)), env: "string", secret: true, example: "A1_TEST_TOKEN",
     missing: "set it to your device's access token (ThingsBoard: Entities → Devices → your device → Copy access token)",
@@ -305,6 +314,19 @@ function checkDeviceConfig(raw: unknown, origin: ConfigOrigin): Checked {
       ...result.data,
       serverCert: resolve(origin.file ? dirname(resolve(cwd, origin.file)) : cwd, result.data.serverCert),
     };
+    if (!config.tls) {
+      // Plain MQTT is never reached by accident: no TLS port, no certificate that would not be used.
+      if (values.port === undefined) config.port = PLAIN_PORT;
+      if (config.port === TLS_PORT) {
+        problems.push(`E config: ${where("port")}: port: 8883 is ThingsBoard's MQTT-over-TLS port, but "tls" is false: ` +
+          `set "port": ${PLAIN_PORT} for plain MQTT, or remove "tls": false`);
+      }
+      if (values.serverCert !== undefined) {
+        problems.push(`E config: ${where("serverCert")}: serverCert: a certificate is set, but "tls" is false and would not use it: ` +
+          `remove serverCert for plain MQTT, or remove "tls": false to use TLS`);
+      }
+      if (problems.length) return { problems, warnings: [] };
+    }
     return { config, problems, warnings: warningsFor(config, values, origin, where) };
   }
   for (const issue of result.error.issues) {
@@ -372,8 +394,11 @@ function warningsFor(c: DeviceConfig, values: Record<string, unknown>, origin: C
   if (c.wifiSsid !== c.wifiSsid.trim()) {
     warnings.push(`W config: ${where("wifiSsid")}: wifiSsid: starts or ends with a space: check that the network name really has it`);
   }
-  if (c.port === 1883) {
-    warnings.push(`W config: ${where("port")}: port: 1883 is ThingsBoard's plain MQTT port, but this firmware always uses TLS: use 8883 unless your server runs TLS there`);
+  if (!c.tls) {
+    warnings.push(`W config: ${where("tls")}: tls: false: the access token and the telemetry cross the network in clear, ` +
+      `readable and forgeable by anyone on the path; use it only on an isolated network you control (README: "Plain MQTT")`);
+  } else if (c.port === PLAIN_PORT) {
+    warnings.push(`W config: ${where("port")}: port: ${PLAIN_PORT} is ThingsBoard's plain MQTT port, but this firmware uses TLS: use ${TLS_PORT} unless your server runs TLS there`);
   }
   return warnings;
 }

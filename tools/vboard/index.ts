@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import * as vm from "node:vm";
 import { BoardClock } from "./clock.ts";
 import { BoardConsole } from "./console.ts";
+import { NativeHeap } from "./heap.ts";
 import { boardOf } from "./options.ts";
 import { EspruinoBoard } from "./espruino/board.ts";
 import type { BoardJson, BoardName } from "../build/board.ts";
@@ -33,6 +34,10 @@ export interface VirtualBoardOptions {
   refused?: "throw" | "events";
   /** Real ms a socket with unsent data survives a dead link before error -3 (default 60000). */
   stallTimeoutMs?: number;
+  /** Which of the board definition's memory variants (module kind × interpreter build, e.g.
+   *  "wroom-2v29") the board has; default its device.virtualVariant. Sets the JsVars, the native
+   *  heap ESP32.getState() reports, and whether TLS fits. */
+  memoryVariant?: string;
   /** E.getTemperature() on esp32 (raw, unconverted). Default 128, what ESP32 chips without the
    *  internal sensor return from the ROM reading. C3/S3 always give NaN. */
   temperatureRaw?: number;
@@ -48,6 +53,7 @@ export class VirtualBoard extends BoardConsole {
   readonly clock: BoardClock;
   private station: WifiStation;
   private accessPoint: SimAccessPoint;
+  readonly heap: NativeHeap;
   private program?: Program;
   private pins = new Map<string, boolean>();
   private pendingRestart?: NodeJS.Immediate | NodeJS.Timeout;
@@ -63,6 +69,7 @@ export class VirtualBoard extends BoardConsole {
         throw new Error(`VirtualBoard: hosts["${name}"] = "${addr}" is not a loopback address; map names to 127.x.x.x or ::1`);
       }
     }
+    this.heap = new NativeHeap(this.json, o.memoryVariant);
     this.clock = new BoardClock(o.timeScale ?? 1);
     this.storage = new BoardStorage(o.storageDir, this.json.chip.saved_code.flash_available * 1024);
     this.accessPoint = new SimAccessPoint(o.ap);
@@ -71,6 +78,7 @@ export class VirtualBoard extends BoardConsole {
     const mac = [0x02, ...id.subarray(0, 5)].map((b) => b.toString(16).padStart(2, "0"));
     this.station = new WifiStation(this.accessPoint, mac.join(":"),
       o.timeServer ? () => this.clock.setTime(Date.now() / 1000) : undefined);
+    this.station.onChange((up) => this.heap.wifi(up));
     const serial = mac.join("");
     this.serial = serial;
     this.ap = {
@@ -187,6 +195,7 @@ export class VirtualBoard extends BoardConsole {
     if (hardware) {
       this.clock.restart();
       this.station.reset();
+      this.heap.reset();
       this.pins.clear();
     }
     if (kind !== "power-on") this.emit("reboot", kind);
@@ -195,6 +204,7 @@ export class VirtualBoard extends BoardConsole {
       clock: this.clock,
       storage: this.storage,
       station: this.station,
+      heap: this.heap,
       serial: this.serial,
       pins: this.pins,
       temperatureRaw: this.o.temperatureRaw ?? 128,

@@ -3,6 +3,7 @@
 import * as vm from "node:vm";
 import { BoardTimers, type BoardClock } from "./clock.ts";
 import { atob8, btoa8, eToString, formatArgs } from "./format.ts";
+import type { NativeHeap } from "./heap.ts";
 import { espruinoSocketModule, type EspruinoSocket, type SocketEnv } from "./sockets.ts";
 import { StorageError, type BoardStorage } from "./storage.ts";
 import type { WifiStation } from "./wifi.ts";
@@ -15,6 +16,7 @@ export interface BoardServices {
   clock: BoardClock;
   storage: BoardStorage;
   station: WifiStation;
+  heap: NativeHeap;
   serial: string;
   pins: Map<string, boolean>;
   temperatureRaw: number;
@@ -254,8 +256,8 @@ export class Program {
       E: this.eObject(),
       process: this.processObject(),
       ESP32: {
-        // Heap figures are unknowable here: absent rather than invented.
-        getState: () => this.toBoard({}),
+        // The board definition's figures for the modelled module and interpreter (heap.ts).
+        getState: () => this.toBoard(s.heap.state()),
         deepSleep: this.halted((us: unknown) => s.deepSleep(Number(us))),
         reboot: this.halted(() => s.request("reboot")),
       },
@@ -297,7 +299,7 @@ export class Program {
         MODULES: j.info.builtin_modules.join(","),
       }),
       // Only what the board file says; free/usage/history would be invented figures.
-      memory: () => this.toBoard({ total: j.device.jsVars, blocksize: j.device.jsVarBytes }),
+      memory: () => this.toBoard({ total: this.s.heap.variant.jsVars, blocksize: j.device.jsVarBytes }),
       on: (ev: string, fn: Fn) => this.processEvents.on(String(ev), fn),
       removeListener: (ev: string, fn: Fn) => this.processEvents.off(String(ev), fn),
       removeAllListeners: (ev?: string) => this.processEvents.off(ev),
@@ -343,6 +345,7 @@ export class Program {
       makeError: (type, msg) => this.makeError(type, msg),
       readFile: (n) => this.s.storage.read(n),
       link: this.s.station,
+      heap: this.s.heap,
       track: (x) => this.alive ? this.sockets.add(x) : x.destroy(),
       untrack: (x) => this.sockets.delete(x),
     };

@@ -2,6 +2,7 @@
 // and network.c behave, over real node:net / node:tls connections to loopback only.
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { HANDSHAKE_ALLOC_CODE, type TlsOutcome, type TlsRelease } from "./heap.ts";
 import { isListening } from "./listening.ts";
 import { EspruinoInternalError, parseTlsOptions, toBinaryString } from "./tlsOptions.ts";
 
@@ -47,6 +48,8 @@ export interface SocketEnv {
   link?: NetworkLink;
   /** How long TCP retransmits unacknowledged data over a dead link before giving up (real ms). */
   stallTimeoutMs?: number;
+  /** The board's native heap (heap.ts): TLS fails as on a board when it does not fit. Default: always fits. */
+  heap?: { openTls(): TlsOutcome };
   /** Told about every socket so its owner can destroy them all at once. */
   track?: (s: EspruinoSocket) => void;
   untrack?: (s: EspruinoSocket) => void;
@@ -97,6 +100,10 @@ export class EspruinoSocket implements EspruinoSocketLike {
   private transportReady = false;
   private pendingClose?: number;
   private handshakeError?: string;
+  /** The heap a TLS connection holds, given back when it closes. */
+  private releaseHeap?: TlsRelease;
+  /** Set when the handshake will run out of native heap: the mbedTLS code it fails with. */
+  private heapFailCode?: string;
   private userClosed = false;
   private localEnd = false;
   private pumpScheduled = false;
@@ -151,8 +158,10 @@ export class EspruinoSocket implements EspruinoSocketLike {
 
   // --- connection ------------------------------------------------------------------------------
   /** @internal */
-  open(ip: string, port: number, tlsOpts: { cert?: string; key?: string }, cb?: Listener): void {
+  open(ip: string, port: number, tlsOpts: { cert?: string; key?: string }, cb?: Listener, heap?: TlsOutcome): void {
     this.env.track?.(this);
+    if (heap === "handshake") this.heapFailCode = HANDSHAKE_ALLOC_CODE;
+    else if (typeof heap === "function") this.releaseHeap = heap;
     if (cb) this.on("connect", cb);
     if (this.env.link) this.unlink = this.env.link.onChange((up) => this.onLink(up));
     const raw = net.connect({ host: ip, port });
@@ -177,6 +186,13 @@ export class EspruinoSocket implements EspruinoSocketLike {
       this.conn = t;
       t.on("error", (e: NodeJS.ErrnoException) => this.onTransportError(e));
       t.once("secureConnect", () => {
+        if (this.heapFailCode) {
+          // The handshake's peak did not fit: it fails as any handshake failure does.
+          this.handshakeError = `mbedtls_ssl_handshake returned ${this.heapFailCode}`;
+          t.destroy();
+          this.closeFromTransport(ERR.CLOSED);
+          return;
+        }
         this.transportReady = true;
         this.flush();
       });
@@ -197,8 +213,9 @@ export class EspruinoSocket implements EspruinoSocketLike {
     if (this.pendingClose !== undefined) return;
     if (this.secure && !this.transportReady && this.conn instanceof tls.TLSSocket) {
       // mbedtls_ssl_handshake failed: the socket closes (-1, or -8 with unsent data) and the
-      // handshake's InternalError is reported as uncaught.
-      this.handshakeError = `Failed! mbedtls_ssl_handshake returned ${mbedtlsHandshakeCode(e)}\n`;
+      // handshake's InternalError is reported as uncaught, before any timer runs (measured on 2v29:
+      // end, close(false), the exception, then a 0 ms timeout).
+      this.handshakeError = `mbedtls_ssl_handshake returned ${mbedtlsHandshakeCode(e)}`;
       this.closeFromTransport(ERR.CLOSED);
       return;
     }
@@ -241,7 +258,7 @@ export class EspruinoSocket implements EspruinoSocketLike {
       this.destroy();
       if (this.handshakeError) {
         const err = this.makeError("InternalError", this.handshakeError);
-        setImmediate(() => (this.env.uncaught ?? ((e) => this.print(`Uncaught ${String(e)}`)))(err));
+        (this.env.uncaught ?? ((e) => this.print(`Uncaught ${String(e)}`)))(err);
       }
     }
   }
@@ -309,6 +326,7 @@ export class EspruinoSocket implements EspruinoSocketLike {
     this.userClosed = true;
     this.stopStallTimer();
     this.unlink?.();
+    this.releaseHeap?.();
     this.conn?.destroy();
     this.env.untrack?.(this);
   }
@@ -399,7 +417,9 @@ export function espruinoSocketModule(kind: "tls" | "net", env: SocketEnv = {}): 
         print("ERROR: Connect failed (err 111)");
         throw fail("InternalError", "Unable to create socket");
       }
-      sock.open(ip, port, tlsOpts, cb);
+      const heap = secure ? env.heap?.openTls() : undefined;
+      if (heap === "setup") throw fail("InternalError", "mbedtls_ssl_setup: Not enough memory");
+      sock.open(ip, port, tlsOpts, cb, heap);
       return sock;
     },
   };

@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { join, resolve } from "node:path";
-import type { BoardJson, BoardName } from "../../build/board.ts";
+import { memoryVariant, type BoardJson, type BoardName, type MemoryVariant } from "../../build/board.ts";
 import { BoardConsole } from "../console.ts";
 import { boardOf } from "../options.ts";
 import { REASONS } from "../wifi.ts";
@@ -49,6 +49,8 @@ export class EspruinoBoard extends BoardConsole {
   readonly engine = "espruino" as const;
   readonly boardName: BoardName;
   readonly json: BoardJson;
+  /** The module kind and interpreter build modelled (board/<chip>.json device.variants). */
+  readonly variant: MemoryVariant;
   readonly ap: { setPassword(p: string): void; setPresent(p: boolean): void; dropLink(reason?: string): void; restoreLink(): void };
   private readonly dir: string;
   private readonly bin: string;
@@ -78,6 +80,7 @@ export class EspruinoBoard extends BoardConsole {
   constructor(private o: VirtualBoardOptions & { espruinoBin?: string; telnet?: boolean }) {
     super();
     this.json = boardOf(o);
+    this.variant = memoryVariant(this.json, o.memoryVariant);
     this.boardName = o.board;
     for (const [name, addr] of Object.entries(o.hosts ?? {})) {
       // preload.c resolves these for the interpreter (IPv4 loopback, no commas or "=" in names).
@@ -256,15 +259,20 @@ export class EspruinoBoard extends BoardConsole {
   /** What an ESP32 build has built in and the Linux build lacks, and the control socket. */
   private boot0(port: number): string {
     const led = this.json.device.ledPin;
+    const v = this.variant;
     const temperature = this.json.device.chip === "esp32" ? String(this.o.temperatureRaw ?? 128) : "NaN";
     return [
       "// Written by the virtual board (tools/vboard/espruino): the ESP32 build's own globals.",
       `global.LED1=${led};`,
       // process.env is made anew at each read, but a replaced one stays: the board says what it is.
       `(function(){var e=process.env;e.BOARD=${JSON.stringify(this.json.info.id)};e.SERIAL=${JSON.stringify(this.serial)};process.env=e;})();`,
-      // Heap figures of a board are unknowable here: absent rather than invented, as on the node engine.
-      `global.ESP32={getState:function(){return {};},reboot:function(){E.reboot();},` +
-        `deepSleep:function(us){print("\\x01vb:z "+us);}};`,
+      // The board definition's heap figures for the modelled module and interpreter, as the node
+      // engine's heap.ts gives them: the reserve until Wi-Fi first joins, then what joining leaves.
+      // (TLS itself takes its buffers from this build's JsVars, so it cannot run short here.)
+      `(function(){var j=0,m=${v.heapReserveBytes};global.ESP32={getState:function(){` +
+        `if(require("Wifi").getStatus().station=="connected")j=1;var f=j?${v.heapAfterWifiBytes}:${v.heapReserveBytes};` +
+        `if(f<m)m=f;return {freeHeap:f,minHeap:m};},reboot:function(){E.reboot();},` +
+        `deepSleep:function(us){print("\\x01vb:z "+us);}};})();`,
       // A built-in function cannot be assigned by its bare name, but a global of the same name shadows it.
       `global.getSerial=function(){return ${JSON.stringify(this.serial)};};`,
       `E.getTemperature=function(){return ${temperature};};`,

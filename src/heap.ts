@@ -1,0 +1,15 @@
+// Native heap for TLS. ESP32 builds of Espruino give Wi-Fi and TLS only the few tens of KB left
+// outside the JsVars (platform doc §2), and a connection that does not fit fails in mbedTLS: thrown
+// by tls.connect (mbedtls_ssl_setup), or, for the handshake, as an uncaught exception after the
+// socket has closed. The figures are the board definition's (board/<chip>.json device.tls).
+
+import CONFIG from "device-config";
+
+export const freeHeap = () => ESP32.getState().freeHeap;
+
+/** The figures and the fix, for a log line. */
+export const heapShort = () => "native heap " + freeHeap() + " B free, TLS needs ~" + CONFIG.tlsHeap + ": " + CONFIG.heapFix;
+
+/** Whether an mbedTLS error means an allocation failed: "Not enough memory", or in hex a
+ *  low-level -0x10 (bignum) alone or added to a module's code, or -0x3400 (DHM). */
+export const outOfHeap = (e: unknown) => /memory|0x(3400|\w*[19]0)$/.test(e as string);
