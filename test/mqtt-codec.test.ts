@@ -2,9 +2,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import mqttPacket from "mqtt-packet";
-import { encode } from "../src/mqtt/encode-packet.ts";
+import { encode } from "../tools/mqtt/encode-packet.ts";
 import { decoder } from "../src/mqtt/decode.ts";
-import { parseAny } from "../src/mqtt/parse-any.ts";
+import { parseAny } from "../tools/mqtt/parse-any.ts";
+import { reader } from "../tools/mqtt/reader.ts";
 import type { Packet } from "../src/mqtt/packet.ts";
 import { utf8 } from "../src/mqtt/utf8.ts";
 import { bytes, ourParse, refParse, toRef } from "./helpers/mqtt-ref.ts";
@@ -125,4 +126,29 @@ test("a handler that resets the decoder drops the rest of the chunk", () => {
 
 test("encode refuses a type it does not know", () => {
   assert.throws(() => encode({ type: 6 }), /packet type 6 is not supported/);
+});
+
+test("readers are reentrant: two interleaved reads, and a parse in between, each keep their own cursor", () => {
+  const body = (p: Packet) => { const w = encode(p); return w.slice(w.length - w.charCodeAt(1)); };
+  const sub = body({ type: 8, id: 258, subs: [{ topic: "a/b", qos: 1 }, { topic: "c", qos: 0 }] });
+  const con = body({ type: 1, clean: true, keepalive: 60, clientId: "dev-1", username: "tok" });
+  const a = reader(sub);
+  const b = reader(con);
+  assert.equal(a.u16(), 258);
+  assert.equal(b.str(), "MQTT");
+  assert.equal(a.str(), "a/b");
+  assert.equal(b.u8(), 4);
+  // A whole parse between two reads of `a` must not move a's cursor (a module-wide one did).
+  assert.deepEqual(parseAny(0x10, con), { type: 1, clean: true, keepalive: 60, clientId: "dev-1", username: "tok" });
+  assert.equal(a.u8(), 1);
+  assert.equal(b.u8(), 0x82);
+  assert.equal(a.str(), "c");
+  assert.equal(b.u16(), 60);
+  assert.equal(a.u8(), 0);
+  assert.ok(a.whole() && !a.more(), "a took exactly its body");
+  assert.equal(b.str(), "dev-1");
+  assert.equal(b.rest(), "\x00\x03tok");
+  assert.ok(b.whole(), "b took exactly its body");
+  assert.equal(a.u8(), 0, "past the end reads 0");
+  assert.ok(!a.whole(), "and whole() then says so");
 });

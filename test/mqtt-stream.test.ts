@@ -4,8 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { decoder } from "../src/mqtt/decode.ts";
-import { encode } from "../src/mqtt/encode-packet.ts";
-import { parseAny } from "../src/mqtt/parse-any.ts";
+import { encode } from "../tools/mqtt/encode-packet.ts";
+import { parseAny } from "../tools/mqtt/parse-any.ts";
 import type { Packet } from "../src/mqtt/packet.ts";
 import { bytes, ourParse, refParse } from "./helpers/mqtt-ref.ts";
 

@@ -2,7 +2,7 @@
 // so each codec can be checked against the other.
 import mqttPacket from "mqtt-packet";
 import { decoder } from "../../src/mqtt/decode.ts";
-import { parseAny } from "../../src/mqtt/parse-any.ts";
+import { parseAny } from "../../tools/mqtt/parse-any.ts";
 import type { Packet } from "../../src/mqtt/packet.ts";
 
 const CMDS = ["", "connect", "connack", "publish", "puback", "", "", "", "subscribe", "suback", "unsubscribe",

@@ -4,7 +4,7 @@ import mqttPacket from "mqtt-packet";
 import { gzipSync } from "node:zlib";
 import { bundleMqtt } from "./mqtt-bundle.ts";
 import { decoder } from "../../src/mqtt/decode.ts";
-import { encode } from "../../src/mqtt/encode-packet.ts";
+import { encode } from "../mqtt/encode-packet.ts";
 import type { Packet } from "../../src/mqtt/packet.ts";
 
 /** Espruino's downloadable MQTT module, as published (espruino.com/MQTT, minified). */

@@ -1,9 +1,10 @@
 // Generic generator over the Packet shape, the counterpart of parse-any's output, including the
-// packets only a broker sends (tests, tools; the client on the board needs only encode.ts).
-import { chr } from "./chr.js";
-import { connectPacket, frame, idPacket, publishPacket, str, u16 } from "./encode.js";
-import { CONNACK, CONNECT, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from "./packet.js";
-import type { Packet } from "./packet.js";
+// packets only a broker sends: the host's codec for tests, the bench and tools. It builds on the
+// firmware's generators in src/mqtt/encode.ts, which are all the client on the board needs.
+import { chr } from "../../src/mqtt/chr.ts";
+import { connectPacket, frame, idPacket, publishPacket, str, u16 } from "../../src/mqtt/encode.ts";
+import { CONNACK, CONNECT, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from "../../src/mqtt/packet.ts";
+import type { Packet } from "../../src/mqtt/packet.ts";
 
 /** Encodes any supported packet; throws for a type outside MQTT 3.1.1's QoS 0/1 set. */
 export function encode(p: Packet): string {
