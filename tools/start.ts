@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { mask } from "../src/mask.ts";
 import { ROOT } from "./build/board.ts";
 import { BuildError, buildFirmware } from "./build/build.ts";
 import { CertError } from "./build/cert.ts";
@@ -17,7 +18,6 @@ import { ensureCertPair, LOCAL_HOSTS } from "./demo/cert-pair.ts";
 import { DeviceView } from "./demo/device-view.ts";
 import { startLocalEndpoint } from "./demo/local-endpoint.ts";
 import { startPageServer } from "./demo/page-server.ts";
-import { maskToken } from "./tb-endpoint/index.ts";
 import { createBoard, ENGINE_NAMES, type EngineName } from "./vboard/index.ts";
 import { espruinoBinary } from "./vboard/espruino/native.ts";
 
@@ -115,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
     const ep = local.endpoint;
     cleanups.push(() => ep.stop());
     if (local.moved) say(`port ${config.port} is taken on this machine: the local endpoint listens on ${local.tlsPort} and the firmware is built for it`);
-    say(`local ThingsBoard endpoint: mqtts://127.0.0.1:${local.tlsPort}, device "${deviceName}" with token ${maskToken(config.accessToken)}; REST API http://127.0.0.1:${ep.ports.http}/api/devices`);
+    say(`local ThingsBoard endpoint: mqtts://127.0.0.1:${local.tlsPort}, device "${deviceName}" with token ${mask(config.accessToken)}; REST API http://127.0.0.1:${ep.ports.http}/api/devices`);
     ep.on("connect", (name: string) => say(`endpoint: ${name} connected`));
     ep.on("disconnect", (name: string, reason: string) => say(`endpoint: ${name} disconnected (${reason})`));
     ep.on("refused", (token: string, code: number) => say(`endpoint: refused a connection with token ${token} (CONNACK ${code})`));

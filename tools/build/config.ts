@@ -7,6 +7,8 @@ import { isIP } from "node:net";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from "../../src/constants.ts";
+import { mask } from "../../src/mask.ts";
 import { BOARDS, type BoardName } from "./board.ts";
 
 /** The chips with a board/<chip>.json; the list lives with the board loader. */
@@ -137,9 +139,9 @@ function checkPort(n: number): string | undefined {
 }
 
 function checkInterval(n: number): string | undefined {
-  if (n >= 1000 && n <= 86_400_000) return undefined;
-  const seconds = n >= 1 && n < 1000 ? `; it is in milliseconds, so ${n} s would be ${n * 1000}` : "";
-  return `${n} is out of range: use 1000-86400000 (1 second to 24 hours)${seconds}`;
+  if (n >= MIN_INTERVAL_MS && n <= MAX_INTERVAL_MS) return undefined;
+  const seconds = n >= 1 && n < MIN_INTERVAL_MS ? `; it is in milliseconds, so ${n} s would be ${n * 1000}` : "";
+  return `${n} is out of range: use ${MIN_INTERVAL_MS}-${MAX_INTERVAL_MS} (1 second to 24 hours)${seconds}`;
 }
 
 function checkTelemetryKey(s: string): string | undefined {
@@ -259,16 +261,10 @@ export function envVarFor(key: string): string {
   return "TB_" + key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
-/** For logs: the first 2 characters and "…"; values too short to spare 2 characters show only "…". */
-export function maskSecret(s: string): string {
-  if (s === "") return "(empty)";
-  return s.length < 6 ? "…" : s.slice(0, 2) + "…";
-}
-
-/** The effective config with secrets masked, ready to print. */
+/** The effective config with secrets masked (src/mask.ts, as the firmware logs them), ready to print. */
 export function describeConfig(c: DeviceConfig): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
-  for (const key of Object.keys(fields) as Key[]) out[key] = fields[key].secret ? maskSecret(String(c[key])) : c[key];
+  for (const key of Object.keys(fields) as Key[]) out[key] = fields[key].secret ? mask(String(c[key])) : c[key];
   return out;
 }
 

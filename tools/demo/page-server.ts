@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from "../../src/constants.ts";
 import { RpcError } from "../tb-endpoint/index.ts";
 import type { DeviceView, ViewEvent } from "./device-view.ts";
 
@@ -19,9 +20,6 @@ const STATIC: Record<string, [file: string, type: string]> = {
 const MAX_BODY = 16 * 1024;
 const HISTORY = 600;
 const METHOD_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-/** The firmware's accepted range (src/thingsboard/telemetry.ts). */
-export const INTERVAL_MIN_MS = 1000;
-export const INTERVAL_MAX_MS = 86_400_000;
 
 export interface PageServerOptions {
   view: DeviceView;
@@ -103,8 +101,8 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
           throw new HttpError(400, `send {"telemetryIntervalMs": N}; the page changes only that shared attribute, got keys ${short(keys)}`);
         }
         const ms = body.telemetryIntervalMs;
-        if (typeof ms !== "number" || !Number.isInteger(ms) || ms < INTERVAL_MIN_MS || ms > INTERVAL_MAX_MS) {
-          throw new HttpError(400, `telemetryIntervalMs must be a whole number of ms from ${INTERVAL_MIN_MS} to ${INTERVAL_MAX_MS}, got ${short(ms)}`);
+        if (typeof ms !== "number" || !Number.isInteger(ms) || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
+          throw new HttpError(400, `telemetryIntervalMs must be a whole number of ms from ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, got ${short(ms)}`);
         }
         o.view.setShared({ telemetryIntervalMs: ms });
         log(`I demo: shared attribute telemetryIntervalMs = ${ms}`);

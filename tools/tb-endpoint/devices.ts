@@ -1,7 +1,7 @@
 // The devices file: `[{"name": "...", "token": "..."}]`, names and tokens unique.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { maskToken } from "./mask.ts";
+import { mask } from "../../src/mask.ts";
 
 export interface DeviceCredentials {
   name: string;
@@ -30,7 +30,7 @@ export function validateDevices(input: unknown, source = "devices"): DeviceCrede
     const { name, token } = parsed.data;
     if (names.has(name)) throw new Error(`${source}[${i}]: duplicate device name "${name}"; names must be unique`);
     if (tokens.has(token)) {
-      throw new Error(`${source}[${i}]: token ${maskToken(token)} is already used by another device; tokens must be unique`);
+      throw new Error(`${source}[${i}]: token ${mask(token)} is already used by another device; tokens must be unique`);
     }
     names.add(name);
     tokens.add(token);

@@ -7,9 +7,9 @@ import { readFileSync } from "node:fs";
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import type { Server as HttpServer } from "node:http";
+import { mask } from "../../src/mask.ts";
 import { validateDevices, type DeviceCredentials } from "./devices.ts";
 import { createHttpApi, type HttpBackend } from "./http-api.ts";
-import { maskToken } from "./mask.ts";
 import { PayloadError, type AttributeRequest, type TelemetryEntry } from "./payloads.ts";
 import { DEFAULT_RPC_TIMEOUT_MS, RpcError, type PendingRpc } from "./rpc.ts";
 import { MqttSession, type AuthResult, type SessionHost } from "./session.ts";
@@ -19,7 +19,6 @@ import * as T from "./topics.ts";
 export { RpcError } from "./rpc.ts";
 export type { RpcErrorCode } from "./rpc.ts";
 export { loadDevicesFile, validateDevices, type DeviceCredentials } from "./devices.ts";
-export { maskToken } from "./mask.ts";
 export type { TelemetryEntry } from "./payloads.ts";
 
 export interface EndpointOptions {
@@ -226,8 +225,9 @@ export class TbEndpoint extends EventEmitter {
     const d = username === undefined ? undefined : this.byToken.get(username);
     if (d) return { code: 0, device: d.name };
     const code = username === undefined ? 2 : 5;
-    this.logLine(`refused CONNECT (client id ${JSON.stringify(clientId)}, token ${maskToken(username)}): CONNACK ${code}`);
-    this.emit("refused", maskToken(username), code);
+    const shown = username === undefined ? "(none)" : mask(username);
+    this.logLine(`refused CONNECT (client id ${JSON.stringify(clientId)}, token ${shown}): CONNACK ${code}`);
+    this.emit("refused", shown, code);
     return { code };
   }
 
@@ -247,7 +247,7 @@ export class TbEndpoint extends EventEmitter {
     if (this.byName.has(req.deviceName)) return { errorMsg: `Device ${req.deviceName} already exists`, status: "FAILURE" };
     const token = randomBytes(15).toString("base64url");
     this.addDevice({ name: req.deviceName, token });
-    this.logLine(`provisioned device ${req.deviceName} with token ${maskToken(token)}`);
+    this.logLine(`provisioned device ${req.deviceName} with token ${mask(token)}`);
     return { credentialsValue: token, credentialsType: "ACCESS_TOKEN", status: "SUCCESS" };
   }
 
@@ -304,7 +304,7 @@ export class TbEndpoint extends EventEmitter {
     const older = d.session;
     d.session = s;
     if (older) older.close("replaced by a newer session with the same token"); // #14
-    this.logLine(`${s.label}: device ${d.name} connected (token ${maskToken(d.token)})`);
+    this.logLine(`${s.label}: device ${d.name} connected (token ${mask(d.token)})`);
     this.emit("connect", d.name);
   }
 

@@ -2,6 +2,7 @@
 // and network.c behave, over real node:net / node:tls connections to loopback only.
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { TLS_CLOSE_NOTIFY } from "../../src/constants.ts";
 import { HANDSHAKE_ALLOC_CODE, type TlsOutcome, type TlsRelease } from "./heap.ts";
 import { isListening } from "./listening.ts";
 import { EspruinoInternalError, parseTlsOptions, toBinaryString } from "./tlsOptions.ts";
@@ -20,7 +21,7 @@ export function socketErrorString(code: number): string {
 export const ERR = {
   CLOSED: -1, TIMEOUT: -3, NO_ROUTE: -4, NOT_FOUND: -6, UNSENT_DATA: -8, RESET: -9,
   /** MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY: how a clean server close of a TLS connection surfaces. */
-  PEER_CLOSE_NOTIFY: -0x7880,
+  PEER_CLOSE_NOTIFY: TLS_CLOSE_NOTIFY,
 } as const;
 
 /** The radio link sockets run over (the simulated Wi-Fi); default: always up. */
