@@ -1,19 +1,9 @@
-// Exponential back-off with "equal jitter": the wait doubles from 1 s up to the 60 s cap and a random
-// half of it is added, so a fleet that lost the same access point does not come back in lock step.
+// Exponential back-off with "equal jitter": the base doubles from 0.5 s up to 30 s and a random part
+// of up to the base again is added, so waits run 0.5-1 s, 1-2 s, ... 30-60 s, and a fleet that lost
+// the same access point does not come back in lock step. A pure function of the attempt count: the
+// caller keeps one number, not an object.
 
-export interface Backoff {
-  /** The next wait in ms; each call doubles the base until the cap. */
-  _next(): number;
-  _reset(): void;
-}
-
-export function backoff(): Backoff {
-  // `d` is twice the base of the wait last given, 1000 after a reset: doubling it before use, with
-  // the cap doubled too, gives the same waits as doubling the base after use, without a copy.
-  let d = 1000;
-  return {
-    // Whole ms; |0 is safe below 2^31 (the cap is 60 s).
-    _next: () => (((1 + Math.random()) * (d = Math.min(d * 2, 120000))) / 4) | 0,
-    _reset: () => (d = 1000),
-  };
+/** The wait in whole ms before retry `attempt` (0 for the first failure after a success). */
+export function backoffMs(attempt: number): number {
+  return ((1 + Math.random()) * Math.min(500 << Math.min(attempt, 6), 30000)) | 0;
 }

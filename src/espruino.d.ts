@@ -1,7 +1,8 @@
 // Ambient types for the Espruino 2v29 runtime on ESP32-family boards: only what the interpreter
 // really provides (see shared/docs/espruino-platform.md §3). Nothing from Node or the DOM.
 
-declare function setTimeout(fn: () => void, ms?: number): number;
+/** Extra arguments are passed to `fn` when it runs (Espruino and Node alike). */
+declare function setTimeout<A extends unknown[]>(fn: (...args: A) => void, ms?: number, ...args: A): number;
 /** Clears every timer when `id` is undefined; an id that already fired is ignored (2v29). */
 declare function clearTimeout(id?: number): void;
 // setInterval/clearInterval are left out on purpose: when SNTP steps the clock, an interval runs

@@ -5,14 +5,30 @@
 // time that passed. Even the first line after the step shows the right uptime. The heartbeat
 // (watchClock) reads it every second, so that a real gap between two reads never looks like a step.
 
-import CONFIG from "device-config";
+/** Levels in ESP-IDF's order: a line prints when its level is at most the configured one. */
+export const ERROR = 1;
+export const WARN = 2;
+export const INFO = 3;
 
 /** getTime() at uptime 0, moved along with each step of the clock. */
 let bootTime = getTime();
 let lastTime = bootTime;
+/** The configured level: setLogLevel, from the config in main.ts. */
+let level = INFO;
 
 /** Seconds; the heartbeat keeps real gaps near 1 s. */
 const JUMP_S = 60;
+
+/** Prints `msg` under `tag` when `lvl` (ERROR, WARN or INFO) is at most the configured level. One
+ *  function for all levels: on the board each function kept alive costs several JsVars. */
+export function log(lvl: number, tag: string, msg: string): void {
+  if (lvl <= level) console.log("-EWI"[lvl] + " (" + uptimeMs() + ") " + tag + ": " + msg);
+}
+
+/** 0 none, 1 error, 2 warn, 3 info (4 debug and 5 verbose print what info prints). */
+export function setLogLevel(lvl: number): void {
+  level = lvl;
+}
 
 /** Milliseconds since boot on a clock that never jumps (at a step it loses at most the time since
  *  the read before, one heartbeat). Logs "Clock set" at a forward step, before the line it is
@@ -23,7 +39,7 @@ export function uptimeMs(): number {
   lastTime = t;
   if (d < 0 || d > JUMP_S) {
     bootTime += d;
-    if (d > JUMP_S) logI("time", "Clock set");
+    if (d > JUMP_S) log(INFO, "time", "Clock set");
   }
   return Math.round((t - bootTime) * 1000);
 }
@@ -34,18 +50,7 @@ export function watchClock(): void {
   setTimeout(watchClock, 1000);
 }
 
-/** `lvl` is "E", "W" or "I" (levels 1 to 3); lines above the configured level cost nothing but the
- *  call. At info and above (a build-time constant) every line prints and the minifier drops the test. */
-const log = (lvl: string, tag: string, msg: string) =>
-  (CONFIG.logLevel >= 3 || "-EWI".indexOf(lvl) <= CONFIG.logLevel) && console.log(lvl + " (" + uptimeMs() + ") " + tag + ": " + msg);
-
-// bind: shorter on the board than a wrapper per level, and Espruino's bind takes leading arguments.
-export const logE = log.bind(0, "E");
-export const logW = log.bind(0, "W");
-export const logI = log.bind(0, "I");
-
-/** JSON.stringify under a name the minifier can shorten (a static method: no `this` needed, as
- *  String.fromCharCode in mqtt/chr.ts). */
+/** JSON.stringify under a name the minifier can shorten (a static method: no `this` needed). */
 export const toJson = JSON.stringify;
 
 /** A wait for a log line: "2.5 s". */

@@ -1,34 +1,37 @@
 // Firmware entry: start-up report, then keep Wi-Fi joined; the ThingsBoard device (telemetry,
 // attributes, RPC over MQTT/TLS) runs on top and is paused while the network is down.
+// The only reader of the build's settings (CONFIG): every module gets what it needs as arguments.
 
-import CONFIG from "device-config";
+import * as CONFIG from "device-config";
 import { heapShort, outOfHeap } from "./heap";
-import { logE, logI, logW, uptimeMs, watchClock } from "./log";
-import { internalSensor, simulatedSensor } from "./sensors/index";
+import { ERROR, INFO, log, setLogLevel, uptimeMs, watchClock, WARN } from "./log";
+import { internalSensor } from "./sensors/internal";
+import { simulatedSensor } from "./sensors/simulated";
 import { startAttributes } from "./thingsboard/attributes";
 import { isObj, own } from "./thingsboard/inbound";
-import { createLink, SERIAL } from "./thingsboard/link";
+import { createLink } from "./thingsboard/link";
 import { startRpc } from "./thingsboard/rpc";
 import { startTelemetry } from "./thingsboard/telemetry";
 import { INTERVAL_KEY } from "./thingsboard/topics";
-import { startWifi } from "./wifi";
+import { startWifi, stationIp } from "./wifi";
 
 const TAG = "app";
 const BOARD = CONFIG.board;
 const ESPRUINO = process.version;
+/** The board's serial number: the MQTT client id, and a client attribute. */
+const SERIAL = getSerial();
 
-// Every ESP32-family board file defines LED1 and the ESP32 class (platform doc §2-3).
-const setLed = (on: number) => digitalWrite(LED1, on);
 // Taken before the first line below prints (the bundle then declares them with the constants).
 const mem = process.memory();
 const heap = ESP32.getState();
 
+setLogLevel(CONFIG.logLevel);
 // The C example's first line, then what the person at the serial monitor checks first: which build,
 // and how much memory is left.
-logI(TAG, "[APP] Startup.. tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD + ", Espruino " + ESPRUINO);
+log(INFO, TAG, "[APP] Startup.. tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD + ", Espruino " + ESPRUINO);
 // The split the interpreter made at boot: JsVars for JavaScript, native heap for Wi-Fi and TLS
 // (platform doc §2). A runtime that cannot count its JsVars leaves them out; never print a guess.
-logI(TAG, "[APP] Free memory: " + (typeof mem.free == "number" ? mem.free + " of " + mem.total + " JsVars" : "unknown") +
+log(INFO, TAG, "[APP] Free memory: " + (typeof mem.free == "number" ? mem.free + " of " + mem.total + " JsVars" : "unknown") +
   `; native heap ${heap.freeHeap} bytes free, lowest ${heap.minHeap}`);
 watchClock();
 
@@ -36,61 +39,67 @@ let sensor = simulatedSensor();
 if (CONFIG.sensor == "internal") {
   const s = internalSensor();
   if (s) sensor = s;
-  else logW(TAG, "No usable internal temperature on " + BOARD + ": using simulated readings");
+  else log(WARN, TAG, "No usable internal temperature on " + BOARD + ": using simulated readings");
 }
 
-let ip = "";
 // The link needs the telemetry's PUBACK feed and the telemetry needs the link's client: the
 // callbacks look `telemetry` and `attributesOnConnect` up when they run, after both exist.
 const tb = createLink(
+  {
+    host: CONFIG.host,
+    port: CONFIG.port,
+    token: CONFIG.accessToken,
+    clientId: SERIAL,
+    tls: CONFIG.tls,
+    // Espruino's tls wants the certificate's DER bytes (platform doc §3).
+    ca: () => atob(CONFIG.caDer),
+    tlsHeap: CONFIG.tlsHeap,
+    heapFix: CONFIG.heapFix,
+  },
   () => {
     attributesOnConnect();
-    telemetry._connected();
+    telemetry.connected();
   },
-  (id) => telemetry._published(id),
+  (id) => telemetry.published(id),
 );
-const client = tb._client;
+const client = tb.client;
 // A TLS handshake that ran out of native heap reaches JavaScript only this way (platform doc §2).
-process.on("uncaughtException", (e) => logE(TAG, outOfHeap(e) ? e + ": " + heapShort() : "Uncaught " + e));
-const telemetry = startTelemetry(client, sensor);
+process.on("uncaughtException", (e) =>
+  log(ERROR, TAG, outOfHeap(e) ? e + ": " + heapShort(CONFIG.tlsHeap, CONFIG.heapFix) : "Uncaught " + e));
+const telemetry = startTelemetry(client, sensor, {
+  intervalMs: CONFIG.telemetryIntervalMs,
+  keys: CONFIG.keys,
+  queueCapacity: CONFIG.queueCapacity,
+});
 const attributesOnConnect = startAttributes(
   client,
   () => ({
     firmwareVersion: CONFIG.fwVersion,
     board: BOARD,
     espruinoVersion: ESPRUINO,
-    ip: ip,
+    // Asked when the attributes go out (after a join): the station's address now.
+    ip: stationIp(),
     serial: SERIAL,
-    droppedReadings: telemetry._status().dropped,
+    droppedReadings: telemetry.status().dropped,
   }),
-  telemetry._setInterval,
+  telemetry.setIntervalMs,
 );
 
-// The built-in methods. Add your own as entries here, or keep what startRpc returns and call its
-// add(method, handler) later.
+// The built-in methods. Add your own as entries here (a handler gets the request's params and
+// returns the answer).
 startRpc(client, {
-  getTelemetry: telemetry._current,
-  // ThingsBoard widgets send the number itself or {"telemetryIntervalMs": n}; _setInterval checks it.
-  setTelemetryInterval: (p) => telemetry._setInterval(isObj(p) ? own(p, INTERVAL_KEY) : p, "RPC"),
+  getTelemetry: telemetry.current,
+  // ThingsBoard widgets send the number itself or {"telemetryIntervalMs": n}; setIntervalMs checks it.
+  setTelemetryInterval: (p) => telemetry.setIntervalMs(isObj(p) ? own(p, INTERVAL_KEY) : p, "RPC"),
   getStatus: () => {
     const m = process.memory();
-    return Object.assign({ uptimeMs: uptimeMs(), memFree: m.free, memTotal: m.total }, tb._stats, telemetry._status());
+    return Object.assign({ uptimeMs: uptimeMs(), memFree: m.free, memTotal: m.total }, tb.stats, telemetry.status());
   },
   reboot: () => {
-    logW(TAG, "Reboot by RPC");
+    log(WARN, TAG, "Reboot by RPC");
     setTimeout(E.reboot, 500);
     return { rebooting: true };
   },
 });
 
-startWifi(
-  (addr) => {
-    setLed(1);
-    ip = addr;
-    tb._up();
-  },
-  () => {
-    setLed(0);
-    tb._down();
-  },
-);
+startWifi({ ssid: CONFIG.wifiSsid, password: CONFIG.wifiPassword, sntpServer: CONFIG.sntpServer }, tb);

@@ -1,28 +1,29 @@
-// One pending timeout at a time, replaced when armed again, due on a clock that never jumps (the
+// One pending timeout per owner, replaced when armed again, due on a clock that never jumps (the
 // firmware's uptime). When SNTP steps the board's clock forward, every pending Espruino timer fires
-// at once (platform doc §3): a timer that fires before it is due on `now` waits out the rest
+// at once (platform doc §3): a timer that fires before it is due on its clock waits out the rest
 // instead of running early, so no join, back-off, reading, CONNACK or keep-alive timer takes the
 // step for its time. Espruino's clearTimeout(undefined) clears every timer, so only a live id is
-// ever cleared. No firmware imports: the MQTT client uses it too, also in Node.
+// ever cleared. A timer is a plain record and the two functions below are shared by all of them:
+// on the board each closure kept alive costs several JsVars, a record one per field.
+// No firmware imports: the MQTT client uses it too, also in Node.
 
-/** Arms `fn` after `ms` (dropping the pending one), or with no `fn` or `ms` 0 just drops the
- *  pending one. */
-export type Slot = (fn?: () => void, ms?: number) => void;
+export interface Timer {
+  /** Milliseconds on a clock that only moves forward. */
+  now: () => number;
+  /** The pending setTimeout: a number on Espruino, an object in Node; falsy when none is pending. */
+  pending?: any;
+  due?: number;
+  run?: () => void;
+}
 
-/** `now`: milliseconds on a clock that only moves forward. */
-export function slot(now: () => number): Slot {
-  // A number on Espruino, an object in Node; falsy (0, undefined) when none is pending.
-  let id: any;
-  /** Set with `f`, read only once a timer runs. */
-  let due: number;
-  let f: () => void;
-  function fire(): void {
-    const left = due - now();
-    id = left > 0 ? setTimeout(fire, left) : 0;
-    if (!id) f();
-  }
-  return (fn, ms) => {
-    if (id) clearTimeout(id);
-    id = fn && ms && ((f = fn), (due = now() + ms), setTimeout(fire, ms));
-  };
+function fire(t: Timer): void {
+  const left = t.due! - t.now();
+  t.pending = left > 0 ? setTimeout(fire, left, t) : 0;
+  if (!t.pending) t.run!();
+}
+
+/** Arms `run` on `t` after `ms`, dropping the pending one; with no `run` (or `ms` 0) only drops it. */
+export function schedule(t: Timer, run?: () => void, ms?: number): void {
+  if (t.pending) clearTimeout(t.pending);
+  t.pending = run && ms && ((t.run = run), (t.due = t.now() + ms), setTimeout(fire, ms, t));
 }

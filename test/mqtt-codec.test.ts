@@ -71,8 +71,8 @@ test("utf8 matches Node's encoder, and ASCII comes back unchanged", () => {
 function firstError(wire: string, max = 4096): string {
   const d = decoder(max, parseAny);
   const got: Packet[] = [];
-  const err = d._feed(wire, (p) => got.push(p));
-  assert.equal(d._held(), 0, "buffer emptied after an error");
+  const err = d.feed(wire, (p) => got.push(p));
+  assert.equal(d.held(), 0, "buffer emptied after an error");
   return err;
 }
 
@@ -112,16 +112,16 @@ test("a packet split inside its length bytes, and several packets in one chunk",
   const chunks = [wire.slice(0, 2), wire.slice(2, 3), wire.slice(3)];
   assert.deepEqual(ourParse(chunks).map((p) => p.type), [3, 13, 3]);
   const d = decoder(4096, parseAny);
-  assert.equal(d._feed(wire.slice(0, 2), () => assert.fail("not complete yet")), "");
-  assert.equal(d._held(), 2);
+  assert.equal(d.feed(wire.slice(0, 2), () => assert.fail("not complete yet")), "");
+  assert.equal(d.held(), 2);
 });
 
 test("a handler that resets the decoder drops the rest of the chunk", () => {
   const d = decoder(4096, parseAny);
   const seen: number[] = [];
-  assert.equal(d._feed(encode({ type: 13 }) + encode({ type: 12 }), (p) => { seen.push(p.type); d._reset(); }), "");
+  assert.equal(d.feed(encode({ type: 13 }) + encode({ type: 12 }), (p) => { seen.push(p.type); d.reset(); }), "");
   assert.deepEqual(seen, [13]);
-  assert.equal(d._held(), 0);
+  assert.equal(d.held(), 0);
 });
 
 test("encode refuses a type it does not know", () => {

@@ -73,11 +73,11 @@ test("random bytes never throw out of the decoder and never grow its buffer past
     fc.property(fc.array(binary(300), { maxLength: 30 }), (chunks) => {
       const d = decoder(max, parseAny);
       for (const c of chunks) {
-        const err = d._feed(c, (p) => assert.equal(typeof p.type, "number"));
+        const err = d.feed(c, (p) => assert.equal(typeof p.type, "number"));
         assert.equal(typeof err, "string");
-        assert.ok(d._held() <= max, "held " + d._held() + " > " + max);
+        assert.ok(d.held() <= max, "held " + d.held() + " > " + max);
         if (err) {
-          assert.equal(d._held(), 0);
+          assert.equal(d.held(), 0);
           assert.doesNotMatch(err, /\n/, "one line");
         }
       }
@@ -90,9 +90,9 @@ test("a packet of exactly the limit passes, one byte more is refused before its 
   const p = encode({ type: 3, qos: 0, dup: false, retain: false, topic: "t", payload: "z".repeat(100) });
   const d = decoder(p.length, parseAny);
   let n = 0;
-  assert.equal(d._feed(p, () => n++), "");
+  assert.equal(d.feed(p, () => n++), "");
   assert.equal(n, 1);
   const small = decoder(p.length - 1, parseAny);
-  assert.equal(small._feed(p.slice(0, 3), () => n++), `packet of ${p.length} bytes over limit ${p.length - 1}`);
-  assert.equal(small._held(), 0);
+  assert.equal(small.feed(p.slice(0, 3), () => n++), `packet of ${p.length} bytes over limit ${p.length - 1}`);
+  assert.equal(small.held(), 0);
 });

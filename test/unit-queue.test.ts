@@ -6,25 +6,25 @@ import { createQueue } from "../src/telemetry/queue.ts";
 
 test("keeps readings in order and reads them back by column", () => {
   const q = createQueue(3, 2);
-  assert.equal(q._push(10, [25, 26]), true);
-  assert.equal(q._push(20, [25.5, NaN]), true);
-  assert.equal(q._size(), 2);
-  assert.deepEqual([q._get(0, 0), q._get(0, 1), q._get(0, 2)], [10, 25, 26]);
-  assert.equal(q._get(1, 0), 20);
-  assert.ok(Number.isNaN(q._get(1, 2)), "a missing value stays NaN");
-  q._shift(1);
-  assert.equal(q._get(0, 0), 20);
-  q._shift(5);
-  assert.equal(q._size(), 0, "shift past the end empties it");
+  assert.equal(q.push(10, [25, 26]), true);
+  assert.equal(q.push(20, [25.5, NaN]), true);
+  assert.equal(q.size, 2);
+  assert.deepEqual([q.get(0, 0), q.get(0, 1), q.get(0, 2)], [10, 25, 26]);
+  assert.equal(q.get(1, 0), 20);
+  assert.ok(Number.isNaN(q.get(1, 2)), "a missing value stays NaN");
+  q.shift(1);
+  assert.equal(q.get(0, 0), 20);
+  q.shift(5);
+  assert.equal(q.size, 0, "shift past the end empties it");
 });
 
 test("when full the oldest is dropped and counted", () => {
   const q = createQueue(2, 1);
-  q._push(1, [1]);
-  q._push(2, [2]);
-  assert.equal(q._push(3, [3]), false);
-  assert.equal(q._dropped(), 1);
-  assert.deepEqual([q._get(0, 0), q._get(1, 0)], [2, 3]);
+  q.push(1, [1]);
+  q.push(2, [2]);
+  assert.equal(q.push(3, [3]), false);
+  assert.equal(q.dropped, 1);
+  assert.deepEqual([q.get(0, 0), q.get(1, 0)], [2, 3]);
 });
 
 test("behaves as a bounded FIFO for any sequence of pushes and shifts", () => {
@@ -38,14 +38,14 @@ test("behaves as a bounded FIFO for any sequence of pushes and shifts", () => {
         t++;
         if (model.length === cap) { model.shift(); dropped++; }
         model.push(t);
-        q._push(t, [t * 2]);
+        q.push(t, [t * 2]);
       } else {
         model.splice(0, op);
-        q._shift(op);
+        q.shift(op);
       }
-      assert.equal(q._size(), model.length);
-      model.forEach((m, i) => { assert.equal(q._get(i, 0), m); assert.equal(q._get(i, 1), m * 2); });
-      assert.equal(q._dropped(), dropped);
+      assert.equal(q.size, model.length);
+      model.forEach((m, i) => { assert.equal(q.get(i, 0), m); assert.equal(q.get(i, 1), m * 2); });
+      assert.equal(q.dropped, dropped);
     }
   }));
 });

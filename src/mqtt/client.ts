@@ -3,14 +3,18 @@
 // on the board (tls.connect, uptime) and in Node tests; setTimeout and clearTimeout are the
 // globals both have. Reconnecting is the caller's decision:
 // after onDisconnect, call open() again when it sees fit; queued QoS 1 messages wait meanwhile.
-// State lives in closure variables (minified to one letter; one client per program).
+// RAM: on the board every function kept alive costs several JsVars, so the socket's listeners are
+// the client's own functions, not closures made per connection; a socket that is given up loses
+// its listeners, so none of its late events can reach the next connection.
+import { TLS_CLOSE_NOTIFY } from "../constants.js";
 import { at, chr } from "./chr.js";
-import { decoder } from "./decode.js";
+import { DUP_FLAG, readPacket } from "./decode.js";
 import { connectPacket, idPacket, publishPacket, subPacket } from "./encode.js";
 import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, UNEXPECTED } from "./packet.js";
 import type { Packet } from "./packet.js";
 import { matches, validFilter } from "./topic.js";
-import { slot } from "../timer.js";
+import { schedule } from "../timer.js";
+import type { Timer } from "../timer.js";
 import { utf8 } from "./utf8.js";
 
 /** What `connect` must return: the shape of Espruino's net/tls Socket. */
@@ -18,6 +22,7 @@ export interface Socket {
   write(data: string): unknown;
   end(): void;
   on(event: string, cb: (arg?: any) => void): void;
+  removeAllListeners(): void;
 }
 
 /** Gets a delivered message; topic and payload are binary strings (the UTF-8 bytes as sent). */
@@ -81,68 +86,63 @@ export interface Client {
   publish(topic: string, payload: string, qos?: number, retain?: boolean, binary?: boolean): number;
   /**
    * Subscribes `filter` at QoS 0 or 1, now if connected and again after every CONNACK (ThingsBoard
-   * forgets subscriptions). Matching messages go to `handler` if given. + and # may each fill a
-   * whole level, # only the last; throws otherwise.
+   * forgets subscriptions). Matching messages go to `handler` if given, else to onMessage. + and #
+   * may each fill a whole level, # only the last; throws otherwise.
    */
   subscribe(filter: string, qos?: number, handler?: MessageHandler): void;
   /** True between CONNACK 0 and the disconnect. */
   connected(): boolean;
 }
 
+/** Session states. */
+const DOWN = 0;
+const WAITING_CONNACK = 1;
+const CONNECTED = 2;
+
 // A QoS 1 message: packet id and encoded PUBLISH (with DUP set once it has been sent).
 interface Outgoing {
-  i: number;
-  p: string;
+  id: number;
+  packet: string;
 }
 
-interface Sub {
-  f: string;
-  q: number;
-  h?: MessageHandler;
+interface Subscription {
+  filter: string;
+  qos: number;
+  handler?: MessageHandler;
 }
 
 export function createClient(o: ClientOptions): Client {
-  // Constants in here, not at module level: the bundle's top level then has fewer names, and
-  // the minifier gives the busiest one letter each.
-  // Kinds used more than once, as constants so the minifier shares one string.
-  const SOCKET: DisconnectKind = "socket";
-  const TIMEOUT: DisconnectKind = "timeout";
-  const PROTOCOL: DisconnectKind = "protocol";
-  const BROKER_CLOSED = "closed by the broker";
-  const ka = o.keepalive ?? 60;
+  const keepalive = o.keepalive ?? 60;
   /** The timer's period while connected: half the keep-alive, in ms. */
-  const half = ka * 500;
+  const half = keepalive * 500;
   const connackMs = o.connackTimeout || 10000;
-  const dec = decoder(o.maxPacket || 4096);
   /** The open socket; 0 (or unset) when there is none. */
   let sock: Socket | 0 | undefined;
   // State the first connection sets needs no initial value (0 in the bundle costs bytes).
-  /** Down (0, or unset before the first open()), 1 waiting for CONNACK, 2 connected. */
-  let st: number;
+  /** DOWN (or unset before the first open()), WAITING_CONNACK or CONNECTED. */
+  let state: number;
   /** QoS 1 messages in order; the first `sent` of them were sent on this connection (set at CONNACK). */
-  const q: Outgoing[] = [];
+  const queue: Outgoing[] = [];
   let sent: number;
-  let subs: Sub[] = [];
+  let subs: Subscription[] = [];
   /** SUBSCRIBEs waiting for their SUBACK: packet id -> filter. (No UNSUBSCRIBE: the firmware never
    *  drops a subscription, and the board pays for every method.) */
   let acks: Record<number, string> = {};
   let lastId = 0;
-  /** The CONNACK or keep-alive timer, due on `now`: one that fires early at a clock step waits out the rest. */
-  const timer = slot(o.now);
+  /** Bytes received and not parsed yet: at most one incomplete packet. */
+  let received = "";
+  /** The CONNACK or keep-alive timer. */
+  const timer: Timer = { now: o.now };
   /** Set by the CONNECT packet, before anything reads it. */
   let lastSend: number;
   /** When the unanswered PINGREQ went out, -1 when none. */
   let pingAt = -1;
 
-  // Arrows with an expression body where the value goes unused: a block costs the bundle braces.
-  const emit = (f: ((a: any, b?: any, c?: any) => void) | undefined, a: unknown, b?: unknown, c?: unknown): void =>
-    f && f(a, b, c);
-
   const send = (data: string) => sock && (sock.write(data), (lastSend = o.now()));
 
   function newId(): number {
     do lastId = (lastId % 65535) + 1;
-    while (acks[lastId] || q.some((m) => m.i == lastId));
+    while (acks[lastId] || queue.some((m) => m.id == lastId));
     return lastId;
   }
 
@@ -150,46 +150,48 @@ export function createClient(o: ClientOptions): Client {
    *  is 0 when left out. */
   function fail(kind: DisconnectKind, why: string, code?: number): void {
     const s = sock;
-    if (!st) return;
-    sock = st = 0;
-    timer();
-    dec._reset();
+    if (!state) return;
+    sock = state = DOWN;
+    schedule(timer);
+    received = "";
     acks = {};
     pingAt = -1;
-    try {
-      if (s) s.end();
-    } catch (e) {
-      // already closed
+    if (s) {
+      s.removeAllListeners();
+      try {
+        s.end();
+      } catch (e) {
+        // already closed
+      }
     }
-    emit(o.onDisconnect, kind, why, code! | 0);
+    if (o.onDisconnect) o.onDisconnect(kind, why, code! | 0);
   }
 
   function tick(): void {
-    if (st == 1) return fail(TIMEOUT, `no CONNACK in ${connackMs} ms`);
+    if (state == WAITING_CONNACK) return fail("timeout", `no CONNACK in ${connackMs} ms`);
     const now = o.now();
     if (pingAt >= 0) {
-      if (now - pingAt >= half * 2) return fail(TIMEOUT, `no PINGRESP in ${ka} s`);
+      if (now - pingAt >= half * 2) return fail("timeout", `no PINGRESP in ${keepalive} s`);
     } else if (now - lastSend >= half) {
       send(idPacket(PINGREQ));
       pingAt = now;
     }
-    timer(tick, half);
+    schedule(timer, tick, half);
   }
 
   /** Sends what the in-flight window allows; after a reconnect, unacknowledged ones go again as DUP. */
   function pump(): void {
-    while (st == 2 && sent < q.length && sent < (o.inflight || 5)) {
-      const m = q[sent++];
-      send(m.p);
-      m.p = chr(at(m.p, 0) | 8) + m.p.substr(1);
+    while (state == CONNECTED && sent < queue.length && sent < (o.inflight || 5)) {
+      const m = queue[sent++];
+      send(m.packet);
+      m.packet = chr(at(m.packet, 0) | DUP_FLAG) + m.packet.substr(1);
     }
   }
 
-  /** SUBSCRIBE `f` (bytes). */
-  function sendSub(f: string, qos: number): void {
+  /** SUBSCRIBE `filter` (bytes); its SUBACK is matched by packet id. */
+  function sendSubscribe(s: Subscription): void {
     const id = newId();
-    acks[id] = f;
-    send(subPacket(SUBSCRIBE, id, f, qos));
+    send(subPacket(SUBSCRIBE, id, (acks[id] = s.filter), s.qos));
   }
 
   /** A throwing handler must not abort the rest of the chunk nor the PUBACK. */
@@ -197,87 +199,97 @@ export function createClient(o: ClientOptions): Client {
     try {
       h(p.topic!, p.payload!, p);
     } catch (e) {
-      emit(o.log, "mqtt: handler threw " + e);
+      if (o.log) o.log("mqtt: handler threw " + e);
     }
   }
 
   function handle(p: Packet): void {
-    const t = p.type;
+    const type = p.type;
     const id = p.id!;
-    const a = acks[id];
     // Declared up front (one declaration statement in the bundle): the CONNACK code, the index of
     // an acknowledged message, whether a PUBLISH found a handler.
-    const c = p.code!;
+    const code = p.code!;
     let i: number;
     let hit: number | undefined;
-    if (st == 1) {
-      if (t != CONNACK) return unexpected(t);
+    if (state == WAITING_CONNACK) {
+      if (type != CONNACK) return fail("protocol", UNEXPECTED + type);
       // The code's meaning is the caller's to explain (the link knows ThingsBoard's); names cost the board bytes.
-      if (c) return fail("refused", "refused with CONNACK " + c, c);
-      st = 2;
+      if (code) return fail("refused", "refused with CONNACK " + code, code);
+      state = CONNECTED;
       // With keep-alive 0 (half 0) this just stops the CONNACK timer.
-      timer(tick, half);
-      for (const s of subs) sendSub(s.f, s.q);
+      schedule(timer, tick, half);
+      subs.forEach(sendSubscribe);
       sent = 0;
-      emit(o.onConnect, !!p.session);
+      if (o.onConnect) o.onConnect(!!p.session);
       pump();
-    } else if (t == PUBLISH) {
+    } else if (type == PUBLISH) {
       for (const s of subs) {
-        if (s.h && matches(s.f, p.topic!)) {
+        if (s.handler && matches(s.filter, p.topic!)) {
           hit = 1;
-          deliver(s.h, p);
+          deliver(s.handler, p);
         }
       }
       if (!hit && o.onMessage) deliver(o.onMessage, p);
       if (p.qos) send(idPacket(PUBACK, id));
-    } else if (t == PUBACK) {
-      i = q.findIndex((m) => m.i == id);
+    } else if (type == PUBACK) {
+      i = queue.findIndex((m) => m.id == id);
       if (i >= 0 && i < sent) {
-        q.splice(i, 1);
+        queue.splice(i, 1);
         sent--;
-        emit(o.onPublished, id);
+        if (o.onPublished) o.onPublished(id);
         pump();
       }
-    } else if (t == SUBACK) {
+    } else if (type == SUBACK) {
       // A SUBACK for no SUBSCRIBE of this connection is ignored, as before its CONNACK.
-      if (a) emit(o.onSubscribed, a, p.granted && p.granted[0]);
+      if (acks[id] && o.onSubscribed) o.onSubscribed(acks[id], p.granted![0]);
       delete acks[id];
-    } else if (t == PINGRESP) pingAt = -1;
-    else unexpected(t);
+    } else if (type == PINGRESP) pingAt = -1;
+    else fail("protocol", UNEXPECTED + type);
   }
 
-  const unexpected = (t: number): void => fail(PROTOCOL, UNEXPECTED + t);
+  // The socket's listeners: one set for every connection (fail() detaches them from a dead socket).
+  function onOpen(): void {
+    send(connectPacket(o.clientId, o.username, o.password, o.clean != false, keepalive));
+  }
 
-  const forget = (f: string) => (subs = subs.filter((s) => s.f != f));
+  function onData(chunk: string): void {
+    received += chunk;
+    // Packets in order; a handler may end the connection (fail() empties `received`).
+    while (state) {
+      const p = readPacket(received, o.maxPacket || 4096);
+      if (!p) return;
+      if (typeof p == "string") return fail("protocol", p);
+      received = received.substr(p.length!);
+      handle(p);
+    }
+  }
+
+  /** "error" (with an mbedTLS or socket code) and "close" (with a boolean). */
+  function onEnd(e?: { code: number; message: string }): void {
+    const code = e && e.code;
+    fail("socket", code && code != TLS_CLOSE_NOTIFY ? "error " + code + " " + e!.message : "closed by the broker", code);
+  }
 
   return {
     open() {
-      if (st) return;
-      let s: Socket | undefined;
-      const on = (ev: string, f: (a: any) => void) => s!.on(ev, (a) => sock == s && f(a));
-      st = 1;
-      timer(tick, connackMs);
+      let s: Socket;
+      if (state) return;
+      state = WAITING_CONNACK;
+      schedule(timer, tick, connackMs);
       try {
-        s = o.connect(() => {
-          if (sock == s) send(connectPacket(o.clientId, o.username, o.password, o.clean != false, ka));
-        });
+        s = o.connect(onOpen);
       } catch (e) {
         // Espruino throws from connect when nothing listens (measured on the Linux build).
-        return fail(SOCKET, "" + e);
+        return fail("socket", "" + e);
       }
       sock = s;
-      on("data", (d: string) => {
-        const err = dec._feed(d, handle);
-        if (err) fail(PROTOCOL, err);
-      });
-      // -30848 is mbedTLS "peer close notify": the broker closed the connection normally.
-      on("error", (e: { code: number; message: string }) =>
-        fail(SOCKET, e.code == -30848 ? BROKER_CLOSED : "error " + e.code + " " + e.message, e.code));
-      on("close", () => fail(SOCKET, BROKER_CLOSED));
+      s.on("data", onData);
+      s.on("error", onEnd);
+      s.on("close", onEnd);
     },
 
     close() {
-      if (st == 2) send(idPacket(DISCONNECT));
+      if (state == CONNECTED) send(idPacket(DISCONNECT));
       fail("closed", "closed by the client");
     },
 
@@ -286,18 +298,19 @@ export function createClient(o: ClientOptions): Client {
         throw Error("mqtt: bad topic '" + topic + "' or QoS " + qos);
       }
       const id = qos ? newId() : 0;
-      const p = publishPacket(utf8(topic), binary ? payload : utf8(payload), qos ? 1 : 0, id, !!retain, false);
+      const packet = publishPacket(utf8(topic), binary ? payload : utf8(payload), qos ? 1 : 0, id, !!retain, false);
       if (!qos) {
-        if (st != 2) return -1;
-        send(p);
+        if (state != CONNECTED) return -1;
+        send(packet);
         return 0;
       }
-      if (q.length >= (o.queue || 20)) {
+      if (queue.length >= (o.queue || 20)) {
         // The oldest goes; if it was in flight, its PUBACK will find nothing.
         if (sent) sent--;
-        emit(o.onDropped, q.shift()!.i);
+        if (o.onDropped) o.onDropped(queue.shift()!.id);
+        else queue.shift();
       }
-      q.push({ i: id, p: p });
+      queue.push({ id: id, packet: packet });
       pump();
       return id;
     },
@@ -305,11 +318,12 @@ export function createClient(o: ClientOptions): Client {
     subscribe(filter, qos, handler) {
       if (!validFilter(filter)) throw Error(`mqtt: bad filter '${filter}'`);
       const f = utf8(filter);
-      forget(f);
-      subs.push({ f: f, q: (qos = qos ? 1 : 0), h: handler });
-      if (st == 2) sendSub(f, qos);
+      const sub: Subscription = { filter: f, qos: qos ? 1 : 0, handler: handler };
+      subs = subs.filter((s) => s.filter != f);
+      subs.push(sub);
+      if (state == CONNECTED) sendSubscribe(sub);
     },
 
-    connected: () => st == 2,
+    connected: () => state == CONNECTED,
   };
 }

@@ -1,7 +1,16 @@
-// Streaming parser of the packets a broker sends to a client, bounded by a maximum packet size.
+// Parser of the packets a broker sends to a client, bounded by a maximum packet size: readPacket
+// takes the first complete packet off a buffer, parse turns its body into a Packet. The client
+// keeps the buffer itself; decoder() wraps both for host code that wants a stream parser.
 import { at } from "./chr.js";
 import { CONNACK, MALFORMED, PUBACK, PUBLISH, SUBACK, UNEXPECTED, UNSUBACK } from "./packet.js";
 import type { Packet } from "./packet.js";
+
+/** Fixed-header flags of PUBLISH (MQTT 3.1.1 §3.3.1). */
+export const DUP_FLAG = 8;
+export const QOS_SHIFT = 1;
+export const RETAIN_FLAG = 1;
+/** A remaining-length byte: 7 bits of length, and this bit when another byte follows. */
+export const MORE_BYTES = 128;
 
 /** Parses one body after its first header byte `h`; returns the packet or an error message. */
 export type BodyParser = (h: number, body: string) => Packet | string;
@@ -19,10 +28,10 @@ export function parse(h: number, b: string): Packet | string {
   /** The body length the packet must have. */
   let len = 2;
   if (t == PUBLISH) {
-    const q = (p.qos = (f >> 1) & 3);
+    const q = (p.qos = (f >> QOS_SHIFT) & 3);
     len = 2 + u16(0);
-    p.dup = !!(f & 8);
-    p.retain = !!(f & 1);
+    p.dup = !!(f & DUP_FLAG);
+    p.retain = !!(f & RETAIN_FLAG);
     p.topic = b.substring(2, len);
     if (q) {
       p.id = u16(len);
@@ -47,20 +56,46 @@ export function parse(h: number, b: string): Packet | string {
   return ok && n == len ? p : MALFORMED + t;
 }
 
+/**
+ * The first packet in `b` once all of it is there, with `length`, the bytes it took (header
+ * included); undefined while it is incomplete; or, when the remaining length is malformed, the
+ * packet is over `max` bytes or its body does not parse, what is wrong (a string). `parser` turns
+ * the body into a packet (default: parse, the packets a client receives).
+ */
+export function readPacket(b: string, max: number, parser?: BodyParser): Packet | string | undefined {
+  // Remaining length: 1-4 bytes of 7 bits, least significant first, after the type byte.
+  let n = 0;
+  let j = 1;
+  let c;
+  let p: Packet | string;
+  do {
+    if (j > 4) return "bad remaining length";
+    if (j >= b.length) return;
+    c = at(b, j);
+    n += (c & 127) << (7 * j++ - 7);
+  } while (c & MORE_BYTES);
+  n += j;
+  if (n > max) return "packet of " + n + " bytes over limit " + max;
+  if (n > b.length) return;
+  p = (parser || parse)(at(b, 0), b.substring(j, n));
+  if (typeof p != "string") p.length = n;
+  return p;
+}
+
 export interface Decoder {
   /**
    * Appends a chunk and calls `out` for each complete packet in order. Returns "" or, when the
    * stream is malformed or a packet exceeds the limit, an error message; the buffer is then empty.
-   * `out` may call _reset(): the rest of the chunk is dropped.
+   * `out` may call reset(): the rest of the chunk is dropped.
    */
-  _feed(chunk: string, out: (p: Packet) => void): string;
+  feed(chunk: string, out: (p: Packet) => void): string;
   /** Drops buffered bytes. */
-  _reset(): void;
+  reset(): void;
   /** Bytes held (at most one incomplete packet). */
-  _held(): number;
+  held(): number;
 }
 
-/** A decoder holding at most one incomplete packet of at most `max` bytes. */
+/** A stream decoder holding at most one incomplete packet of at most `max` bytes (host code, tests). */
 export function decoder(max: number, parser?: BodyParser): Decoder {
   let b = "";
   function fail(why: string): string {
@@ -68,29 +103,17 @@ export function decoder(max: number, parser?: BodyParser): Decoder {
     return why;
   }
   return {
-    _reset: () => fail(""),
-    _held: () => b.length,
-    _feed(chunk, out) {
+    reset: () => fail(""),
+    held: () => b.length,
+    feed(chunk, out) {
       b += chunk;
       for (;;) {
-        // Remaining length: 1-4 bytes of 7 bits, least significant first, after the type byte.
-        let n = 0;
-        let j = 1;
-        let c;
-        /** The packet, or what is wrong with it. */
-        let p: Packet | string;
-        do {
-          if (j > 4) return fail("bad remaining length");
-          if (j >= b.length) return "";
-          c = at(b, j);
-          n += (c & 127) << (7 * j++ - 7);
-        } while (c & 128);
-        n += j;
-        if (n > max) return fail("packet of " + n + " bytes over limit " + max);
-        if (n > b.length) return "";
-        p = (parser || parse)(at(b, 0), b.substring(j, n));
-        b = b.substr(n);
+        const p = readPacket(b, max, parser);
+        if (!p) return "";
         if (typeof p == "string") return fail(p);
+        b = b.substr(p.length!);
+        // The stream's packets as the protocol has them: where one ended is this decoder's business.
+        delete p.length;
         out(p);
       }
     },

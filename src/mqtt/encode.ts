@@ -1,9 +1,18 @@
 // Packet generators the client sends: each returns the packet's wire bytes as a binary string.
 // String arguments must already be bytes (see utf8); packet ids are 1..65535.
-// Packets only a broker sends are built in encode-packet.ts (host side) from frame/u16/str.
+// Packets only a broker sends are built on the host (tools/mqtt/encode-packet.ts) from frame/u16/str.
 import { CONNECT, PUBLISH, SUBSCRIBE } from "./packet.js";
-
+import { DUP_FLAG, MORE_BYTES, QOS_SHIFT, RETAIN_FLAG } from "./decode.js";
 import { chr } from "./chr.js";
+
+/** CONNECT flags (MQTT 3.1.1 §3.1.2.3). */
+const USERNAME_FLAG = 128;
+const PASSWORD_FLAG = 64;
+const CLEAN_SESSION_FLAG = 2;
+/** Protocol level 4: MQTT 3.1.1. */
+const MQTT_3_1_1 = 4;
+/** SUBSCRIBE's fixed-header flags must be 0010 (§3.8.1). */
+const SUBSCRIBE_FLAGS = 2;
 
 export function u16(n: number): string {
   return chr(n >> 8, n & 255);
@@ -21,7 +30,7 @@ export function frame(type: number, flags: number, body: string): string {
   do {
     const d = n & 127;
     n >>= 7;
-    o += chr(n ? d | 128 : d);
+    o += chr(n ? d | MORE_BYTES : d);
   } while (n);
   return o + body;
 }
@@ -29,20 +38,19 @@ export function frame(type: number, flags: number, body: string): string {
 /** CONNECT for MQTT 3.1.1 without a will; username/password left out when undefined. */
 export function connectPacket(clientId: string, username: string | undefined, password: string | undefined,
   clean: boolean, keepalive: number): string {
-  // The flag bits themselves: 0 when left out.
-  const u = username != null ? 128 : 0;
-  const w = password != null ? 64 : 0;
-  return frame(CONNECT, 0, str("MQTT") + chr(4, u | w | (clean ? 2 : 0)) + u16(keepalive) +
+  const u = username != null ? USERNAME_FLAG : 0;
+  const w = password != null ? PASSWORD_FLAG : 0;
+  return frame(CONNECT, 0, str("MQTT") + chr(MQTT_3_1_1, u | w | (clean ? CLEAN_SESSION_FLAG : 0)) + u16(keepalive) +
     str(clientId) + (u ? str(username!) : "") + (w ? str(password!) : ""));
 }
 
 export function publishPacket(topic: string, payload: string, qos: number, id: number, retain: boolean, dup: boolean): string {
-  return frame(PUBLISH, (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), str(topic) + (qos ? u16(id) : "") + payload);
+  return frame(PUBLISH, (dup ? DUP_FLAG : 0) | (qos << QOS_SHIFT) | (retain ? RETAIN_FLAG : 0), str(topic) + (qos ? u16(id) : "") + payload);
 }
 
 /** SUBSCRIBE of one filter at `qos`, or UNSUBSCRIBE of it (type UNSUBSCRIBE, qos ignored). */
 export function subPacket(type: number, id: number, filter: string, qos: number): string {
-  return frame(type, 2, u16(id) + str(filter) + (type == SUBSCRIBE ? chr(qos) : ""));
+  return frame(type, SUBSCRIBE_FLAGS, u16(id) + str(filter) + (type == SUBSCRIBE ? chr(qos) : ""));
 }
 
 /** A packet of a packet id alone (PUBACK, UNSUBACK), or empty (id < 0 or left out: PINGREQ,

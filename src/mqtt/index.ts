@@ -8,7 +8,7 @@
 //   c.open();
 //
 // The codec is importable on its own: ./encode (packet generators), ./decode (streaming parser of
-// broker packets), ./parse-any (also client packets), ./encode-packet (generic encode(Packet)).
+// broker packets); host code has a parser of client packets and a generic encoder in tools/mqtt/.
 export { createClient } from "./client.js";
 export type { Client, ClientOptions, DisconnectKind, MessageHandler, Socket } from "./client.js";
 export type { Packet, Subscription } from "./packet.js";

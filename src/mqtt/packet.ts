@@ -28,6 +28,8 @@ export interface Subscription {
 /** One packet; only the fields of its type are set. */
 export interface Packet {
   type: number;
+  /** Bytes the packet took on the wire, header included (set by readPacket). */
+  length?: number;
   /** Packet identifier: PUBLISH (QoS 1), PUBACK, (UN)SUBSCRIBE, SUBACK, UNSUBACK. */
   id?: number;
   /** PUBLISH */

@@ -3,6 +3,10 @@
 
 import { at, chr } from "./chr.js";
 
+/** The top six bits of a UTF-16 high (0xD800-0xDBFF) and low (0xDC00-0xDFFF) surrogate. */
+const HIGH_SURROGATE = 0xd800 >> 10;
+const LOW_SURROGATE = 0xdc00 >> 10;
+
 /** Returns s as UTF-8 bytes (one char per byte); ASCII comes back unchanged. */
 export function utf8(s: string): string {
   // Declarations first: one statement each in the bundle.
@@ -14,8 +18,8 @@ export function utf8(s: string): string {
     const d = at(s, i + 1);
     let n: number;
     // A surrogate pair is one code point (only in Node: Espruino has no chars above 255).
-    if (c >> 10 == 54 && d >> 10 == 55) {
-      c = 65536 + ((c - 55296) << 10) + d - 56320;
+    if (c >> 10 == HIGH_SURROGATE && d >> 10 == LOW_SURROGATE) {
+      c = 0x10000 + ((c - 0xd800) << 10) + d - 0xdc00;
       i++;
     }
     // n continuation bytes of 6 bits each after a lead byte of n+1 high ones.

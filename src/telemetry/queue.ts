@@ -5,46 +5,44 @@
 
 export interface ReadingQueue {
   /** Adds a reading; returns false when the oldest one had to be dropped for it. */
-  _push(at: number, values: number[]): boolean;
+  push(at: number, values: number[]): boolean;
   /** Column `k` (0 = uptime ms, 1.. = values) of the `i`th oldest reading. */
-  _get(i: number, k: number): number;
-  /** Forgets the `n` oldest readings. */
-  _shift(n: number): void;
-  _size(): number;
-  _dropped(): number;
+  get(i: number, k: number): number;
+  /** Forgets the `n` oldest readings (all of them when there are fewer). */
+  shift(n: number): void;
+  /** Readings held. */
+  size: number;
+  /** Readings dropped so far because the queue was full. */
+  dropped: number;
 }
 
+/** A queue of `capacity` readings of `width` values each. */
 export function createQueue(capacity: number, width: number): ReadingQueue {
   const row = width + 1;
   const a = new Float64Array(capacity * row);
   let head = 0;
-  let count = 0;
-  let lost = 0;
-  function get(i: number, k: number): number {
-    return a[((head + i) % capacity) * row + k];
-  }
-  function shift(n: number): void {
-    if (n > count) n = count;
-    head = (head + n) % capacity;
-    count -= n;
-  }
-  return {
-    _push: (at, values) => {
-      const full = count == capacity;
+  const q: ReadingQueue = {
+    size: 0,
+    dropped: 0,
+    push: (at, values) => {
+      const full = q.size == capacity;
       let o: number;
       if (full) {
-        shift(1);
-        lost++;
+        q.shift(1);
+        q.dropped++;
       }
-      o = ((head + count) % capacity) * row;
+      o = ((head + q.size) % capacity) * row;
       a[o] = at;
       for (let k = 0; k < width; k++) a[o + 1 + k] = values[k];
-      count++;
+      q.size++;
       return !full;
     },
-    _get: get,
-    _shift: shift,
-    _size: () => count,
-    _dropped: () => lost,
+    get: (i, k) => a[((head + i) % capacity) * row + k],
+    shift: (n) => {
+      if (n > q.size) n = q.size;
+      head = (head + n) % capacity;
+      q.size -= n;
+    },
   };
+  return q;
 }

@@ -2,12 +2,11 @@
 // ask for the shared one the firmware uses (the telemetry interval); apply it whenever it comes,
 // pushed as an update or in the response to that request.
 
-import { logW, toJson } from "../log";
+import { log, toJson, WARN } from "../log";
 import type { Client, MessageHandler } from "../mqtt/index";
 import { inbound, isObj, own } from "./inbound";
 import type { Obj } from "./inbound";
 import { ATTRIBUTES as TOPIC, INTERVAL_KEY } from "./topics";
-
 
 /**
  * `info` gathers the client attributes at each connect; `onInterval` gets the value of each shared
@@ -16,23 +15,22 @@ import { ATTRIBUTES as TOPIC, INTERVAL_KEY } from "./topics";
  * function after every CONNACK.
  */
 export function startAttributes(client: Client, info: () => object, onInterval: (ms: unknown, from: string) => unknown): () => void {
-  /** The handler of `what`, "update " or "response " (the log line's words, space included); a
-   *  response (`inShared`) has the shared attributes under "shared" (left out when there are none). */
-  function take(what: string, inShared?: number): MessageHandler {
-    return (t, payload) => {
-      let a: unknown;
-      try {
-        a = inbound(payload);
-        if (inShared && (a = own(a as Obj, "shared")) !== undefined && !isObj(a)) throw "has shared not an object";
-      } catch (e) {
-        return logW("attributes", what + e);
-      }
-      // Outside the try: what onInterval throws is the MQTT client's to report.
-      if (a && (a = own(a as Obj, INTERVAL_KEY)) !== undefined) onInterval(a, "shared attribute");
-    };
-  }
-  client.subscribe(TOPIC, 1, take("update "));
-  client.subscribe(TOPIC + "/response/+", 1, take("response ", 1));
+  // One handler for both topics: a response (on TOPIC/response/<id>) has the shared attributes
+  // under "shared" (left out when there are none), an update has them at the top.
+  const take: MessageHandler = (topic, payload) => {
+    const response = topic != TOPIC;
+    let a: unknown;
+    try {
+      a = inbound(payload);
+      if (response && (a = own(a as Obj, "shared")) !== undefined && !isObj(a)) throw "has shared not an object";
+    } catch (e) {
+      return log(WARN, "attributes", (response ? "response " : "update ") + e);
+    }
+    // Outside the try: what onInterval throws is the MQTT client's to report.
+    if (a && (a = own(a as Obj, INTERVAL_KEY)) !== undefined) onInterval(a, "shared attribute");
+  };
+  client.subscribe(TOPIC, 1, take);
+  client.subscribe(TOPIC + "/response/+", 1, take);
   return () => {
     // QoS 0 (no qos argument).
     client.publish(TOPIC, toJson(info()));

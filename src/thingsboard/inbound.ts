@@ -6,8 +6,7 @@
 // an assertion when its value is no object), also when spelled with \u or \x escapes. So the text
 // is bounded and screened before parsing, and only an object comes out.
 
-/** The longest RPC request or attribute message taken, in bytes. */
-export const MAX_INBOUND = 1024;
+import { MAX_INBOUND_BYTES } from "../constants";
 
 export type Obj = { [key: string]: unknown };
 
@@ -29,7 +28,7 @@ export function inbound(text: string): Obj {
   // one); integers of 16 digits or more (past 2^53; sixteen \d, as Espruino's regexes have no {n};
   // a long fraction follows its "." and passes). `v` is first the match, then the parsed value.
   let v: unknown = text.match(/__proto__|["']constructor["']|["']prototype["']|\\[^"\\\/bfnrt]|[^.\d]\d\d\d\d\d\d\d\d\d\d\d\d\d\d\d\d/);
-  if (text.length > MAX_INBOUND) throw "is over " + MAX_INBOUND + " bytes";
+  if (text.length > MAX_INBOUND_BYTES) throw "is over " + MAX_INBOUND_BYTES + " bytes";
   if (v) throw "refused at " + (v as string[])[0];
   try {
     // JSON.parse itself, not an alias: one call site.

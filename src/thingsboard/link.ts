@@ -1,23 +1,43 @@
-// The MQTT-over-TLS session with ThingsBoard: one socket at a time, reconnect with exponential
-// back-off and jitter (1 s doubling to 60 s, reset after a healthy minute), a slow retry when the
-// access token is refused or TLS runs out of native heap, and a pause while Wi-Fi is down.
+// The MQTT session with ThingsBoard: one socket at a time, reconnect with exponential back-off and
+// jitter (backoff.ts; the count starts over after a healthy minute), a slow retry when the access
+// token is refused or TLS runs out of native heap, and a pause while Wi-Fi is down.
 // Subscriptions are renewed by the MQTT client after every CONNACK.
 // Before each TLS connect the free native heap is compared with what one connection needs here
 // (heap.ts); a connect that failed for lack of it is an E line with the figures.
 
-import CONFIG from "device-config";
-import { backoff } from "../backoff";
+import { backoffMs } from "../backoff";
 import { freeHeap, heapShort, outOfHeap } from "../heap";
-import { inSeconds, logE, logI, logW, uptimeMs } from "../log";
+import { ERROR, inSeconds, INFO, log, uptimeMs, WARN } from "../log";
+import { mask } from "../mask";
 import { createClient } from "../mqtt/index";
 import type { Client } from "../mqtt/index";
-import { slot } from "../timer";
+import { schedule } from "../timer";
+import type { Timer } from "../timer";
+import { LINK_TAG as TAG } from "./topics";
 
-/** The C example's tag for the MQTT session (telemetry.ts builds its own on it). */
-export const TAG = "tb_mqtt";
 /** Wait after CONNACK 2/4/5: retrying a refused token quickly only fills the server's log. */
 const REFUSED_WAIT_MS = 60000;
+/** Connected this long, the back-off starts over. */
+const HEALTHY_MS = 60000;
 
+export interface LinkSettings {
+  host: string;
+  port: number;
+  /** The device's access token: the MQTT user name. */
+  token: string;
+  /** The MQTT client id (the board's serial number). */
+  clientId: string;
+  /** False: plain MQTT over `net`, which every boot warns about. */
+  tls: boolean;
+  /** The server certificate as DER bytes, made when a connection needs it: a function, so that the
+   *  embedded copy stays in the bundle (flash) instead of RAM. */
+  ca: () => string;
+  /** Native heap one TLS connection needs on this chip, in bytes, and what to do when it is not there. */
+  tlsHeap: number;
+  heapFix: string;
+}
+
+/** @json Part of the getStatus RPC answer. */
 export interface LinkStats {
   connects: number;
   disconnects: number;
@@ -25,92 +45,84 @@ export interface LinkStats {
 }
 
 export interface Link {
-  _client: Client;
-  _stats: LinkStats;
+  client: Client;
+  stats: LinkStats;
   /** Wi-Fi is up: connect now. */
-  _up(): void;
-  /** Wi-Fi is down: close and wait for _up(). */
-  _down(): void;
-}
-
-const TOKEN = CONFIG.accessToken;
-/** The board's serial number: the MQTT client id, and a client attribute (main.ts). */
-export const SERIAL = getSerial();
-
-/** The access token as logs show it: its first two characters, enough to tell two tokens apart
- *  (none of a short one). No parameter, so the minifier writes it in place. */
-function maskedToken(): string {
-  return (TOKEN.length > 4 ? TOKEN[0] + TOKEN[1] : "") + "***";
+  up(): void;
+  /** Wi-Fi is down: close and wait for up(). */
+  down(): void;
 }
 
 /** `connected` runs after each CONNACK, `published` on each PUBACK. */
-export function createLink(connected: () => void, published: (id: number) => void): Link {
+export function createLink(settings: LinkSettings, connected: () => void, published: (id: number) => void): Link {
+  const tls = settings.tls;
   // Once per boot, so nobody takes the embedded certificate, or a plain link, for protection it
   // does not give.
-  logW(TAG, CONFIG.tls ? "TLS does not verify the server certificate"
+  log(WARN, TAG, tls ? "TLS does not verify the server certificate"
     : "\"tls\": false: the access token and telemetry cross the network in clear; only on a network you trust");
-  const retry = backoff();
   const stats: LinkStats = { connects: 0, disconnects: 0, refused: 0 };
   // One timer for both waits: the reconnect while down, the healthy minute (which resets the
   // back-off) while connected. Each is dropped when the other begins.
-  const timer = slot(uptimeMs);
-  /** Wi-Fi is up (unset before the first _up()). */
+  const timer: Timer = { now: uptimeMs };
+  /** Failed attempts since the last healthy minute. */
+  let attempts = 0;
+  /** Wi-Fi is up (unset before the first up()). */
   let net: number;
 
   function open(): void {
-    timer();
+    schedule(timer);
     if (!net) return;
-    if (CONFIG.tls && freeHeap() < CONFIG.tlsHeap) logW(TAG, heapShort());
-    logI(TAG, `connecting to mqtt${CONFIG.tls ? "s" : ""}://${CONFIG.host}:${CONFIG.port} ...`);
+    if (tls && freeHeap() < settings.tlsHeap) log(WARN, TAG, heapShort(settings.tlsHeap, settings.heapFix));
+    log(INFO, TAG, `connecting to mqtt${tls ? "s" : ""}://${settings.host}:${settings.port} ...`);
     client.open();
   }
 
   const client = createClient({
-    connect: (cb) => CONFIG.tls
-      ? require("tls").connect({ host: CONFIG.host, port: CONFIG.port, ca: atob(CONFIG.caDer) }, cb)
-      : require("net").connect({ host: CONFIG.host, port: CONFIG.port }, cb),
+    connect: (cb) => (tls
+      ? require("tls").connect({ host: settings.host, port: settings.port, ca: settings.ca() }, cb)
+      : require("net").connect({ host: settings.host, port: settings.port }, cb)),
     // Uptime, not getTime(): SNTP setting the clock must not look like a missed PINGRESP.
     now: uptimeMs,
-    clientId: SERIAL,
-    username: TOKEN,
+    clientId: settings.clientId,
+    username: settings.token,
     onConnect: () => {
       stats.connects++;
-      logI(TAG, "Connected to ThingsBoard");
-      timer(retry._reset, 60000);
+      log(INFO, TAG, "Connected to ThingsBoard");
+      schedule(timer, () => (attempts = 0), HEALTHY_MS);
       connected();
     },
     onDisconnect: (kind, why, code) => {
-      timer();
+      schedule(timer);
       if (!net) return;
       stats.disconnects++;
-      let wait = retry._next();
+      let wait = backoffMs(attempts++);
       if (kind == "refused" && (code == 2 || code == 4 || code == 5)) {
         stats.refused++;
         wait += REFUSED_WAIT_MS;
-        logE(TAG, "Token " + maskedToken() + " refused (CONNACK " + code +
+        log(ERROR, TAG, "Token " + mask(settings.token) + " refused (CONNACK " + code +
           "): set accessToken to the device's token; retry in " + inSeconds(wait));
       } else {
         // mbedtls_ssl_setup's failure is thrown by connect and arrives here, after open()'s W line
         // with the figures; the handshake's is uncaught (main.ts) and follows this line.
-        (outOfHeap(why) ? logE : logW)(TAG, "Disconnected from ThingsBoard (" + why + "); retry in " + inSeconds(wait));
+        log(outOfHeap(why) ? ERROR : WARN, TAG, "Disconnected from ThingsBoard (" + why + "); retry in " + inSeconds(wait));
       }
-      timer(open, wait);
+      schedule(timer, open, wait);
     },
     onPublished: published,
-    log: (line) => logE(TAG, line),
+    log: (line) => log(ERROR, TAG, line),
   });
 
   return {
-    _client: client,
-    _stats: stats,
-    _up: () => {
+    client: client,
+    stats: stats,
+    up: () => {
       net = 1;
-      retry._reset();
+      attempts = 0;
       open();
     },
-    _down: () => {
+    down: () => {
       net = 0;
-      timer();
+      schedule(timer);
       client.close();
     },
   };

@@ -3,7 +3,7 @@
 // method or a handler that throws gets {"error": "..."}, never silence (ThingsBoard would wait for
 // its timeout). Handlers get `params` as parsed: they check its type themselves.
 
-import { logW, toJson } from "../log";
+import { log, toJson, WARN } from "../log";
 import type { Client } from "../mqtt/index";
 import { inbound, own } from "./inbound";
 import { RPC_REQUEST, RPC_RESPONSE } from "./topics";
@@ -11,14 +11,11 @@ import { RPC_REQUEST, RPC_RESPONSE } from "./topics";
 
 export type RpcHandler = (params: any) => unknown;
 
-export interface Rpc {
-  /** Registers (or replaces) the handler of `method`; its return value is the JSON answer. */
-  add(method: string, handler: RpcHandler): void;
-}
+/** Method name -> handler; its return value is the JSON answer. */
+export type RpcTable = { [method: string]: RpcHandler };
 
-/** `handlers` (method name -> handler) is the table itself: add() and the built-ins share it. */
-export function startRpc(client: Client, handlers: { [method: string]: RpcHandler }): Rpc {
-
+/** Answers requests from `handlers`, which stays live: a method added to it later is served too. */
+export function startRpc(client: Client, handlers: RpcTable): void {
   client.subscribe(RPC_REQUEST + "+", 1, (topic, payload) => {
     const id = topic.substr(RPC_REQUEST.length);
     let r: any;
@@ -26,7 +23,7 @@ export function startRpc(client: Client, handlers: { [method: string]: RpcHandle
     // then nothing, then "<method> failed: " once its handler runs. One try for all.
     let pre = "request ";
     // ThingsBoard's request ids are integers (int32): anything else has no answer to wait for it.
-    if (!(id.length < 10 && /^\d+$/.test(id))) return logW("rpc", "bad request id");
+    if (!(id.length < 10 && /^\d+$/.test(id))) return log(WARN, "rpc", "bad request id");
     try {
       const req = inbound(payload);
       const m = own(req, "method");
@@ -39,13 +36,7 @@ export function startRpc(client: Client, handlers: { [method: string]: RpcHandle
     } catch (e) {
       r = { error: pre + e };
     }
-    if (r.error) logW("rpc", r.error);
+    if (r.error) log(WARN, "rpc", r.error);
     client.publish(RPC_RESPONSE + id, toJson(r));
   });
-
-  return {
-    add: (method, handler) => {
-      handlers[method] = handler;
-    },
-  };
 }

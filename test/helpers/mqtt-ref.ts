@@ -74,7 +74,7 @@ export function ourParse(wire: string | string[], max = 1 << 28): Packet[] {
   const d = decoder(max, parseAny);
   const out: Packet[] = [];
   for (const chunk of typeof wire == "string" ? [wire] : wire) {
-    const err = d._feed(chunk, (p) => out.push(p));
+    const err = d.feed(chunk, (p) => out.push(p));
     if (err) throw new Error(err);
   }
   return out;

@@ -56,7 +56,7 @@ export async function runMqttBench(print: (line: string) => void): Promise<void>
   print(rate("decode ours (536-byte chunks)", n, bytes, time(() => {
     for (let r = 0; r < reps; r++) {
       const d = decoder(4096);
-      for (const c of chunksS) d._feed(c, () => sink++);
+      for (const c of chunksS) d.feed(c, () => sink++);
     }
   })));
   print(rate("decode mqtt-packet (536-byte chunks)", n, bytes, time(() => {
