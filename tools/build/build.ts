@@ -42,6 +42,8 @@ export interface BuildResult {
   config: DeviceConfig;
   warnings: string[];
   sizeLine: string;
+  /** Rollup's source map of `code` (the one the gate reads): bundle positions back to src/. */
+  map: object;
 }
 
 function packageVersion(): string {
@@ -137,5 +139,5 @@ export async function buildFirmware(o: BuildOptions = {}): Promise<BuildResult> 
   assertWithinBudget(line, bytes, budget, config.board);
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, code);
-  return { outFile, code, bytes, gzipBytes, budget, board, config, warnings, sizeLine: line };
+  return { outFile, code, bytes, gzipBytes, budget, board, config, warnings, sizeLine: line, map: map as object };
 }
