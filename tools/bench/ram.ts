@@ -13,9 +13,16 @@
 // The sampler's own few JsVars are on both boards, so they cancel in the difference.
 // Each board reaches the endpoint through its own TCP relay that holds a new connection for HOLD_MS,
 // which makes "Wi-Fi up, TLS handshake pending" a quiet stage to sample.
-// RAM_SECONDS sets the run after CONNACK (default 30); ESPRUINO_BIN the interpreter (default
-// ../shared/espruino/espruino-linux-x64 from the repository root, when it exists); RAM_DEBUG=<dir> keeps
-// both boards' console output there.
+// Where the firmware's JsVars go at boot (ram-parts.ts): before the comparison, a separate short run
+// of the same bundle with a probe after each top-level statement, on a board whose access point is
+// absent (so TLS never opens), printed per src/ module and main.ts start-up step beside the
+// un-instrumented boot figure of the comparison run, and the part added once connected.
+// `--publishes N` runs the comparison until the endpoint has acknowledged N telemetry publishes from
+// the firmware (one a second) and reads process.memory().usage after the first and after the last,
+// through the virtual board's control channel (tools/vboard/espruino/board.ts), not the REPL.
+// RAM_SECONDS sets the run after CONNACK without --publishes (default 30); ESPRUINO_BIN the
+// interpreter (default ../shared/espruino/espruino-linux-x64 from the repository root, when it
+// exists); RAM_DEBUG=<dir> keeps the boards' console output there.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect as tcpConnect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -28,6 +35,8 @@ import { TbEndpoint } from "../tb-endpoint/index.ts";
 import { createBoard } from "../vboard/index.ts";
 import type { EspruinoBoard } from "../vboard/espruino/board.ts";
 import { ESPRUINO_HOWTO, espruinoBinary } from "../vboard/espruino/native.ts";
+import { PUBLISHES_MAX, PUBLISHES_MIN, type BenchOptions } from "./options.ts";
+import { breakdown, instrumentBundle, PROBE_DEFINITION, PROBE_LINE, type Breakdown, type InstrumentedBundle } from "./ram-parts.ts";
 
 /** Espruino's MQTT module doing the same job, above a bare TLS link (platform doc §3, "Memory":
  *  3,019 blocks in steady state against 2,659 for TLS plus a bare CONNECT, same interpreter build). */
@@ -61,7 +70,13 @@ export function ramBenchInterpreter(): string | undefined {
  *  timeouts, not setInterval, which runs back to back after the SNTP clock step (platform doc §3). */
 const SAMPLER =
   `(function(){var m=process.memory();print("ram: total "+m.total+" blocksize "+m.blocksize);` +
-  `function t(){print("ram: "+process.memory().usage);setTimeout(t,${SAMPLE_MS});}setTimeout(t,${SAMPLE_MS});})();\n`;
+  `function t(){print("ram: "+process.memory().usage);setTimeout(t,${SAMPLE_MS});}setTimeout(t,${SAMPLE_MS});})();\n` +
+  // Defined on every board, called only by the instrumented bundle: all runs start from the same base.
+  PROBE_DEFINITION;
+/** Storage `.boot3`, the last file before `.bootcde`: the base every figure at boot is counted from.
+ *  The Linux build's `Wifi` is a module in Storage (shared/espruino README) where a board has it
+ *  built in: loaded here, it is in the base, not in the first part that happens to require it. */
+const BASE = `require("Wifi");print("ram: base "+process.memory().usage);\n`;
 
 interface Relay {
   port: number;
@@ -157,6 +172,8 @@ function troubleLines(output: string): string[] {
 class Samples {
   readonly usage: Array<{ t: number; v: number }> = [];
   info?: { total: number; blocksize: number };
+  /** Usage before `.bootcde` ran (BASE). */
+  base?: number;
   private marks = new Map<string, number>();
 
   constructor(board: EspruinoBoard, private readonly watch: Record<string, RegExp>) {
@@ -166,6 +183,8 @@ class Samples {
       if (u) return void this.usage.push({ t: now, v: Number(u[1]) });
       const i = /^ram: total (\d+) blocksize (\d+)$/.exec(line);
       if (i) return void (this.info = { total: Number(i[1]), blocksize: Number(i[2]) });
+      const b = /^ram: base (\d+)$/.exec(line);
+      if (b) return void (this.base = Number(b[1]));
       for (const [name, re] of Object.entries(this.watch)) if (!this.marks.has(name) && re.test(line)) this.marks.set(name, now);
     });
   }
@@ -186,7 +205,71 @@ class Samples {
   }
 }
 
-export async function runRamBench(print: (line: string) => void): Promise<void> {
+/** Usage after the last publish may differ from after the first by this much and still be "no growth". */
+export const GROWTH_TOLERANCE = 5;
+/** The longest wait for the next publish before the run counts as stalled. */
+const PUBLISH_STALL_MS = 20_000;
+/** How long the firmware prints nothing and the endpoint gets no publish before a reading of its
+ *  memory after a publish: the PUBACK is taken and nothing is in flight, every time alike. */
+const QUIET_MS = 200;
+
+interface PartsRun {
+  breakdown?: Breakdown;
+  /** Why there is none. */
+  failed?: string;
+  trouble: string[];
+}
+
+/**
+ * The breakdown: the instrumented bundle alone on a board whose access point is absent (Wi-Fi fails
+ * after JOIN_DELAY_MS, TLS never opens), its probe lines, and its last sample before the join would
+ * have happened: the same moment the comparison calls "booted".
+ */
+async function runParts(bin: string, dir: string, code: string, map: object): Promise<PartsRun> {
+  let ib: InstrumentedBundle;
+  try {
+    ib = instrumentBundle(code, map);
+  } catch (e) {
+    return { failed: (e as Error).message, trouble: [] };
+  }
+  const board = createBoard({
+    engine: "espruino", espruinoBin: bin, board: "esp32", storageDir: join(dir, "parts"),
+    ap: { ssid: SSID, password: PASSWORD, present: false, joinDelayMs: JOIN_DELAY_MS }, timeScale: 1, timeServer: true,
+  }) as EspruinoBoard;
+  const values = new Map<number, number>();
+  let lastAt = 0;
+  board.on("line", (line: string) => {
+    const m = PROBE_LINE.exec(line);
+    if (!m) return;
+    values.set(Number(m[1]), Number(m[2]));
+    if (Number(m[1]) === ib.probes - 1) lastAt = Date.now();
+  });
+  const s = new Samples(board, {});
+  try {
+    board.writeFile(".boot1", SAMPLER);
+    board.writeFile(".boot3", BASE);
+    board.flash(ib.code);
+    board.boot();
+    // Start-up done (the last probe), then one sample past the moment Wi-Fi would have joined.
+    const limit = Date.now() + 20_000;
+    while (!lastAt && Date.now() < limit && !/^E vboard:/m.test(board.output)) await sleep(50);
+    if (!lastAt) {
+      return { failed: `the instrumented firmware printed ${values.size} of ${ib.probes} probes: it stopped during start-up`, trouble: troubleLines(board.output) };
+    }
+    const cut = lastAt + JOIN_DELAY_MS - 50;
+    while (!s.from(cut).length && Date.now() < cut + 5 * SAMPLE_MS) await sleep(50);
+    const booted = s.lastIn(0, cut);
+    if (booted === undefined || s.base === undefined) return { failed: "the instrumented board printed no memory sample before the join", trouble: troubleLines(board.output) };
+    return { breakdown: breakdown(ib, values, s.base, booted), trouble: troubleLines(board.output) };
+  } catch (e) {
+    return { failed: (e as Error).message, trouble: troubleLines(board.output) };
+  } finally {
+    if (process.env.RAM_DEBUG) writeFileSync(join(process.env.RAM_DEBUG, "parts.log"), board.output);
+    await board.stop();
+  }
+}
+
+export async function runRamBench(print: (line: string) => void, opts: BenchOptions = {}): Promise<void> {
   const found = ramBenchInterpreter();
   let bin: string;
   try {
@@ -196,14 +279,19 @@ export async function runRamBench(print: (line: string) => void): Promise<void> 
     console.error(`bench ram: no Espruino interpreter to measure on: ${(e as Error).message.replace(/^the espruino engine needs the real interpreter: /, "")}`);
     process.exit(1);
   }
+  const publishes = opts.publishes;
+  if (publishes !== undefined && !(Number.isInteger(publishes) && publishes >= PUBLISHES_MIN && publishes <= PUBLISHES_MAX)) {
+    throw new Error(`publishes must be an integer ${PUBLISHES_MIN}-${PUBLISHES_MAX}, got ${publishes}`);
+  }
   const seconds = Number(process.env.RAM_SECONDS ?? 30);
-  if (!(seconds >= 3 && seconds <= 600)) throw new Error(`RAM_SECONDS must be 3-600, got ${process.env.RAM_SECONDS}`);
+  if (publishes === undefined && !(seconds >= 3 && seconds <= 600)) throw new Error(`RAM_SECONDS must be 3-600, got ${process.env.RAM_SECONDS}`);
 
   const t0 = Date.now();
   const dir = mkdtempSync(join(tmpdir(), "tb-ram-"));
   const boards: EspruinoBoard[] = [];
   const relays: Relay[] = [];
   let ep: TbEndpoint | undefined;
+  let parts: PartsRun | undefined;
   try {
     const cert = generateSelfSigned({ host: "localhost", outDir: dir });
     ep = await TbEndpoint.start({ devices: [{ name: "fw", token: FW_TOKEN }, { name: "link", token: LINK_TOKEN }], tls: cert, http: false });
@@ -223,6 +311,9 @@ export async function runRamBench(print: (line: string) => void): Promise<void> 
     const der = checkServerCert({ path: cert.certPath, host: "localhost", skipCnCheck: false }).derBase64;
     const link = linkProgram({ port: linkRelay.port, token: LINK_TOKEN, caBase64: der });
 
+    // First the breakdown, on its own board (it never reaches the relay: no access point).
+    parts = await runParts(bin, dir, fw.code, fw.map);
+
     const make = (name: string, code: string) => {
       const b = createBoard({
         engine: "espruino", espruinoBin: bin, board: "esp32", storageDir: join(dir, name),
@@ -230,6 +321,7 @@ export async function runRamBench(print: (line: string) => void): Promise<void> 
       }) as EspruinoBoard;
       boards.push(b);
       b.writeFile(".boot1", SAMPLER);
+      b.writeFile(".boot3", BASE);
       b.flash(code);
       return b;
     };
@@ -237,6 +329,9 @@ export async function runRamBench(print: (line: string) => void): Promise<void> 
     const linkBoard = make("link", link);
     const fwS = new Samples(fwBoard, { wifi: / wifi: Connected to /, up: / tb_mqtt: Connected to ThingsBoard$/ });
     const linkS = new Samples(linkBoard, { wifi: /^link: wifi$/, up: /^link: connack$/ });
+    // Each telemetry publish the endpoint acknowledges, with how much firmware output there was then.
+    const acked: Array<{ t: number; out: number }> = [];
+    ep.on("telemetry", (name: string) => { if (name === "fw") acked.push({ t: Date.now(), out: fwBoard.output.length }); });
     fwBoard.boot();
     linkBoard.boot();
 
@@ -245,9 +340,43 @@ export async function runRamBench(print: (line: string) => void): Promise<void> 
     await Promise.all([fwUp, linkUp]);
     const connectedAt = Math.max(fwS.mark("up"), linkS.mark("up"));
     const fwTelemetryBefore = ep.telemetry("fw").length;
-    const end = connectedAt + seconds * 1000;
-    // The run, then STEADY_SAMPLES more samples on each board.
-    await sleep(Math.max(0, end - Date.now()));
+
+    // The firmware's last line that is not a memory sample.
+    let fwLineAt = 0;
+    fwBoard.on("line", (line: string) => { if (!line.startsWith("ram: ")) fwLineAt = Date.now(); });
+    /** Usage once the endpoint has acknowledged `n` publishes (1-based) and the firmware has then
+     *  been quiet for QUIET_MS (PUBACK taken, no backlog in flight, the next reading not yet due):
+     *  process.memory() over the control channel, which collects first. */
+    const afterPublish = async (n: number): Promise<{ v: number; t: number; acked: number }> => {
+      for (let last = acked.length, since = Date.now(); acked.length < n;) {
+        if (acked.length > last) [last, since] = [acked.length, Date.now()];
+        if (Date.now() - since > PUBLISH_STALL_MS) {
+          throw new Error(`telemetry stopped: the endpoint acknowledged ${acked.length} of ${n} publishes, none in the last ${PUBLISH_STALL_MS / 1000} s`);
+        }
+        await sleep(20);
+      }
+      const limit = Date.now() + PUBLISH_STALL_MS;
+      while (Date.now() - Math.max(fwLineAt, acked[acked.length - 1]!.t) < QUIET_MS) {
+        if (Date.now() > limit) throw new Error(`the firmware was never quiet for ${QUIET_MS} ms after publish ${n}: no moment to read its memory`);
+        await sleep(10);
+      }
+      const at = acked.length;
+      const m = await fwBoard.memory();
+      return { v: m.usage, t: Date.now(), acked: at };
+    };
+
+    let end: number;
+    let pub: { first: { v: number; t: number; acked: number }; last: { v: number; t: number; acked: number } } | undefined;
+    if (publishes !== undefined) {
+      const first = await afterPublish(1);
+      const last = await afterPublish(publishes);
+      pub = { first, last };
+      end = Date.now();
+    } else {
+      end = connectedAt + seconds * 1000;
+      await sleep(Math.max(0, end - Date.now()));
+    }
+    // STEADY_SAMPLES more samples on each board.
     const steadyEnd = Date.now() + (STEADY_SAMPLES + 1) * SAMPLE_MS + 5000;
     while ((fwS.from(end).length < STEADY_SAMPLES || linkS.from(end).length < STEADY_SAMPLES) && Date.now() < steadyEnd) await sleep(100);
 
@@ -272,11 +401,12 @@ export async function runRamBench(print: (line: string) => void): Promise<void> 
       if (which == "wifi") return relay.acceptedAt ? s.lastIn(relay.acceptedAt + 100, relay.acceptedAt + HOLD_MS) : undefined;
       return s.from(s.mark("up") + SETTLE_MS, 1)[0]?.v;
     };
+    const runLabel = publishes === undefined ? `${seconds} s` : `${publishes} publishes`;
     const stages: Array<{ label: string; fw?: number; link?: number }> = [
       { label: "booted, before Wi-Fi", fw: stage(fwS, fwRelay, "booted"), link: stage(linkS, linkRelay, "booted") },
       { label: "Wi-Fi up, TLS handshake pending", fw: stage(fwS, fwRelay, "wifi"), link: stage(linkS, linkRelay, "wifi") },
       { label: `connected (CONNACK + ${SETTLE_MS / 1000} s)`, fw: stage(fwS, fwRelay, "connected"), link: stage(linkS, linkRelay, "connected") },
-      { label: `steady (${seconds} s, median of ${STEADY_SAMPLES})`, fw: median(steadyFw), link: median(steadyLink) },
+      { label: `steady (${runLabel}, median of ${STEADY_SAMPLES})`, fw: median(steadyFw), link: median(steadyLink) },
     ];
 
     // --- report -------------------------------------------------------------------------------------
@@ -311,9 +441,56 @@ export async function runRamBench(print: (line: string) => void): Promise<void> 
       `min ${Math.min(...vs)}, max ${Math.max(...vs)} over ${vs.length} samples: ${grew > 20 ? "GROWS" : "no growth"}`);
     print(`telemetry at the endpoint: firmware ${readings} readings in ${runSeconds.toFixed(0)} s after CONNACK; bare link ${linkReadings} publish`);
     print(`steady samples: firmware ${steadyFw.join(" ")}; bare link ${steadyLink.join(" ")}; wall time ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+
+    // --- where it goes ----------------------------------------------------------------------------
+    print("");
+    const fwBooted = stages[0]!.fw;
+    const linkBooted = stages[0]!.link;
+    const bootFw = fwBooted === undefined || fwS.base === undefined ? undefined : fwBooted - fwS.base;
+    const bootLink = linkBooted === undefined || linkS.base === undefined ? undefined : linkBooted - linkS.base;
+    const b = parts.breakdown;
+    if (!b) {
+      print(`where the firmware's JsVars go: no breakdown (${parts.failed})`);
+    } else {
+      const P = 44;
+      const row = (label: string, v: number | undefined, note = "") => print(`  ${label.padEnd(P)} ${num(v, 6)}${note ? "   " + note : ""}`);
+      print(`where the firmware's JsVars go at boot: the same bundle with a probe after each top-level statement, run alone ` +
+        `(no access point); each probe's own ${b.probeCost} JsVars subtracted`);
+      print(`  ${"part".padEnd(P)} ${"JsVars".padStart(6)}`);
+      row("bundle wrapper (the IIFE and its scope)", b.wrapper);
+      for (const r of b.rows) row(r.label, r.jsvars);
+      row("start-up's timers and callbacks, until booted", b.afterStart);
+      row("at boot, sum of the parts", b.total);
+      row("at boot, un-instrumented (comparison run)", bootFw,
+        bootFw === undefined ? "" : `booted minus the base before .bootcde; parts differ by ${b.total - bootFw >= 0 ? "+" : ""}${b.total - bootFw}`);
+      const sessionFw = fwBooted === undefined ? undefined : median(steadyFw) - fwBooted;
+      const sessionLink = linkBooted === undefined ? undefined : median(steadyLink) - linkBooted;
+      const beyond = sessionFw === undefined || sessionLink === undefined ? undefined : sessionFw - sessionLink;
+      row("added once connected (booted -> steady)", sessionFw, `socket, subscriptions, in-flight data; bare TLS link ${num(sessionLink, 0)}`);
+      row("  of which beyond the bare TLS link", beyond);
+      if (bootFw !== undefined && bootLink !== undefined && beyond !== undefined && fwS.base !== undefined && linkS.base !== undefined) {
+        const baseDiff = fwS.base - linkS.base;
+        print(`  firmware's own RAM ${own} = at boot ${bootFw} + beyond the bare link once connected ${beyond} ` +
+          `- the bare link's program at boot ${bootLink}${baseDiff ? ` + base difference ${baseDiff}` : ""}`);
+      }
+    }
+
+    if (pub) {
+      print("");
+      const d = pub.last.v - pub.first.v;
+      const verdict = Math.abs(d) <= GROWTH_TOLERANCE ? `within ${GROWTH_TOLERANCE} JsVars`
+        : d > 0 ? `GROWS by ${d}` : `SHRINKS by ${-d}`;
+      print(`publishes: the endpoint acknowledged ${pub.last.acked} telemetry publishes from the firmware, one a second; ` +
+        `usage read over the control channel (its handler's own JsVars included alike) once the firmware was quiet ` +
+        `${QUIET_MS} ms after the publish`);
+      print(`usage after the first publish: ${pub.first.v} JsVars (${pub.first.acked} acknowledged by then); ` +
+        `after publish ${publishes}: ${pub.last.v} JsVars (${pub.last.acked}, ${((pub.last.t - pub.first.t) / 1000).toFixed(0)} s later); ` +
+        `difference ${d >= 0 ? "+" : ""}${d}: ${verdict}`);
+    }
   } finally {
     // Whatever happened, what the interpreters said about it is shown, not hidden.
     const [fwOut, linkOut] = boards.map((bd) => bd.output);
+    for (const l of parts?.trouble ?? []) print(`! instrumented firmware board: ${l.slice(0, 200)}`);
     for (const l of troubleLines(fwOut ?? "")) print(`! firmware board: ${l.slice(0, 200)}`);
     for (const l of troubleLines(linkOut ?? "")) print(`! bare link board: ${l.slice(0, 200)}`);
     if (process.env.RAM_DEBUG) boards.forEach((bd, i) => writeFileSync(join(process.env.RAM_DEBUG!, `board${i}.log`), bd.output));
