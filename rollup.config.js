@@ -3,6 +3,8 @@
 // firmwareRollupOptions(); `rollup -c` alone is not supported because those checks must come first.
 import terser from "@rollup/plugin-terser";
 import ts from "typescript";
+import { PRIVATE_PROPERTIES, renamableProperties } from "./tools/build/renamable.ts";
+import { typecheckFirmware } from "./tools/build/typecheck.ts";
 
 /** Serves `import CONFIG from "device-config"` from the validated settings. */
 function deviceConfig(firmwareConfig) {
@@ -89,31 +91,32 @@ export function typescriptTranspile(tsconfigPath) {
 }
 
 /**
- * Properties terser may rename to one or two letters. Safe because the whole firmware is one bundle
- * (every use is renamed alike) and none of these names is spelt by anything outside it: Espruino's
- * API, JSON keys sent or read, Storage files, modules loaded with require(). Every build proves that
- * with the type checker (tools/build/renamed-properties.ts): each use of a listed name in src/ resolves
- * to a declaration in src/, never to Espruino's or the standard library's, nor to an untyped value.
- * - Project convention: a property starting with one "_" is private to src/ ("__proto__" excluded).
- * - The MQTT client's options, methods and packet fields (src/mqtt/), spelt out in full in the
- *   TypeScript API and ~0.4 KB shorter on the board. "code", "log", "read", "get" and the like
- *   stay: sockets, console and sensor drivers spell them too.
+ * The property names terser renames in the firmware, to one or two letters. Safe because the whole
+ * firmware is one bundle (every use is renamed alike) and none of these names is spelt by anything
+ * outside it: Espruino's API, JSON keys sent or read, Storage files, modules loaded with require().
+ * tools/build/renamable.ts derives them from src/ (the members it declares, less what a declaration
+ * file or a `@json` type also spells), and every build proves each use with the type checker
+ * (tools/build/renamed-properties.ts). The build passes the result in; without it this makes its
+ * own TypeScript program from `tsconfig` (a second one: slower, same names).
+ * @param {string} tsconfig
+ * @returns {RegExp}
  */
-export const MANGLED_NAMES = [
-  "now", "clientId", "username", "clean", "keepalive", "connackTimeout",
-  "maxPacket", "inflight", "queue", "onConnect", "onDisconnect", "onMessage", "onPublished", "onDropped",
-  "onSubscribed", "onUnsubscribed", "open", "close", "publish", "subscribe", "unsubscribe", "connected",
-  "type", "id", "qos", "dup", "retain", "topic", "payload", "session", "granted",
-];
-export const MANGLED_PROPERTIES = new RegExp("^(_[^_].*|" + MANGLED_NAMES.join("|") + ")$");
+export function firmwareRenamedProperties(tsconfig) {
+  const { program } = typecheckFirmware(tsconfig);
+  if (!program) throw new Error("rollup.config.js: no TypeScript program from " + tsconfig);
+  return renamableProperties(program).regex;
+}
 
 /**
  * The firmware's terser options; tools/bench measures modules with exactly these.
  * @param {string} [preamble] text kept above the minified code
- * @param {boolean} [wholeProgram] false for a module bundled alone (tools/bench/mqtt-bundle.ts): code
- *   outside it calls its API by name, so only "_" names are renamed
+ * @param {RegExp} [renamed] the property names to rename: the firmware's (firmwareRenamedProperties);
+ *   by default only "_" names, for a module bundled alone (tools/bench/mqtt-bundle.ts), whose API code
+ *   outside it calls by name
  */
-export function firmwareTerserOptions(preamble, wholeProgram = true) {
+export function firmwareTerserOptions(preamble, renamed = PRIVATE_PROPERTIES) {
+  // terser reads a missing regex as "rename every property".
+  if (!(renamed instanceof RegExp)) throw new TypeError("firmwareTerserOptions: renamed must be a RegExp");
   return {
     // Output syntax must stay inside Espruino's parser; the gate re-checks the result.
     ecma: 2020,
@@ -135,25 +138,28 @@ export function firmwareTerserOptions(preamble, wholeProgram = true) {
     mangle: {
       toplevel: true,
       // keep_quoted: a name also written quoted anywhere (x["open"]) keeps its spelling everywhere.
-      properties: { regex: wholeProgram ? MANGLED_PROPERTIES : /^_[^_]/, builtins: true, keep_quoted: true },
+      properties: { regex: renamed, builtins: true, keep_quoted: true },
     },
     format: { comments: false, preamble },
   };
 }
 
 /**
- * @param {{ firmwareConfig: object, preamble: string, input?: string, tsconfig?: string }} o
- *   input and tsconfig replace src/main.ts and ./tsconfig.json for the build's own test fixtures.
+ * @param {{ firmwareConfig: object, preamble: string, input?: string, tsconfig?: string, renamed?: RegExp }} o
+ *   input and tsconfig replace src/main.ts and ./tsconfig.json for the build's own test fixtures;
+ *   renamed is the build's firmwareRenamedProperties (derived here from tsconfig when left out)
  * @returns {{ input: import("rollup").InputOptions, output: import("rollup").OutputOptions }}
  */
 export function firmwareRollupOptions(o) {
+  const tsconfig = o.tsconfig ?? "./tsconfig.json";
+  const renamed = o.renamed ?? firmwareRenamedProperties(tsconfig);
   return {
     input: {
       input: o.input ?? "src/main.ts",
       // require("Wifi") etc. are Espruino built-ins: rollup never sees them as imports.
       plugins: [
         deviceConfig(o.firmwareConfig),
-        typescriptTranspile(o.tsconfig ?? "./tsconfig.json"),
+        typescriptTranspile(tsconfig),
       ],
       onwarn(warning, warn) {
         throw new Error("rollup: " + warning.message);
@@ -165,7 +171,7 @@ export function firmwareRollupOptions(o) {
       // The map serves the build's gate; a sourceMappingURL line would only cost the board bytes.
       sourcemap: "hidden",
       plugins: [
-        terser(firmwareTerserOptions(o.preamble)),
+        terser(firmwareTerserOptions(o.preamble, renamed)),
       ],
     },
   };

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { assertWithinBudget, BuildError, buildFirmware } from "../tools/build/build.ts";
+import { checkRenamedProperties } from "../tools/build/renamed-properties.ts";
+import { typecheckFirmware } from "../tools/build/typecheck.ts";
 import { typescriptTranspile } from "../rollup.config.js";
 import { generateSelfSigned } from "../tools/certs/generate.ts";
 import { run } from "./helpers/run.ts";
@@ -30,6 +32,8 @@ test("npm run build with the example config writes dist/firmware.js and prints t
     env: { ...process.env, TB_CONFIG: join(ROOT, "device.config.example.json"), TB_SERVER_CERT: certPath },
   });
   assert.match(stdout, /^I build: .*firmware\.js: [\d,]+ bytes \(gzip [\d,]+\), \d+% of the [\d,]+-byte budget for esp32$/m);
+  // The derived property names are listed only with --verbose.
+  assert.doesNotMatch(stdout, /renamed properties|kept property/);
   const code = readFileSync(out, "latin1");
   assert.ok(code.length > 1000);
   // The project's budget (issue 4): the whole firmware, certificate included, within 10 KB as shipped.
@@ -38,10 +42,20 @@ test("npm run build with the example config writes dist/firmware.js and prints t
   assert.ok(code.includes("require(\"Wifi\")"), "Wi-Fi comes from the board's built-in module");
 });
 
+test("npm run build --verbose lists the property names it shortened and why it kept the others", async () => {
+  const { stdout } = await execFileP("npm", ["run", "-s", "build", "--", "--out", join(dir, "verbose.js"), "--verbose"], {
+    cwd: ROOT,
+    env: { ...process.env, TB_CONFIG: join(ROOT, "device.config.example.json"), TB_SERVER_CERT: certPath },
+  });
+  assert.match(stdout, /^I build: renamed properties: \w+( \w+)* \(and the "_" names\)$/m);
+  assert.match(stdout, /^I build: kept property \w+: declared by (src\/espruino\.d\.ts|node_modules\/typescript\/lib\/\S+)$/m);
+  assert.match(stdout, /^I build: .*verbose\.js: [\d,]+ bytes/m);
+});
+
 test("npm run build with an unknown option says so in one line, with the usage, and no stack trace", async () => {
   const r = await run("npm", ["run", "-s", "build", "--", "--bogus"], { cwd: ROOT });
   assert.equal(r.code, 2);
-  assert.equal(r.stderr.trim(), "E build: Unknown option '--bogus'\nusage: npm run build [-- --config device.config.json] [--out dist/firmware.js]");
+  assert.equal(r.stderr.trim(), "E build: Unknown option '--bogus'\nusage: npm run build [-- --config device.config.json] [--out dist/firmware.js] [--verbose]");
 });
 
 test("the gate stops a bundle Espruino would reject, naming the source line, and writes nothing", async () => {
@@ -84,17 +98,50 @@ test("a renamed property name used on JSON or on Espruino's API stops the build 
       assert.ok(e instanceof BuildError);
       const lines = e.message.split("\n");
       const at = (where: string) => lines.find((l) => l.includes(where)) ?? "";
-      assert.match(at("main.ts:2:"), /main\.ts:2:31 property "topic" is a key of an object with no declared type \(JSON\?\), but the minifier renames it/);
-      assert.match(at("main.ts:3:"), /main\.ts:3:30 property "payload" is read from an untyped value/);
-      assert.match(at("main.ts:4:"), /main\.ts:4:17 property "now" belongs to node_modules\/typescript\/lib\/lib\.es5\.d\.ts/);
-      assert.match(e.message, /write it as \["now"\] or take the name out of MANGLED_NAMES/);
-      // Only the fixture: every use in src/ (also checked here) is the firmware's own.
-      assert.equal(lines.filter((l) => l.includes("src/")).length, 0);
-      assert.match(lines[lines.length - 1], /^E build: 3 renamed propert/);
+      // Declared by the fixture's interface (so derived), and also a key of JSON: the proof names the line.
+      assert.match(at("main.ts:12:"), /renamed\/main\.ts:12:31 property "longPropertyName" is a key of an object with no declared type \(JSON\?\), but the minifier renames it/);
+      assert.match(at("main.ts:13:"), /main\.ts:13:30 property "payloadText" is read from an untyped value/);
+      assert.match(at("main.ts:14:"), /main\.ts:14:9 property "longPropertyName" is read from an untyped value/);
+      assert.match(at("main.ts:15:"), /main\.ts:15:28 property "_count" \(test\/fixtures\/build\/renamed\/main\.ts:8\) leaves its declared type here/);
+      assert.match(at("main.ts:16:"), /main\.ts:16:14 property "_count" \(test\/fixtures\/build\/renamed\/main\.ts:8\) is read here from a value of no declared type/);
+      assert.match(at("main.ts:17:"), /main\.ts:17:13 property "payloadText" is looked up with `in` on a value that does not declare it/);
+      assert.match(e.message, /write it as \["payloadText"\], or mark the interface or type that declares it @json/);
+      assert.match(lines[lines.length - 1], /^E build: 6 renamed propert/);
       return true;
     },
   );
   assert.equal(existsSync(out), false);
+});
+
+test("the build shortens the member names only the firmware spells, and keeps @json and Espruino's", async () => {
+  const out = join(dir, "derived.js");
+  const r = await buildFirmware({ configFile: join(ROOT, "device.config.example.json"), env: { TB_SERVER_CERT: certPath }, outFile: out,
+    input: join(FIXTURES, "derived", "main.ts"), tsconfig: join(FIXTURES, "derived", "tsconfig.json") });
+  const code = readFileSync(out, "latin1");
+  assert.ok(r.renamed.names.includes("longPropertyName"), r.renamed.names.join(" "));
+  assert.doesNotMatch(code, /longPropertyName/, code);
+  assert.match(code, /\{\w{1,2}(:\w+)?,write:/, "the interface member is renamed where the object is made");
+  // A @json interface's keys go to the server as written.
+  assert.match(code, /\{queueDepthOnWire:/);
+  assert.match(r.renamed.kept.get("queueDepthOnWire") ?? "", /^@json at test\/fixtures\/build\/derived\/main\.ts:16$/);
+  // Declared by Espruino's API too (Storage.write): both calls keep the name.
+  assert.equal(code.match(/\.write\(/g)?.length, 2, code);
+  assert.equal(r.renamed.kept.get("write"), "declared by src/espruino.d.ts");
+  assert.ok(!r.renamed.regex.test("now") && !r.renamed.regex.test("write") && r.renamed.regex.test("_private"));
+  assert.match(code, /Date\.now\(\)/);
+  // Seen through a narrower type: renamed while that type stays typed, kept when it goes to JSON.
+  assert.doesNotMatch(code, /ownerDetail|onEvent/);
+  assert.equal(r.renamed.kept.get("sampleLabel"), "leaves its type at test/fixtures/build/derived/main.ts:53");
+  assert.equal(r.renamed.kept.get("hiddenReading"), "leaves its type at test/fixtures/build/derived/main.ts:61");
+  assert.match(code, /\{sampleLabel:"s",hiddenReading:3\}/);
+});
+
+test("the rename proof rejects an Espruino or standard-library name, whatever list it is given", () => {
+  const { program } = typecheckFirmware(join(FIXTURES, "derived", "tsconfig.json"), ROOT);
+  const problems = checkRenamedProperties(program!, /^(write|now|longPropertyName)$/, ROOT);
+  assert.equal(problems.length, 2, problems.join("\n"));
+  assert.match(problems[0], /^E build: test\/fixtures\/build\/derived\/main\.ts:45:22 property "write" belongs to src\/espruino\.d\.ts, /);
+  assert.match(problems[1], /^E build: test\/fixtures\/build\/derived\/main\.ts:62:27 property "now" belongs to \S*node_modules\/typescript\/lib\/lib\.es5\.d\.ts, /);
 });
 
 test("declarations are shortened only where Espruino runs them the same", () => {

@@ -29,7 +29,8 @@ export async function bundleMqtt(name = "MQTT"): Promise<string> {
       name,
       extend: true,
       strict: false,
-      plugins: [terser(firmwareTerserOptions(undefined, false))],
+      // Only "_" names (the default): code outside calls the module's API by name.
+      plugins: [terser(firmwareTerserOptions(undefined))],
     });
     return output[0].code;
   } finally {

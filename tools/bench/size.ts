@@ -12,9 +12,10 @@ import { ROOT } from "../build/board.ts";
 import { checkServerCert } from "../build/cert.ts";
 import { DEFAULT_CONFIG_FILE, EXAMPLE_CONFIG_FILE } from "../build/config.ts";
 
-/** Minified bytes per source (module path, or "(config)" for the embedded settings and certificate). */
-export async function bundleBytesBySource(firmwareConfig: object): Promise<Map<string, number>> {
-  const opts = firmwareRollupOptions({ firmwareConfig, preamble: "" });
+/** Minified bytes per source (module path, or "(config)" for the embedded settings and certificate);
+ *  `renamed` is the build's (BuildResult.renamed.regex), else derived again from tsconfig.json. */
+export async function bundleBytesBySource(firmwareConfig: object, renamed?: RegExp): Promise<Map<string, number>> {
+  const opts = firmwareRollupOptions({ firmwareConfig, preamble: "", renamed });
   const bundle = await rollup(opts.input);
   try {
     const { output } = await bundle.generate(opts.output);
@@ -55,7 +56,7 @@ export async function runSizeBench(print: (line: string) => void): Promise<void>
     // The real build first: same gate and figure as `npm run build`, without touching dist/.
     const fw = await buildFirmware({ configFile: join(ROOT, configFile), outFile: join(dir, "firmware.js") });
     const cert = checkServerCert({ path: fw.config.serverCert, host: fw.config.host, skipCnCheck: fw.config.skipCnCheck });
-    const bytes = await bundleBytesBySource(toFirmwareConfig(fw.config, cert.derBase64, fw.board));
+    const bytes = await bundleBytesBySource(toFirmwareConfig(fw.config, cert.derBase64, fw.board), fw.renamed.regex);
     const rows = [...bytes].sort((a, b) => b[1] - a[1]);
     const total = rows.reduce((s, r) => s + r[1], 0);
     print(`${configFile}: ${fw.bytes} bytes for ${fw.config.board} (budget ${fw.budget})`);

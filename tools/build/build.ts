@@ -4,12 +4,13 @@ import { mkdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { rollup } from "rollup";
-import { MANGLED_PROPERTIES, firmwareRollupOptions } from "../../rollup.config.js";
+import { firmwareRollupOptions } from "../../rollup.config.js";
 import type { FirmwareConfig } from "../../src/config.ts";
 import { loadBoard, ROOT, type BoardJson } from "./board.ts";
 import { checkServerCert } from "./cert.ts";
 import { LOG_LEVELS, loadDeviceConfig, type DeviceConfig } from "./config.ts";
 import { checkBundle, formatViolation } from "./gate/index.ts";
+import { renamableProperties, type RenamePlan } from "./renamable.ts";
 import { checkRenamedProperties } from "./renamed-properties.ts";
 import { typecheckFirmware } from "./typecheck.ts";
 
@@ -42,6 +43,8 @@ export interface BuildResult {
   config: DeviceConfig;
   warnings: string[];
   sizeLine: string;
+  /** The property names the minifier renamed, derived from src/ (renamable.ts), and those it kept. */
+  renamed: RenamePlan;
   /** Rollup's source map of `code` (the one the gate reads): bundle positions back to src/. */
   map: object;
 }
@@ -105,11 +108,15 @@ export async function buildFirmware(o: BuildOptions = {}): Promise<BuildResult> 
   if (typeErrors.length || !typed.program) {
     throw new BuildError([...typeErrors, `E tsc: ${typeErrors.length} type error(s): fix them and build again`]);
   }
-  const renameErrors = checkRenamedProperties(typed.program, MANGLED_PROPERTIES, ROOT);
+  // The names to shorten come from the program just checked, and so does the proof of each use.
+  const renamed = renamableProperties(typed.program, ROOT);
+  const renameErrors = checkRenamedProperties(typed.program, renamed.regex, ROOT);
   if (renameErrors.length) {
     throw new BuildError([...renameErrors, `E build: ${renameErrors.length} renamed propert(ies) would break on the board`]);
   }
-  const opts = firmwareRollupOptions({ firmwareConfig: toFirmwareConfig(config, cert.derBase64, board), preamble, input: o.input, tsconfig: o.tsconfig });
+  const opts = firmwareRollupOptions({
+    firmwareConfig: toFirmwareConfig(config, cert.derBase64, board), preamble, input: o.input, tsconfig: o.tsconfig, renamed: renamed.regex,
+  });
   const bundle = await rollup(opts.input);
   let code: string;
   let map: unknown;
@@ -139,5 +146,5 @@ export async function buildFirmware(o: BuildOptions = {}): Promise<BuildResult> 
   assertWithinBudget(line, bytes, budget, config.board);
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, code);
-  return { outFile, code, bytes, gzipBytes, budget, board, config, warnings, sizeLine: line, map: map as object };
+  return { outFile, code, bytes, gzipBytes, budget, board, config, warnings, sizeLine: line, map: map as object, renamed };
 }

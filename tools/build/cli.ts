@@ -1,16 +1,18 @@
-// npm run build [-- --config FILE] [--out FILE]
+// npm run build [-- --config FILE] [--out FILE] [--verbose]
 import { parseArgs } from "node:util";
 import { BuildError, buildFirmware } from "./build.ts";
 import { CertError } from "./cert.ts";
 import { ConfigError } from "./config.ts";
 
-const USAGE = "usage: npm run build [-- --config device.config.json] [--out dist/firmware.js]";
+const USAGE = "usage: npm run build [-- --config device.config.json] [--out dist/firmware.js] [--verbose]";
 
 async function main(): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { config: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: {
+        config: { type: "string" }, out: { type: "string" }, verbose: { type: "boolean", short: "v" }, help: { type: "boolean", short: "h" },
+      },
     }));
   } catch (e) {
     console.error(`E build: ${(e as Error).message}\n${USAGE}`);
@@ -23,6 +25,11 @@ async function main(): Promise<number> {
   try {
     const r = await buildFirmware({ configFile: values.config, outFile: values.out });
     for (const w of r.warnings) console.log(w);
+    if (values.verbose) {
+      // What the minifier shortened, and why each other member name src/ declares kept its spelling.
+      console.log(`I build: renamed properties: ${r.renamed.names.join(" ") || "none"} (and the "_" names)`);
+      for (const [name, why] of [...r.renamed.kept].sort()) console.log(`I build: kept property ${name}: ${why}`);
+    }
     console.log(`I build: ${r.sizeLine}`);
     return 0;
   } catch (e) {
