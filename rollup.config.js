@@ -6,15 +6,17 @@ import ts from "typescript";
 import { PRIVATE_PROPERTIES, renamableProperties } from "./tools/build/renamable.ts";
 import { typecheckFirmware } from "./tools/build/typecheck.ts";
 
-/** Serves `import CONFIG from "device-config"` from the validated settings. */
+/** Serves `import * as CONFIG from "device-config"` from the validated settings: one constant per
+ *  key, so that the minifier writes each value where it is used (a string used once then lives in
+ *  the code, which runs from flash) instead of keeping one object of all of them in RAM. */
 function deviceConfig(firmwareConfig) {
   const id = "\0device-config";
   return {
     name: "device-config",
     resolveId: (source) => (source === "device-config" ? id : null),
-    // A `let`, not `export default {…}` (a `var` to rollup): the minifier then joins it to the
-    // firmware's first `let` statement.
-    load: (source) => (source === id ? "let CONFIG = " + JSON.stringify(firmwareConfig) + ";\nexport default CONFIG;\n" : null),
+    load: (source) => (source === id
+      ? Object.entries(firmwareConfig).map(([k, v]) => `export const ${k} = ${JSON.stringify(v)};\n`).join("")
+      : null),
   };
 }
 
