@@ -1,23 +1,28 @@
 // The build (tools/build) validates device.config.json and the server certificate, then serves this
 // module to rollup as one constant per key (rollup.config.js): the firmware never parses
 // configuration at run time. Only main.ts imports it (`import * as CONFIG from "device-config"`).
+// The keys are FirmwareConfig's (src/config.ts), which tools/build/build.ts fills; they exist in the
+// bundle only as constants, never as property names, so they are spelt out here rather than taken
+// from that interface (the minifier may then shorten same-named properties of the firmware's own).
 declare module "device-config" {
-  type C = import("./config").FirmwareConfig;
-  export const board: C["board"];
-  export const fwVersion: C["fwVersion"];
-  export const wifiSsid: C["wifiSsid"];
-  export const wifiPassword: C["wifiPassword"];
-  export const host: C["host"];
-  export const port: C["port"];
-  export const accessToken: C["accessToken"];
-  export const telemetryIntervalMs: C["telemetryIntervalMs"];
-  export const logLevel: C["logLevel"];
-  export const tls: C["tls"];
-  export const caDer: C["caDer"];
-  export const tlsHeap: C["tlsHeap"];
-  export const heapFix: C["heapFix"];
-  export const sensor: C["sensor"];
-  export const keys: C["keys"];
-  export const queueCapacity: C["queueCapacity"];
-  export const sntpServer: C["sntpServer"];
+  /** Chip key of board/<board>.json: "esp32" | "esp32c3" | "esp32s3". */
+  export const board: string;
+  export const fwVersion: string;
+  export const wifiSsid: string;
+  export const wifiPassword: string;
+  export const host: string;
+  export const port: number;
+  export const accessToken: string;
+  export const telemetryIntervalMs: number;
+  /** 0 none, 1 error, 2 warn, 3 info, 4 debug, 5 verbose (ESP-IDF's order). */
+  export const logLevel: number;
+  export const tls: boolean;
+  /** The server certificate as base64 DER ("" without TLS). */
+  export const caDer: string;
+  export const tlsHeap: number;
+  export const heapFix: string;
+  export const sensor: string;
+  export const keys: string[];
+  export const queueCapacity: number;
+  export const sntpServer: string;
 }

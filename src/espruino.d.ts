@@ -112,5 +112,7 @@ declare interface StorageModule {
 
 declare function require(name: "Wifi"): WifiModule;
 declare function require(name: "tls"): { connect(o: TlsConnectOptions, cb?: () => void): EspruinoSocket };
-declare function require(name: "net"): { connect(o: { host: string; port: number }, cb?: () => void): EspruinoSocket };
+/** `net` ignores `ca` (and the rest of TlsConnectOptions' TLS fields). */
+declare function require(name: "net"): { connect(o: TlsConnectOptions, cb?: () => void): EspruinoSocket };
 declare function require(name: "Storage"): StorageModule;
+

@@ -8,14 +8,14 @@ test("keeps readings in order and reads them back by column", () => {
   const q = createQueue(3, 2);
   assert.equal(q.push(10, [25, 26]), true);
   assert.equal(q.push(20, [25.5, NaN]), true);
-  assert.equal(q.size, 2);
+  assert.equal(q.count, 2);
   assert.deepEqual([q.get(0, 0), q.get(0, 1), q.get(0, 2)], [10, 25, 26]);
   assert.equal(q.get(1, 0), 20);
   assert.ok(Number.isNaN(q.get(1, 2)), "a missing value stays NaN");
   q.shift(1);
   assert.equal(q.get(0, 0), 20);
   q.shift(5);
-  assert.equal(q.size, 0, "shift past the end empties it");
+  assert.equal(q.count, 0, "shift past the end empties it");
 });
 
 test("when full the oldest is dropped and counted", () => {
@@ -23,7 +23,7 @@ test("when full the oldest is dropped and counted", () => {
   q.push(1, [1]);
   q.push(2, [2]);
   assert.equal(q.push(3, [3]), false);
-  assert.equal(q.dropped, 1);
+  assert.equal(q.lost, 1);
   assert.deepEqual([q.get(0, 0), q.get(1, 0)], [2, 3]);
 });
 
@@ -43,9 +43,9 @@ test("behaves as a bounded FIFO for any sequence of pushes and shifts", () => {
         model.splice(0, op);
         q.shift(op);
       }
-      assert.equal(q.size, model.length);
+      assert.equal(q.count, model.length);
       model.forEach((m, i) => { assert.equal(q.get(i, 0), m); assert.equal(q.get(i, 1), m * 2); });
-      assert.equal(q.dropped, dropped);
+      assert.equal(q.lost, dropped);
     }
   }));
 });

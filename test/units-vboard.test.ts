@@ -48,7 +48,7 @@ const STEPS: [string, string, string][] = [
   ["rpc-no-method", ME + "rpc/request/15", '{"params":1}'],
   ["rpc-bad-id", ME + "rpc/request/abc", '{"method":"getInterval"}'],
 ];
-const MESSAGES = { intervalMs: 1500, info: { firmwareVersion: "unit-9.9", board: "unitboard" }, steps: STEPS };
+const MESSAGES = { intervalMs: 1500, info: { firmwareVersion: "unit-9.9", board: "unitboard", espruinoVersion: "2v29", ip: "10.9.8.7", serial: "unit-serial", droppedReadings: 0 }, steps: STEPS };
 
 const code: Record<string, string> = {};
 const boards: Board[] = [];
@@ -222,12 +222,12 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
     }
 
     // Readings 8-10 fail: one W line, three counted, the last value kept; 11 answers: one I line, sent.
-    assert.deepEqual(all.filter((l) => l.includes("Sensor")), [
-      "W " + T + "Sensor failed: no answer at 0x44; readings resume when it answers",
-      "I " + T + "Sensor answers again after 3 failed readings",
+    assert.deepEqual(all.filter((l) => l.includes(": sensor")), [
+      "W " + T + "sensor: no answer at 0x44; retrying",
+      "I " + T + "sensor back after 3 failed readings",
     ]);
-    assert.ok(at("W " + T + "Sensor failed: no answer at 0x44; readings resume when it answers") > all.findIndex((l) => l.startsWith("READ 8 ")));
-    assert.ok(at("I " + T + "Sensor answers again after 3 failed readings") > all.findIndex((l) => l.startsWith("READ 11 ")));
+    assert.ok(at("W " + T + "sensor: no answer at 0x44; retrying") > all.findIndex((l) => l.startsWith("READ 8 ")));
+    assert.ok(at("I " + T + "sensor back after 3 failed readings") > all.findIndex((l) => l.startsWith("READ 11 ")));
     assert.deepEqual(status("failing"), { status: { queueDepth: 0, dropped: 2, sent: 5, intervalMs: 2000, sensorErrors: 3 }, current: { t: 27.5 } });
     assert.deepEqual(pubs[2].values, { t: 31.5, h: 51 });
     assert.deepEqual(status("end"), { status: { queueDepth: 0, dropped: 2, sent: 6, intervalMs: 2000, sensorErrors: 3 }, current: { t: 31.5, h: 51 } });
@@ -249,7 +249,7 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
     const answer = (id: string, v: object) => `PUB ${ME}rpc/response/${id} q0 ${JSON.stringify(v)}`;
     const unknown = (id: string, m: string) => [`W rpc: unknown method ${m}`, answer(id, { error: "unknown method " + m })];
     const expected: Record<string, string[]> = {
-      connect: [`PUB ${ME}attributes q0 {"firmwareVersion":"unit-9.9","board":"unitboard"}`, `PUB ${ME}attributes/request/1 q0 {"sharedKeys":"telemetryIntervalMs"}`],
+      connect: [`PUB ${ME}attributes q0 {"firmwareVersion":"unit-9.9","board":"unitboard","espruinoVersion":"2v29","ip":"10.9.8.7","serial":"unit-serial","droppedReadings":0}`, `PUB ${ME}attributes/request/1 q0 {"sharedKeys":"telemetryIntervalMs"}`],
       update: ["INTERVAL 2500 shared attribute", "I " + T + "telemetryIntervalMs = 2500 (from shared attribute)"],
       response: ["INTERVAL 3000 shared attribute", "I " + T + "telemetryIntervalMs = 3000 (from shared attribute)"],
       "response-client-only": [],

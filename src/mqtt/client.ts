@@ -106,7 +106,7 @@ interface Outgoing {
 }
 
 interface Subscription {
-  filter: string;
+  topicFilter: string;
   qos: number;
   handler?: MessageHandler;
 }
@@ -191,7 +191,7 @@ export function createClient(o: ClientOptions): Client {
   /** SUBSCRIBE `filter` (bytes); its SUBACK is matched by packet id. */
   function sendSubscribe(s: Subscription): void {
     const id = newId();
-    send(subPacket(SUBSCRIBE, id, (acks[id] = s.filter), s.qos));
+    send(subPacket(SUBSCRIBE, id, (acks[id] = s.topicFilter), s.qos));
   }
 
   /** A throwing handler must not abort the rest of the chunk nor the PUBACK. */
@@ -224,7 +224,7 @@ export function createClient(o: ClientOptions): Client {
       pump();
     } else if (type == PUBLISH) {
       for (const s of subs) {
-        if (s.handler && matches(s.filter, p.topic!)) {
+        if (s.handler && matches(s.topicFilter, p.topic!)) {
           hit = 1;
           deliver(s.handler, p);
         }
@@ -318,8 +318,8 @@ export function createClient(o: ClientOptions): Client {
     subscribe(filter, qos, handler) {
       if (!validFilter(filter)) throw Error(`mqtt: bad filter '${filter}'`);
       const f = utf8(filter);
-      const sub: Subscription = { filter: f, qos: qos ? 1 : 0, handler: handler };
-      subs = subs.filter((s) => s.filter != f);
+      const sub: Subscription = { topicFilter: f, qos: qos ? 1 : 0, handler: handler };
+      subs = subs.filter((s) => s.topicFilter != f);
       subs.push(sub);
       if (state == CONNECTED) sendSubscribe(sub);
     },

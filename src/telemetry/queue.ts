@@ -11,9 +11,9 @@ export interface ReadingQueue {
   /** Forgets the `n` oldest readings (all of them when there are fewer). */
   shift(n: number): void;
   /** Readings held. */
-  size: number;
-  /** Readings dropped so far because the queue was full. */
-  dropped: number;
+  count: number;
+  /** Readings lost so far: dropped, oldest first, because the queue was full. */
+  lost: number;
 }
 
 /** A queue of `capacity` readings of `width` values each. */
@@ -22,26 +22,26 @@ export function createQueue(capacity: number, width: number): ReadingQueue {
   const a = new Float64Array(capacity * row);
   let head = 0;
   const q: ReadingQueue = {
-    size: 0,
-    dropped: 0,
+    count: 0,
+    lost: 0,
     push: (at, values) => {
-      const full = q.size == capacity;
+      const full = q.count == capacity;
       let o: number;
       if (full) {
         q.shift(1);
-        q.dropped++;
+        q.lost++;
       }
-      o = ((head + q.size) % capacity) * row;
+      o = ((head + q.count) % capacity) * row;
       a[o] = at;
       for (let k = 0; k < width; k++) a[o + 1 + k] = values[k];
-      q.size++;
+      q.count++;
       return !full;
     },
     get: (i, k) => a[((head + i) % capacity) * row + k],
     shift: (n) => {
-      if (n > q.size) n = q.size;
+      if (n > q.count) n = q.count;
       head = (head + n) % capacity;
-      q.size -= n;
+      q.count -= n;
     },
   };
   return q;

@@ -8,13 +8,26 @@ import { inbound, isObj, own } from "./inbound";
 import type { Obj } from "./inbound";
 import { ATTRIBUTES as TOPIC, INTERVAL_KEY } from "./topics";
 
+/** @json The client attributes published at each connect. */
+export interface ClientAttributes {
+  firmwareVersion: string;
+  /** The chip key of board/<chip>.json. */
+  board: string;
+  espruinoVersion: string;
+  ip: string;
+  /** The board's serial number, also the MQTT client id. */
+  serial: string;
+  /** Readings dropped so far because the queue was full. */
+  droppedReadings: number;
+}
+
 /**
  * `info` gathers the client attributes at each connect; `onInterval` gets the value of each shared
  * INTERVAL_KEY that arrives (pushed update or request response), as sent: it checks the value
  * itself. A message that is not a JSON object (inbound.ts) is logged and dropped. Call the returned
  * function after every CONNACK.
  */
-export function startAttributes(client: Client, info: () => object, onInterval: (ms: unknown, from: string) => unknown): () => void {
+export function startAttributes(client: Client, info: () => ClientAttributes, onInterval: (ms: unknown, from: string) => unknown): () => void {
   // One handler for both topics: a response (on TOPIC/response/<id>) has the shared attributes
   // under "shared" (left out when there are none), an update has them at the top.
   const take: MessageHandler = (topic, payload) => {

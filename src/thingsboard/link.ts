@@ -77,10 +77,9 @@ export function createLink(settings: LinkSettings, connected: () => void, publis
     client.open();
   }
 
-  const client = createClient({
-    connect: (cb) => (tls
-      ? require("tls").connect({ host: settings.host, port: settings.port, ca: settings.ca() }, cb)
-      : require("net").connect({ host: settings.host, port: settings.port }, cb)),
+  const client = /*#__NOINLINE__*/ createClient({
+    // net ignores `ca`.
+    connect: (cb) => (tls ? require("tls") : require("net")).connect({ host: settings.host, port: settings.port, ca: tls ? settings.ca() : "" }, cb),
     // Uptime, not getTime(): SNTP setting the clock must not look like a missed PINGRESP.
     now: uptimeMs,
     clientId: settings.clientId,

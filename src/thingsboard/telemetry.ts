@@ -61,7 +61,7 @@ export interface Telemetry {
 
 export function startTelemetry(client: Client, sensor: Sensor, settings: TelemetrySettings): Telemetry {
   const keys = settings.keys;
-  const q = createQueue(settings.queueCapacity, keys.length);
+  const q = /*#__NOINLINE__*/ createQueue(settings.queueCapacity, keys.length);
   const timer: Timer = { now: uptimeMs };
   let every = settings.intervalMs;
   /** The packet id of the batch awaiting its PUBACK; 0 or unset when none. */
@@ -88,7 +88,7 @@ export function startTelemetry(client: Client, sensor: Sensor, settings: Telemet
 
   function pump(): void {
     // All declared before the first test: one declaration statement in the bundle.
-    let n = Math.min(q.size, BATCH);
+    let n = Math.min(q.count, BATCH);
     const now = uptimeMs();
     // Epoch ms at uptime 0: a reading's ts is this plus its uptime (meaningful once timed).
     const boot = getTime() * 1000 - now;
@@ -111,14 +111,14 @@ export function startTelemetry(client: Client, sensor: Sensor, settings: Telemet
   function onReading(error: string | undefined, v?: number[]): void {
     if (error) {
       sensorErrors++;
-      if (!failing) log(WARN, TAG, "Sensor failed: " + error + "; readings resume when it answers");
+      if (!failing) log(WARN, TAG, "sensor: " + error + "; retrying");
       failing = 1;
       return;
     }
-    if (failing) log(INFO, TAG, "Sensor answers again after " + sensorErrors + " failed readings");
+    if (failing) log(INFO, TAG, "sensor back after " + sensorErrors + " failed readings");
     failing = 0;
     last = v!;
-    if (!q.push(uptimeMs(), last)) log(WARN, TAG, `Queue full: dropped the oldest (${q.dropped} so far)`);
+    if (!q.push(uptimeMs(), last)) log(WARN, TAG, `Queue full: dropped the oldest (${q.lost} so far)`);
     pump();
   }
 
@@ -154,6 +154,6 @@ export function startTelemetry(client: Client, sensor: Sensor, settings: Telemet
       return { telemetryIntervalMs: ms };
     },
     current: () => values(-1),
-    status: () => ({ queueDepth: q.size + flightN, dropped: q.dropped, sent: acked, intervalMs: every, sensorErrors: sensorErrors }),
+    status: () => ({ queueDepth: q.count + flightN, dropped: q.lost, sent: acked, intervalMs: every, sensorErrors: sensorErrors }),
   };
 }

@@ -47,8 +47,10 @@ export function renamableProperties(program: ts.Program, cwd = process.cwd()): R
   // Spelt outside: every property a declaration file declares, and what a module or namespace there
   // exports (a property of the module object: CONFIG.board with `import * as CONFIG`).
   const outside = new Map<string, string>();
+  // Except "device-config": the build serves its exports as plain constants (rollup.config.js), which
+  // rollup binds directly, so they never become properties in the bundle.
   const inModule = (n: ts.Node) => {
-    for (let a = n.parent; a; a = a.parent) if (ts.isModuleDeclaration(a)) return true;
+    for (let a = n.parent; a; a = a.parent) if (ts.isModuleDeclaration(a)) return a.name.text !== "device-config";
     return false;
   };
   const member = (n: ts.Node) => ts.isPropertySignature(n) || ts.isMethodSignature(n) || ts.isPropertyDeclaration(n) ||

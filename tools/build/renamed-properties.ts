@@ -8,7 +8,17 @@ import { relative } from "node:path";
 import ts from "typescript";
 
 /** A declaration in the program's own sources (src/, or a test fixture's); declaration files describe the outside. */
-export const ownDeclaration = (d: ts.Declaration): boolean => !d.getSourceFile().isDeclarationFile;
+export const ownDeclaration = (d: ts.Declaration): boolean => !d.getSourceFile().isDeclarationFile || buildConstant(d);
+
+/** An export of "device-config" (src/device-config.d.ts): the build serves it as a plain constant
+ *  (rollup.config.js), which rollup binds directly, so `CONFIG.board` is never a property access in
+ *  the bundle. */
+function buildConstant(d: ts.Declaration): boolean {
+  for (let a: ts.Node | undefined = d.parent; a; a = a.parent) {
+    if (ts.isModuleDeclaration(a)) return a.name.text === "device-config";
+  }
+  return false;
+}
 
 /** "src/x.ts:12" */
 export function lineOf(node: ts.Node, cwd: string): string {
