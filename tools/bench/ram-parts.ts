@@ -1,15 +1,16 @@
 // The per-part breakdown of `npm run bench -- ram`: where the firmware's JsVars go at boot.
 //
-// The built bundle (rollup format "iife": one function whose body is the firmware's top level) gets a
-// probe call after each top-level declarator and statement: `let a=…,b=…;` becomes
-// `let a=…;__ramProbe(7);let b=…;__ramProbe(8);` and a statement `f(),g();` (terser joins statements
-// with commas) becomes `f();__ramProbe(9);g();__ramProbe(10);`. Same code, same order, no new
+// The built bundle (plain statements at the interpreter's top level, or rollup format "iife": one
+// function whose body is the firmware's top level) gets a probe call after each top-level declarator
+// and statement: `let a=…,b=…;` becomes `let a=…;__ramProbe(7);let b=…;__ramProbe(8);` and a
+// statement `f(),g();` (terser joins statements with commas) becomes
+// `f();__ramProbe(9);g();__ramProbe(10);`. Same code, same order, no new
 // variables: the probe, a global function defined in Storage `.boot1` on every board of the bench,
 // prints process.memory().usage (after the collection process.memory() runs), and the difference
 // between two probes is what the code between them kept. Consecutive probes with nothing between
 // measure the probe's own cost, subtracted from every part. Each part is named through the bundle's
 // source map: the src/ module it comes from, or for src/main.ts the start-up step, by the first
-// function that step calls ("main.ts: createLink(...)"). Works on any bundle of that shape; it
+// function that step calls ("main.ts: createLink(...)"). Works on any bundle of either shape; it
 // depends on no minified name.
 import * as acorn from "acorn";
 import { TraceMap, decodedMappings } from "@jridgewell/trace-mapping";
@@ -32,21 +33,40 @@ export interface InstrumentedBundle {
   parts: string[];
   /** Probes in all: 0 … probes - 1. */
   probes: number;
+  /** True for a bundle that is one function called at once (rollup "iife"), false for plain statements. */
+  wrapped: boolean;
 }
 
 type Node = acorn.Node & Record<string, any>;
 
-/** The IIFE's body statements: `(()=>{…})()`, `(function(){…})()` or `!function(){…}()`. */
-function iifeBody(program: Node): Node {
-  for (const st of program.body as Node[]) {
-    if (st.type !== "ExpressionStatement") continue;
-    let e = st.expression as Node;
+/** The firmware's top-level statements and where the first probes go: the body of the one function
+ *  a rollup "iife" bundle is (`(()=>{…})()`, `(function(){…})()`, `!function(){…}()`), or the
+ *  statements of a bundle that runs at the interpreter's top level (format "es" without exports). */
+function topLevel(program: Node): { statements: Node[]; at: number; wrapped: boolean } {
+  const all = program.body as Node[];
+  if (all.length === 1 && all[0]!.type === "ExpressionStatement") {
+    let e = all[0]!.expression as Node;
     if (e.type === "UnaryExpression") e = e.argument;
     if (e.type === "CallExpression" && /^(Arrow)?FunctionExpression$/.test(e.callee.type) && e.callee.body.type === "BlockStatement") {
-      return e.callee.body;
+      return { statements: e.callee.body.body, at: e.callee.body.start + 1, wrapped: true };
     }
   }
-  throw new Error(`bench ram: the bundle is not one function called at once (rollup format "iife"): no breakdown`);
+  const first = all.find((st) => !st.directive);
+  if (!first) throw new Error("bench ram: the bundle has no statements: no breakdown");
+  return { statements: all.slice(all.indexOf(first)), at: first.start, wrapped: false };
+}
+
+/** acorn's tree of the bundle: as a script (what the interpreter runs), else as a module. */
+function parseBundle(code: string): Node {
+  try {
+    return acorn.parse(code, { ecmaVersion: "latest", sourceType: "script", allowHashBang: true }) as Node;
+  } catch (script) {
+    try {
+      return acorn.parse(code, { ecmaVersion: "latest", sourceType: "module", allowHashBang: true }) as Node;
+    } catch {
+      throw new Error(`bench ram: the bundle does not parse (${(script as Error).message}): no breakdown`);
+    }
+  }
 }
 
 /** One top-level piece of the firmware: a declarator, a statement, or one expression of a statement's comma list. */
@@ -137,17 +157,16 @@ class Namer {
 /** The bundle with a probe after each top-level piece, and each part's name. Throws when the bundle
  *  is not the shape rollup's "iife" format makes. */
 export function instrumentBundle(code: string, map: object): InstrumentedBundle {
-  const program = acorn.parse(code, { ecmaVersion: 2022, allowHashBang: true }) as Node;
-  const body = iifeBody(program);
+  const body = topLevel(parseBundle(code));
   const namer = new Namer(code, map);
   const edits: Edit[] = [];
   const parts: string[] = [];
   let next = 0;
   const probe = () => `${PROBE_FN}(${next++});`;
   // The start and the calibration probes, before the first statement.
-  edits.push({ at: body.start + 1, to: body.start + 1, text: Array.from({ length: CALIBRATION_PROBES }, probe).join("") });
-  for (const st of body.body as Node[]) {
-    if (st.type === "ReturnStatement") break;
+  edits.push({ at: body.at, to: body.at, text: Array.from({ length: CALIBRATION_PROBES }, probe).join("") });
+  for (const st of body.statements) {
+    if (st.type === "ReturnStatement" || /^(Import|Export)/.test(st.type)) break;
     if (st.type === "VariableDeclaration") {
       const ds = st.declarations as Node[];
       ds.forEach((d, i) => {
@@ -179,18 +198,11 @@ export function instrumentBundle(code: string, map: object): InstrumentedBundle 
     });
     edits.push({ at: st.end, to: st.end, text: `;${probe()}` });
   }
+  // Numbered in code order as generated; applied from the end so that earlier positions hold.
   edits.sort((a, b) => b.at - a.at);
   let out = code;
   for (const e of edits) out = out.slice(0, e.at) + e.text + out.slice(e.to);
-  // Probes are numbered in code order, edits applied from the end: the numbering is by position.
-  return { code: renumber(out), parts, probes: next };
-}
-
-/** Probe numbers in the order they appear (edits were generated in that order already; this keeps
- *  it true whatever the edit order). */
-function renumber(code: string): string {
-  let n = 0;
-  return code.replace(new RegExp(`${PROBE_FN}\\(\\d+\\)`, "g"), () => `${PROBE_FN}(${n++})`);
+  return { code: out, parts, probes: next, wrapped: body.wrapped };
 }
 
 export interface PartRow { label: string; jsvars: number }
@@ -200,8 +212,10 @@ export interface Breakdown {
   rows: PartRow[];
   /** JsVars the probe itself keeps between two calls (subtracted from every part). */
   probeCost: number;
-  /** The bundle's wrapper: what the IIFE and loading the code hold before its first statement. */
+  /** Before the first statement: loading the code, and an "iife" bundle's function and its scope. */
   wrapper: number;
+  /** The label of `wrapper`'s row. */
+  wrapperLabel: string;
   /** From the last probe to the booted sample: timers and callbacks the start-up left pending. */
   afterStart: number;
   /** Sum of everything above: the booted sample minus the base, probes' own cost removed. */
@@ -231,5 +245,6 @@ export function breakdown(ib: InstrumentedBundle, values: Map<number, number>, b
   const afterStart = booted - last;
   // The probes' own cost stays in every later figure: take it out once per probe.
   const total = booted - base - probeCost * (ib.probes - 1);
-  return { rows, probeCost, wrapper, afterStart, total };
+  const wrapperLabel = ib.wrapped ? "bundle wrapper (the IIFE and its scope)" : "loading the bundle, before its first statement";
+  return { rows, probeCost, wrapper, wrapperLabel, afterStart, total };
 }
