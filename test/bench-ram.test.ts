@@ -60,7 +60,7 @@ describe(`bench ram --publishes ${PUBLISHES}`, onEngine("espruino"), () => {
     const labels = parts.map((p) => p.label);
     assert.ok(labels.includes("src/log.ts"), `a row per src/ module, e.g. src/log.ts: ${labels.join(", ")}`);
     assert.ok(labels.some((l) => /^main\.ts: [\w.]+\(\.\.\.\)$/.test(l)), `main.ts steps by the function they call: ${labels.join(", ")}`);
-    assert.equal(labels[0], "bundle wrapper (the IIFE and its scope)");
+    assert.match(labels[0]!, /^(bundle wrapper \(the IIFE and its scope\)|loading the bundle, before its first statement)$/);
     assert.equal(labels[labels.length - 1], "start-up's timers and callbacks, until booted");
     const sum = Number(/(-?\d+)$/.exec(lines[sumAt]!)![1]);
     assert.equal(parts.reduce((s, p) => s + p.jsvars, 0), sum, "the sum row is the sum of the rows above it");
@@ -82,7 +82,8 @@ describe(`bench ram --publishes ${PUBLISHES}`, onEngine("espruino"), () => {
     assert.ok(m, `the publishes line:\n${out}`);
     const [first, , last, d] = m.slice(1, 5).map(Number) as [number, number, number, number];
     assert.equal(d, last - first);
-    assert.ok(Math.abs(d) <= 5, `usage after publish ${PUBLISHES} (${last}) equals usage after the first (${first}) within 5 JsVars`);
+    assert.ok(Math.abs(d) <= 5, `usage after publish ${PUBLISHES} (${last}) equals usage after the first (${first}) within 5 JsVars` +
+      (d < 0 ? ": it shrank, so something held after the first publish was let go later (a one-shot timer armed at CONNACK?)" : ""));
     assert.equal(m[5], "within 5 JsVars");
   });
 });

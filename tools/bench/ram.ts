@@ -128,8 +128,9 @@ function startRelay(upstreamPort: number, holdMs: number): Promise<Relay> {
 
 /**
  * The bare TLS link, run from Storage `.bootcde`: Wi-Fi, one tls.connect with the same certificate,
- * a hand-written MQTT 3.1.1 CONNECT (token as user name, clean session, keep-alive 60 s) and, after
- * CONNACK, one QoS 0 PUBLISH of telemetry; then it only keeps the socket open. ASCII, ES5.
+ * a hand-written MQTT 3.1.1 CONNECT (token as user name, clean session, no keep-alive: it sends
+ * nothing more, and the bench's endpoint closes no idle session) and, after CONNACK, one QoS 0 PUBLISH
+ * of telemetry; then it only keeps the socket open. ASCII, ES5.
  */
 export function linkProgram(o: { port: number; token: string; caBase64: string }): string {
   return [
@@ -139,7 +140,7 @@ export function linkProgram(o: { port: number; token: string; caBase64: string }
     `require("Wifi").connect(${JSON.stringify(SSID)},{password:${JSON.stringify(PASSWORD)}},function(){`,
     `  print("link: wifi");`,
     `  var got=0,s=require("tls").connect({host:"localhost",port:P,ca:atob(CA)},function(){`,
-    `    var v="\\0\\4MQTT\\4\\x82\\0\\x3c"+u16("ram-link")+u16(TOKEN);`,
+    `    var v="\\0\\4MQTT\\4\\x82\\0\\0"+u16("ram-link")+u16(TOKEN);`,
     `    s.write("\\x10"+String.fromCharCode(v.length)+v);`,
     `  });`,
     `  s.on("data",function(d){`,
@@ -209,6 +210,8 @@ class Samples {
 export const GROWTH_TOLERANCE = 5;
 /** The longest wait for the next publish before the run counts as stalled. */
 const PUBLISH_STALL_MS = 20_000;
+/** The endpoint's idle limit for the bench's sessions: longer than any run. */
+const IDLE_MS = 2 * 86_400_000;
 /** How long the firmware prints nothing and the endpoint gets no publish before a reading of its
  *  memory after a publish: the PUBACK is taken and nothing is in flight, every time alike. */
 const QUIET_MS = 200;
@@ -294,7 +297,11 @@ export async function runRamBench(print: (line: string) => void, opts: BenchOpti
   let parts: PartsRun | undefined;
   try {
     const cert = generateSelfSigned({ host: "localhost", outDir: dir });
-    ep = await TbEndpoint.start({ devices: [{ name: "fw", token: FW_TOKEN }, { name: "link", token: LINK_TOKEN }], tls: cert, http: false });
+    // No idle limit within a run (ThingsBoard's 10 min would close the bare link, which sends nothing
+    // after its PUBLISH, in a long --publishes run).
+    ep = await TbEndpoint.start({
+      devices: [{ name: "fw", token: FW_TOKEN }, { name: "link", token: LINK_TOKEN }], tls: cert, http: false, idleTimeoutMs: IDLE_MS,
+    });
     const tlsPort = ep.ports.tls!;
     const fwRelay = await startRelay(tlsPort, HOLD_MS);
     relays.push(fwRelay);
@@ -383,6 +390,8 @@ export async function runRamBench(print: (line: string) => void, opts: BenchOpti
     const readings = ep.telemetry("fw").length - fwTelemetryBefore;
     const runSeconds = (Date.now() - connectedAt) / 1000;
     const linkReadings = ep.telemetry("link").length;
+    const linkLost = linkBoard.output.split("\n").find((l) => /^link: (error|closed)/.test(l));
+    if (linkLost) throw new Error(`the bare link lost its connection ("${linkLost}"): the figures would compare the firmware with no link`);
     if (readings < runSeconds / 2 || linkReadings < 1) {
       throw new Error(`telemetry did not arrive at the endpoint (firmware ${readings} readings in ${runSeconds.toFixed(0)} s, ` +
         `bare link ${linkReadings}): the figures would measure a broken link`);
@@ -452,12 +461,12 @@ export async function runRamBench(print: (line: string) => void, opts: BenchOpti
     if (!b) {
       print(`where the firmware's JsVars go: no breakdown (${parts.failed})`);
     } else {
-      const P = 44;
+      const P = 48;
       const row = (label: string, v: number | undefined, note = "") => print(`  ${label.padEnd(P)} ${num(v, 6)}${note ? "   " + note : ""}`);
       print(`where the firmware's JsVars go at boot: the same bundle with a probe after each top-level statement, run alone ` +
         `(no access point); each probe's own ${b.probeCost} JsVars subtracted`);
       print(`  ${"part".padEnd(P)} ${"JsVars".padStart(6)}`);
-      row("bundle wrapper (the IIFE and its scope)", b.wrapper);
+      row(b.wrapperLabel, b.wrapper);
       for (const r of b.rows) row(r.label, r.jsvars);
       row("start-up's timers and callbacks, until booted", b.afterStart);
       row("at boot, sum of the parts", b.total);
