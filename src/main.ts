@@ -21,18 +21,22 @@ const ESPRUINO = process.version;
 /** The board's serial number: the MQTT client id, and a client attribute. */
 const SERIAL = getSerial();
 
-// Taken before the first line below prints (the bundle then declares them with the constants).
-const mem = process.memory();
-const heap = ESP32.getState();
-
 setLogLevel(CONFIG.logLevel);
-// The C example's first line, then what the person at the serial monitor checks first: which build,
-// and how much memory is left.
-log(INFO, TAG, "[APP] Startup.. tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD + ", Espruino " + ESPRUINO);
-// The split the interpreter made at boot: JsVars for JavaScript, native heap for Wi-Fi and TLS
-// (platform doc §2). A runtime that cannot count its JsVars leaves them out; never print a guess.
-log(INFO, TAG, "[APP] Free memory: " + (typeof mem.free == "number" ? mem.free + " of " + mem.total + " JsVars" : "unknown") +
-  `; native heap ${heap.freeHeap} bytes free, lowest ${heap.minHeap}`);
+
+/** The C example's first line, then what the person at the serial monitor checks first: which
+ *  build, and how much memory is left. In a function, so that the figures it reads do not stay in
+ *  RAM afterwards. */
+function reportStart(): void {
+  // Read before the first line prints.
+  const mem = process.memory();
+  const heap = ESP32.getState();
+  log(INFO, TAG, "[APP] Startup.. tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD + ", Espruino " + ESPRUINO);
+  // The split the interpreter made at boot: JsVars for JavaScript, native heap for Wi-Fi and TLS
+  // (platform doc §2). A runtime that cannot count its JsVars leaves them out; never print a guess.
+  log(INFO, TAG, "[APP] Free memory: " + (typeof mem.free == "number" ? mem.free + " of " + mem.total + " JsVars" : "unknown") +
+    `; native heap ${heap.freeHeap} bytes free, lowest ${heap.minHeap}`);
+}
+reportStart();
 watchClock();
 
 let sensor = simulatedSensor();
