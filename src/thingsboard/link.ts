@@ -61,11 +61,12 @@ export function createLink(settings: LinkSettings, connected: () => void, publis
   log(WARN, TAG, tls ? "TLS does not verify the server certificate"
     : "\"tls\": false: the access token and telemetry cross the network in clear; only on a network you trust");
   const stats: LinkStats = { connects: 0, disconnects: 0, refused: 0 };
-  // One timer for both waits: the reconnect while down, the healthy minute (which resets the
-  // back-off) while connected. Each is dropped when the other begins.
+  /** The reconnect wait. */
   const timer: Timer = { now: uptimeMs };
   /** Failed attempts since the last healthy minute. */
   let attempts = 0;
+  /** Uptime of the last CONNACK: a session that lasted HEALTHY_MS starts the back-off over. */
+  let connectedAt = 0;
   /** Wi-Fi is up (unset before the first up()). */
   let net: number;
 
@@ -87,13 +88,16 @@ export function createLink(settings: LinkSettings, connected: () => void, publis
     onConnect: () => {
       stats.connects++;
       log(INFO, TAG, "Connected to ThingsBoard");
-      schedule(timer, () => (attempts = 0), HEALTHY_MS);
+      connectedAt = uptimeMs();
       connected();
     },
     onDisconnect: (kind, why, code) => {
       schedule(timer);
       if (!net) return;
       stats.disconnects++;
+      // Worked out here rather than by a timer while connected: nothing to hold in RAM meanwhile.
+      if (connectedAt && uptimeMs() - connectedAt >= HEALTHY_MS) attempts = 0;
+      connectedAt = 0;
       let wait = backoffMs(attempts++);
       if (kind == "refused" && (code == 2 || code == 4 || code == 5)) {
         stats.refused++;

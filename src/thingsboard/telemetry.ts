@@ -17,8 +17,10 @@ import { INTERVAL_KEY, TELEMETRY, TELEMETRY_TAG as TAG } from "./topics";
 
 /** Readings per message: ~70 bytes each, well inside one TLS record and the board's RAM. */
 const BATCH = 10;
-/** How long readings wait for SNTP after connecting before they go without a time. */
+/** How long readings wait for SNTP after connecting before they go without a time, looking at the
+ *  clock every CLOCK_WAIT_MS. */
 const SNTP_GRACE_MS = 20000;
+const CLOCK_WAIT_MS = 250;
 
 export interface TelemetrySettings {
   /** The first interval between readings, in ms (MIN_INTERVAL_MS to MAX_INTERVAL_MS). */
@@ -73,6 +75,8 @@ export function startTelemetry(client: Client, sensor: Sensor, settings: Telemet
   let failing: number;
   /** Uptime of the last CONNACK (set before pump() can get past its connected() test). */
   let connectedAt: number;
+  /** Another look at the clock, while readings wait for SNTP. */
+  const clockWait: Timer = { now: uptimeMs };
   let last: number[] = [];
 
   /** {key: value} of the `i`th queued reading, or of the latest one for i < 0; NaN keys left out
@@ -97,7 +101,11 @@ export function startTelemetry(client: Client, sensor: Sensor, settings: Telemet
     let payload: string;
     if (flightId || !n || !client.connected()) return;
     if (!timed) {
-      if (now - connectedAt < SNTP_GRACE_MS) return;
+      if (now - connectedAt < SNTP_GRACE_MS) {
+        // SNTP answers a second or so after Wi-Fi joins: look again soon, not at the next reading.
+        schedule(clockWait, pump, CLOCK_WAIT_MS);
+        return;
+      }
       // Untimed readings go one at a time: the server stamps each on arrival.
       n = 1;
     }
