@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import mqttPacket from "mqtt-packet";
 import { encode } from "../tools/mqtt/encode-packet.ts";
-import { decoder } from "../src/mqtt/decode.ts";
+import { decoder } from "../tools/mqtt/decoder.ts";
 import { parseAny } from "../tools/mqtt/parse-any.ts";
 import { reader } from "../tools/mqtt/reader.ts";
 import type { Packet } from "../src/mqtt/packet.ts";

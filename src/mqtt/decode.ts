@@ -1,6 +1,6 @@
 // Parser of the packets a broker sends to a client, bounded by a maximum packet size: readPacket
 // takes the first complete packet off a buffer, parse turns its body into a Packet. The client
-// keeps the buffer itself; decoder() wraps both for host code that wants a stream parser.
+// keeps the buffer itself; tools/mqtt/decoder.ts wraps both for host code that wants a stream parser.
 import { at } from "./chr.js";
 import { CONNACK, MALFORMED, PUBACK, PUBLISH, SUBACK, UNEXPECTED, UNSUBACK } from "./packet.js";
 import type { Packet } from "./packet.js";
@@ -80,42 +80,4 @@ export function readPacket(b: string, max: number, parser?: BodyParser): Packet 
   p = (parser || parse)(at(b, 0), b.substring(j, n));
   if (typeof p != "string") p.length = n;
   return p;
-}
-
-export interface Decoder {
-  /**
-   * Appends a chunk and calls `out` for each complete packet in order. Returns "" or, when the
-   * stream is malformed or a packet exceeds the limit, an error message; the buffer is then empty.
-   * `out` may call reset(): the rest of the chunk is dropped.
-   */
-  feed(chunk: string, out: (p: Packet) => void): string;
-  /** Drops buffered bytes. */
-  reset(): void;
-  /** Bytes held (at most one incomplete packet). */
-  held(): number;
-}
-
-/** A stream decoder holding at most one incomplete packet of at most `max` bytes (host code, tests). */
-export function decoder(max: number, parser?: BodyParser): Decoder {
-  let b = "";
-  function fail(why: string): string {
-    b = "";
-    return why;
-  }
-  return {
-    reset: () => fail(""),
-    held: () => b.length,
-    feed(chunk, out) {
-      b += chunk;
-      for (;;) {
-        const p = readPacket(b, max, parser);
-        if (!p) return "";
-        if (typeof p == "string") return fail(p);
-        b = b.substr(p.length!);
-        // The stream's packets as the protocol has them: where one ended is this decoder's business.
-        delete p.length;
-        out(p);
-      }
-    },
-  };
 }

@@ -1,7 +1,7 @@
 // Converts between our Packet (binary strings) and mqtt-packet's objects (Buffers, JS strings),
 // so each codec can be checked against the other.
 import mqttPacket from "mqtt-packet";
-import { decoder } from "../../src/mqtt/decode.ts";
+import { decoder } from "../../tools/mqtt/decoder.ts";
 import { parseAny } from "../../tools/mqtt/parse-any.ts";
 import type { Packet } from "../../src/mqtt/packet.ts";
 

@@ -3,7 +3,7 @@
 import mqttPacket from "mqtt-packet";
 import { gzipSync } from "node:zlib";
 import { bundleMqtt } from "./mqtt-bundle.ts";
-import { decoder } from "../../src/mqtt/decode.ts";
+import { decoder } from "../mqtt/decoder.ts";
 import { encode } from "../mqtt/encode-packet.ts";
 import type { Packet } from "../../src/mqtt/packet.ts";
 
