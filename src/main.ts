@@ -7,7 +7,7 @@ import { heapShort, outOfHeap } from "./heap";
 import { ERROR, INFO, log, setLogLevel, uptimeMs, watchClock, WARN } from "./log";
 import { internalSensor } from "./sensors/internal";
 import { simulatedSensor } from "./sensors/simulated";
-import { startAttributes } from "./thingsboard/attributes";
+import { publishAttributes, startAttributes } from "./thingsboard/attributes";
 import { isObj, own } from "./thingsboard/inbound";
 import { createLink } from "./thingsboard/link";
 import { startRpc } from "./thingsboard/rpc";
@@ -47,7 +47,7 @@ if (CONFIG.sensor == "internal") {
 }
 
 // The link needs the telemetry's PUBACK feed and the telemetry needs the link's client: the
-// callbacks look `telemetry` and `attributesOnConnect` up when they run, after both exist.
+// callbacks look `telemetry` up when they run, after both exist.
 const tb = createLink(
   {
     host: CONFIG.host,
@@ -61,7 +61,14 @@ const tb = createLink(
     heapFix: CONFIG.heapFix,
   },
   () => {
-    attributesOnConnect();
+    publishAttributes(client, {
+      firmwareVersion: CONFIG.fwVersion,
+      board: BOARD,
+      espruinoVersion: ESPRUINO,
+      ip: stationIp(),
+      serial: SERIAL,
+      droppedReadings: telemetry.status().dropped,
+    });
     telemetry.connected();
   },
   (id) => telemetry.published(id),
@@ -75,19 +82,7 @@ const telemetry = startTelemetry(client, sensor, {
   keys: CONFIG.keys,
   queueCapacity: CONFIG.queueCapacity,
 });
-const attributesOnConnect = startAttributes(
-  client,
-  () => ({
-    firmwareVersion: CONFIG.fwVersion,
-    board: BOARD,
-    espruinoVersion: ESPRUINO,
-    // Asked when the attributes go out (after a join): the station's address now.
-    ip: stationIp(),
-    serial: SERIAL,
-    droppedReadings: telemetry.status().dropped,
-  }),
-  telemetry.setIntervalMs,
-);
+startAttributes(client, telemetry.setIntervalMs);
 
 // The built-in methods. Add your own as entries here (a handler gets the request's params and
 // returns the answer).

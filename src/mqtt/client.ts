@@ -194,23 +194,14 @@ export function createClient(o: ClientOptions): Client {
     send(subPacket(SUBSCRIBE, id, (acks[id] = s.topicFilter), s.qos));
   }
 
-  /** A throwing handler must not abort the rest of the chunk nor the PUBACK. */
-  function deliver(h: MessageHandler, p: Packet): void {
-    try {
-      h(p.topic!, p.payload!, p);
-    } catch (e) {
-      if (o.log) o.log("mqtt: handler threw " + e);
-    }
-  }
-
   function handle(p: Packet): void {
     const type = p.type;
     const id = p.id!;
     // Declared up front (one declaration statement in the bundle): the CONNACK code, the index of
-    // an acknowledged message, whether a PUBLISH found a handler.
+    // an acknowledged message, the handlers a PUBLISH goes to.
     const code = p.code!;
     let i: number;
-    let hit: number | undefined;
+    let handlers: MessageHandler[];
     if (state == WAITING_CONNACK) {
       if (type != CONNACK) return fail("protocol", UNEXPECTED + type);
       // The code's meaning is the caller's to explain (the link knows ThingsBoard's); names cost the board bytes.
@@ -223,13 +214,17 @@ export function createClient(o: ClientOptions): Client {
       if (o.onConnect) o.onConnect(!!p.session);
       pump();
     } else if (type == PUBLISH) {
-      for (const s of subs) {
-        if (s.handler && matches(s.topicFilter, p.topic!)) {
-          hit = 1;
-          deliver(s.handler, p);
+      // Every matching subscription's handler, else onMessage. A throwing handler must not abort the
+      // rest of the chunk nor the PUBACK.
+      handlers = subs.filter((s) => s.handler && matches(s.topicFilter, p.topic!)).map((s) => s.handler!);
+      if (!handlers.length && o.onMessage) handlers.push(o.onMessage);
+      handlers.forEach((h) => {
+        try {
+          h(p.topic!, p.payload!, p);
+        } catch (e) {
+          if (o.log) o.log("mqtt: handler threw " + e);
         }
-      }
-      if (!hit && o.onMessage) deliver(o.onMessage, p);
+      });
       if (p.qos) send(idPacket(PUBACK, id));
     } else if (type == PUBACK) {
       i = queue.findIndex((m) => m.id == id);

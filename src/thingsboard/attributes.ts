@@ -22,12 +22,11 @@ export interface ClientAttributes {
 }
 
 /**
- * `info` gathers the client attributes at each connect; `onInterval` gets the value of each shared
- * INTERVAL_KEY that arrives (pushed update or request response), as sent: it checks the value
- * itself. A message that is not a JSON object (inbound.ts) is logged and dropped. Call the returned
- * function after every CONNACK.
+ * Subscribes to the shared attributes: `onInterval` gets the value of each shared INTERVAL_KEY that
+ * arrives (pushed update or request response), as sent: it checks the value itself. A message that
+ * is not a JSON object (inbound.ts) is logged and dropped. After every CONNACK, publishAttributes.
  */
-export function startAttributes(client: Client, info: () => ClientAttributes, onInterval: (ms: unknown, from: string) => unknown): () => void {
+export function startAttributes(client: Client, onInterval: (ms: unknown, from: string) => unknown): void {
   // One handler for both topics: a response (on TOPIC/response/<id>) has the shared attributes
   // under "shared" (left out when there are none), an update has them at the top.
   const take: MessageHandler = (topic, payload) => {
@@ -44,10 +43,13 @@ export function startAttributes(client: Client, info: () => ClientAttributes, on
   };
   client.subscribe(TOPIC, 1, take);
   client.subscribe(TOPIC + "/response/+", 1, take);
-  return () => {
-    // QoS 0 (no qos argument).
-    client.publish(TOPIC, toJson(info()));
-    // The shared attributes the firmware uses (comma-separated).
-    client.publish(TOPIC + "/request/1", toJson({ sharedKeys: INTERVAL_KEY }));
-  };
+}
+
+/** Publishes the client attributes `info` and asks for the shared ones the firmware uses: after
+ *  every CONNACK (ThingsBoard keeps nothing of a session). */
+export function publishAttributes(client: Client, info: ClientAttributes): void {
+  // QoS 0 (no qos argument).
+  client.publish(TOPIC, toJson(info));
+  // The shared attributes the firmware uses (comma-separated).
+  client.publish(TOPIC + "/request/1", toJson({ sharedKeys: INTERVAL_KEY }));
 }

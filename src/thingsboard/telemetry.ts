@@ -4,12 +4,16 @@
 // client and is sent again after a reconnect. Once the clock is known each reading is sent as
 // {ts, values} (several as an array); before that, and only after a grace period for SNTP, as plain
 // values the server stamps. A failed reading is logged once (until one succeeds) and counted.
+// One telemetry per program: its state is this module's, and its functions sit at the bundle's top
+// level, where a function costs the board fewer JsVars than inside another (see rollup.config.js).
+// startTelemetry (re)starts it.
 
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from "../constants";
 import { INFO, log, toJson, uptimeMs, WARN } from "../log";
 import type { Client } from "../mqtt/index";
 import type { Sensor } from "../sensors/sensor";
 import { createQueue } from "../telemetry/queue";
+import type { ReadingQueue } from "../telemetry/queue";
 import { schedule } from "../timer";
 import type { Timer } from "../timer";
 import { clockKnown } from "./clock";
@@ -61,107 +65,123 @@ export interface Telemetry {
   status(): TelemetryStatus;
 }
 
-export function startTelemetry(client: Client, sensor: Sensor, settings: TelemetrySettings): Telemetry {
-  const keys = settings.keys;
-  const q = /*#__NOINLINE__*/ createQueue(settings.queueCapacity, keys.length);
-  const timer: Timer = { now: uptimeMs };
-  let every = settings.intervalMs;
-  /** The packet id of the batch awaiting its PUBACK; 0 or unset when none. */
-  let flightId: number;
-  let flightN = 0;
-  let acked = 0;
-  let sensorErrors = 0;
-  /** 1 while the sensor fails (its failure was logged); unset before. */
-  let failing: number;
-  /** Uptime of the last CONNACK (set before pump() can get past its connected() test). */
-  let connectedAt: number;
-  /** Another look at the clock, while readings wait for SNTP. */
-  const clockWait: Timer = { now: uptimeMs };
-  let last: number[] = [];
+// The running telemetry's state, set by startTelemetry.
+let client: Client;
+let sensor: Sensor;
+let keys: string[];
+let q: ReadingQueue;
+/** The next reading. */
+const timer: Timer = { now: uptimeMs };
+/** Another look at the clock, while readings wait for SNTP. */
+const clockWait: Timer = { now: uptimeMs };
+let every: number;
+/** The packet id of the batch awaiting its PUBACK; 0 when none. */
+let flightId: number;
+let flightN: number;
+let acked: number;
+let sensorErrors: number;
+/** 1 while the sensor fails (its failure was logged). */
+let failing: number;
+/** Uptime of the last CONNACK (set before pump() can get past its connected() test). */
+let connectedAt: number;
+let last: number[];
 
-  /** {key: value} of the `i`th queued reading, or of the latest one for i < 0; NaN keys left out
-   *  (an undefined one, before the first reading, JSON leaves out by itself). */
-  function values(i: number): { [key: string]: number } {
-    const v: { [key: string]: number } = {};
-    keys.forEach((key, k) => {
-      const x = i < 0 ? last[k] : q.get(i, k + 1);
-      if (x == x) v[key] = x;
-    });
-    return v;
-  }
+/** {key: value} of the `i`th queued reading, or of the latest one for i < 0; NaN keys left out
+ *  (an undefined one, before the first reading, JSON leaves out by itself). */
+function values(i: number): { [key: string]: number } {
+  const v: { [key: string]: number } = {};
+  keys.forEach((key, k) => {
+    const x = i < 0 ? last[k] : q.get(i, k + 1);
+    if (x == x) v[key] = x;
+  });
+  return v;
+}
 
-  function pump(): void {
-    // All declared before the first test: one declaration statement in the bundle.
-    let n = Math.min(q.count, BATCH);
-    const now = uptimeMs();
-    // Epoch ms at uptime 0: a reading's ts is this plus its uptime (meaningful once timed).
-    const boot = getTime() * 1000 - now;
-    const timed = clockKnown();
-    const list: unknown[] = [];
-    let payload: string;
-    if (flightId || !n || !client.connected()) return;
-    if (!timed) {
-      if (now - connectedAt < SNTP_GRACE_MS) {
-        // SNTP answers a second or so after Wi-Fi joins: look again soon, not at the next reading.
-        schedule(clockWait, pump, CLOCK_WAIT_MS);
-        return;
-      }
-      // Untimed readings go one at a time: the server stamps each on arrival.
-      n = 1;
-    }
-    for (let i = 0; i < n; i++) list[i] = timed ? { ts: Math.round(boot + q.get(i, 0)), values: values(i) } : values(i);
-    payload = toJson(n > 1 ? list : list[0]);
-    log(INFO, TAG, "[Telemetry][Tx] " + payload);
-    flightId = client.publish(TELEMETRY, payload, 1);
-    q.shift((flightN = n));
-  }
-
-  function onReading(error: string | undefined, v?: number[]): void {
-    if (error) {
-      sensorErrors++;
-      if (!failing) log(WARN, TAG, "sensor: " + error + "; retrying");
-      failing = 1;
+function pump(): void {
+  // All declared before the first test: one declaration statement in the bundle.
+  let n = Math.min(q.count, BATCH);
+  const now = uptimeMs();
+  // Epoch ms at uptime 0: a reading's ts is this plus its uptime (meaningful once timed).
+  const boot = getTime() * 1000 - now;
+  const timed = clockKnown();
+  const list: unknown[] = [];
+  let payload: string;
+  if (flightId || !n || !client.connected()) return;
+  if (!timed) {
+    if (now - connectedAt < SNTP_GRACE_MS) {
+      // SNTP answers a second or so after Wi-Fi joins: look again soon, not at the next reading.
+      schedule(clockWait, pump, CLOCK_WAIT_MS);
       return;
     }
-    if (failing) log(INFO, TAG, "sensor back after " + sensorErrors + " failed readings");
-    failing = 0;
-    last = v!;
-    if (!q.push(uptimeMs(), last)) log(WARN, TAG, `Queue full: dropped the oldest (${q.lost} so far)`);
+    // Untimed readings go one at a time: the server stamps each on arrival.
+    n = 1;
+  }
+  for (let i = 0; i < n; i++) list[i] = timed ? { ts: Math.round(boot + q.get(i, 0)), values: values(i) } : values(i);
+  payload = toJson(n > 1 ? list : list[0]);
+  log(INFO, TAG, "[Telemetry][Tx] " + payload);
+  flightId = client.publish(TELEMETRY, payload, 1);
+  q.shift((flightN = n));
+}
+
+function onReading(error: string | undefined, v?: number[]): void {
+  if (error) {
+    sensorErrors++;
+    if (!failing) log(WARN, TAG, "sensor: " + error + "; retrying");
+    failing = 1;
+    return;
+  }
+  if (failing) log(INFO, TAG, "sensor back after " + sensorErrors + " failed readings");
+  failing = 0;
+  last = v!;
+  if (!q.push(uptimeMs(), last)) log(WARN, TAG, `Queue full: dropped the oldest (${q.lost} so far)`);
+  pump();
+}
+
+function sample(): void {
+  schedule(timer, sample, every);
+  sensor.read(onReading);
+}
+
+/** The running telemetry's interface (what startTelemetry returns). */
+const telemetry: Telemetry = {
+  connected: () => {
+    connectedAt = uptimeMs();
     pump();
-  }
-
-  function sample(): void {
+  },
+  published: (id) => {
+    if (id != flightId) return;
+    log(INFO, TAG, "published msg_id=" + id);
+    acked += flightN;
+    flightId = flightN = 0;
+    pump();
+  },
+  setIntervalMs: (ms, from) => {
+    if (typeof ms != "number" || ms % 1 || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
+      const why = INTERVAL_KEY + " " + toJson(ms) + " from " + from + " rejected: use " + MIN_INTERVAL_MS + "-" + MAX_INTERVAL_MS;
+      log(WARN, TAG, why);
+      return { error: why };
+    }
+    every = ms;
     schedule(timer, sample, every);
-    sensor.read(onReading);
-  }
+    log(INFO, TAG, INTERVAL_KEY + " = " + ms + " (from " + from + ")");
+    return { telemetryIntervalMs: ms };
+  },
+  current: () => values(-1),
+  status: () => ({ queueDepth: q.count + flightN, dropped: q.lost, sent: acked, intervalMs: every, sensorErrors: sensorErrors }),
+};
 
+/** Starts reading `sensor` (at once, then every settings.intervalMs) and sending through `client`;
+ *  a second call starts over with the new arguments. */
+export function startTelemetry(c: Client, s: Sensor, settings: TelemetrySettings): Telemetry {
+  client = c;
+  sensor = s;
+  keys = settings.keys;
+  q = /*#__NOINLINE__*/ createQueue(settings.queueCapacity, keys.length);
+  every = settings.intervalMs;
+  flightId = flightN = acked = sensorErrors = failing = 0;
+  last = [];
+  schedule(clockWait);
   // The first reading now, so that it goes out as soon as the session is up.
   sample();
-
-  return {
-    connected: () => {
-      connectedAt = uptimeMs();
-      pump();
-    },
-    published: (id) => {
-      if (id != flightId) return;
-      log(INFO, TAG, "published msg_id=" + id);
-      acked += flightN;
-      flightId = flightN = 0;
-      pump();
-    },
-    setIntervalMs: (ms, from) => {
-      if (typeof ms != "number" || ms % 1 || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
-        const why = INTERVAL_KEY + " " + toJson(ms) + " from " + from + " rejected: use " + MIN_INTERVAL_MS + "-" + MAX_INTERVAL_MS;
-        log(WARN, TAG, why);
-        return { error: why };
-      }
-      every = ms;
-      schedule(timer, sample, every);
-      log(INFO, TAG, INTERVAL_KEY + " = " + ms + " (from " + from + ")");
-      return { telemetryIntervalMs: ms };
-    },
-    current: () => values(-1),
-    status: () => ({ queueDepth: q.count + flightN, dropped: q.lost, sent: acked, intervalMs: every, sensorErrors: sensorErrors }),
-  };
+  return telemetry;
 }
