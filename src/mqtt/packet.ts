@@ -13,12 +13,11 @@ export const PINGREQ = 12;
 export const PINGRESP = 13;
 export const DISCONNECT = 14;
 
-/** Shared by the messages about a packet's type, so the bundle spells it once. */
-export const PACKET_TYPE = "packet type ";
-/** The start of the message for a packet type a client must not receive. */
-export const UNEXPECTED = "unexpected " + PACKET_TYPE;
+/** The start of the message for a packet type a client must not receive. (Written out: a constant
+ *  used once then lives in the code, which runs from flash, not in a variable in RAM.) */
+export const UNEXPECTED = "unexpected packet type ";
 /** The start of the message for a packet whose length or flags do not fit its type. */
-export const MALFORMED = "malformed " + PACKET_TYPE;
+export const MALFORMED = "malformed packet type ";
 
 export interface Subscription {
   topic: string;

@@ -1,10 +1,10 @@
-// ThingsBoard device topics (the device API doc); one prefix keeps the bundle small. And the C
-// example's log tags, which the serial log keeps so that it reads like the example's.
-export const ME = "v1/devices/me/";
-export const TELEMETRY = ME + "telemetry";
-export const ATTRIBUTES = ME + "attributes";
-export const RPC_REQUEST = ME + "rpc/request/";
-export const RPC_RESPONSE = ME + "rpc/response/";
+// ThingsBoard device topics (the device API doc), and the C example's log tags, which the serial log
+// keeps so that it reads like the example's. Each written out in full: the minifier then puts one
+// used once where it is used (the code runs from flash), rather than in a variable kept in RAM.
+export const TELEMETRY = "v1/devices/me/telemetry";
+export const ATTRIBUTES = "v1/devices/me/attributes";
+export const RPC_REQUEST = "v1/devices/me/rpc/request/";
+export const RPC_RESPONSE = "v1/devices/me/rpc/response/";
 /** The shared attribute (and RPC parameter) that sets the telemetry interval. */
 export const INTERVAL_KEY = "telemetryIntervalMs";
 
