@@ -7,34 +7,29 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import mqtt, { type MqttClient } from "mqtt";
 import { VirtualBoard } from "../tools/vboard/index.ts";
 import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
-import { startMosquitto, type Broker } from "./helpers/mosquitto.ts";
+import { startMosquitto, watchBroker, type Broker, type Watcher } from "./helpers/mosquitto.ts";
 import { sleep, until } from "./helpers/wait.ts";
 
 const SCALE = 20;
 let dir: string;
 let broker: Broker;
 let fw: TestBuild;
-let watcher: MqttClient;
-const seen: Array<{ topic: string; payload: string }> = [];
+let w: Watcher | undefined;
 
-const on = (topic: string) => seen.filter((m) => m.topic === topic);
+const on = (topic: string) => w!.seen.filter((m) => m.topic === topic);
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "tb-device-mosq-"));
   broker = await startMosquitto({}, { anonymous: true, certHost: "localhost", config: ["queue_qos0_messages true"] });
   fw = await buildTestFirmware({ board: "esp32", port: broker.port, telemetryIntervalMs: 1000, serverCert: broker.certPath });
-  watcher = mqtt.connect(`mqtts://127.0.0.1:${broker.port}`, { rejectUnauthorized: false, reconnectPeriod: 200, clientId: "watcher", clean: false });
-  watcher.on("message", (topic, payload) => seen.push({ topic, payload: payload.toString() }));
-  await new Promise<void>((resolve, reject) => {
-    watcher.once("connect", () => watcher.subscribe("v1/devices/me/#", { qos: 1 }, (e) => (e ? reject(e) : resolve())));
-  });
+  // A persistent session: it misses nothing while the broker restarts.
+  w = await watchBroker(broker, "v1/devices/me/#", { clean: false });
 });
 
 after(async () => {
-  watcher?.end(true);
+  w?.client.end(true);
   await broker?.close();
   fw?.cleanup();
   rmSync(dir, { recursive: true, force: true });
@@ -57,13 +52,13 @@ test("against mosquitto: telemetry, attributes, attribute request, RPC and a bro
     assert.equal(attrs.board, "esp32");
     assert.deepEqual(JSON.parse(on("v1/devices/me/attributes/request/1")[0]!.payload), { sharedKeys: "telemetryIntervalMs" });
 
-    watcher.publish("v1/devices/me/rpc/request/9", '{"method":"getStatus","params":{}}', { qos: 1 });
+    w!.client.publish("v1/devices/me/rpc/request/9", '{"method":"getStatus","params":{}}', { qos: 1 });
     const answer = await until("RPC answer", () => on("v1/devices/me/rpc/response/9")[0]);
     assert.equal(JSON.parse(answer.payload).connects, 1);
 
     assert.doesNotMatch(b.output, /from shared attribute/, "its own client attributes are not taken for shared ones");
     let at = b.output.length;
-    watcher.publish("v1/devices/me/attributes", '{"telemetryIntervalMs":2000}', { qos: 1 });
+    w!.client.publish("v1/devices/me/attributes", '{"telemetryIntervalMs":2000}', { qos: 1 });
     await b.waitFor(/telemetryIntervalMs = 2000 \(from shared attribute\)$/, 5000, at);
 
     // The broker stops and comes back (fresh for the board, whose session is clean): the board
@@ -74,12 +69,12 @@ test("against mosquitto: telemetry, attributes, attribute request, RPC and a bro
     await sleep(12_000 / SCALE);
     await broker.start();
     await b.waitFor(/tb_mqtt: Connected to ThingsBoard$/, 15000, at);
-    await until("watcher back", () => watcher.connected);
+    await until("watcher back", () => w!.client.connected);
     // The board subscribes before its first publish after CONNACK: once its attribute request is
     // through, so are its subscriptions.
     await until("the board's second attribute request", () => on("v1/devices/me/attributes/request/1").length >= 2);
     const beforeRpc = on("v1/devices/me/rpc/response/10").length;
-    watcher.publish("v1/devices/me/rpc/request/10", '{"method":"getTelemetry"}', { qos: 1 });
+    w!.client.publish("v1/devices/me/rpc/request/10", '{"method":"getTelemetry"}', { qos: 1 });
     await until("RPC answer after the restart (re-subscribed)", () => on("v1/devices/me/rpc/response/10").length > beforeRpc);
     await until("backlog arrived", () => on("v1/devices/me/telemetry").some((m) => m.payload.startsWith("[")), 8000);
     // Reading n has humidity 26 + n (n < 55 here).

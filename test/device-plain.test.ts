@@ -7,11 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { writeFileSync } from "node:fs";
-import mqtt, { type MqttClient } from "mqtt";
 import { ENGINES, onEngine } from "./helpers/engines.ts";
 import { bootDevice } from "./helpers/device.ts";
 import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
-import { startMosquitto, type Broker } from "./helpers/mosquitto.ts";
+import { startMosquitto, watchBroker, type Broker, type Watcher } from "./helpers/mosquitto.ts";
 import { until } from "./helpers/wait.ts";
 
 const TOKEN = "PLAIN_TOKEN_42";
@@ -19,8 +18,7 @@ const SCALE = 5;
 let dir: string;
 let broker: Broker;
 let fw: TestBuild;
-let watcher: MqttClient;
-const seen: Array<{ topic: string; payload: string }> = [];
+let watcher: Watcher | undefined;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "tb-plain-"));
@@ -30,16 +28,11 @@ before(async () => {
   broker = await startMosquitto({}, { anonymous: true, plain: true, config: [`acl_file ${acl}`] });
   fw = await buildTestFirmware({ board: "esp32", port: broker.port, tls: false, serverCert: undefined, accessToken: TOKEN,
     telemetryIntervalMs: 1000 });
-  const w = mqtt.connect(`mqtt://127.0.0.1:${broker.port}`, { reconnectPeriod: 200, clientId: "watcher" });
-  watcher = w;
-  w.on("message", (topic, payload) => seen.push({ topic, payload: payload.toString("latin1") }));
-  await new Promise<void>((resolve, reject) => {
-    w.once("connect", () => w.subscribe("v1/devices/me/#", { qos: 1 }, (e) => (e ? reject(e) : resolve())));
-  });
+  watcher = await watchBroker(broker, "v1/devices/me/#");
 });
 
 after(async () => {
-  watcher?.end(true);
+  watcher?.client.end(true);
   await broker?.close();
   fw?.cleanup();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -55,14 +48,14 @@ test("the build of a plain-MQTT config warns, embeds no certificate and opens no
 describe("plain MQTT to mosquitto", () => {
   for (const engine of ENGINES) {
     test(`${engine} engine: warns at boot, connects with the token as user name and publishes telemetry`, onEngine(engine), async () => {
-      const from = seen.length;
+      const from = watcher!.seen.length;
       const b = bootDevice(engine, dir, fw.code, SCALE);
       try {
         await b.waitFor(/tb_mqtt: Connected to ThingsBoard$/, 20000);
         assert.match(b.output, /W \(\d+\) tb_mqtt: "tls": false: the access token and telemetry cross the network in clear; only on a network you trust/);
         assert.match(b.output, new RegExp(`connecting to mqtt://localhost:${broker.port} \\.\\.\\.`));
         assert.doesNotMatch(b.output, /TLS does not verify|TLS needs/, "no TLS lines without TLS");
-        const t = await until("telemetry at mosquitto", () => seen.slice(from).find((m) => m.topic === "v1/devices/me/telemetry"), 20000);
+        const t = await until("telemetry at mosquitto", () => watcher!.seen.slice(from).find((m) => m.topic === "v1/devices/me/telemetry"), 20000);
         const v = JSON.parse(t.payload);
         assert.equal(typeof (v.values ?? v).temperature, "number");
       } finally {

@@ -8,20 +8,20 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import mqtt, { type MqttClient } from "mqtt";
 import { createBoard, type Board, type BoardName, type EngineName, type VirtualBoard } from "../tools/vboard/index.ts";
 import { loadBoard } from "../tools/build/board.ts";
 import { ENGINES, onEngine } from "./helpers/engines.ts";
 import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
-import { startMosquitto, type Broker } from "./helpers/mosquitto.ts";
+import { startMosquitto, watchBroker, type Broker, type Watcher } from "./helpers/mosquitto.ts";
 import { until } from "./helpers/wait.ts";
 
 const SCALE = 20;
 let dir: string;
 let broker: Broker;
 const fw: Partial<Record<BoardName, TestBuild>> = {};
-let watcher: MqttClient;
-const telemetry: string[] = [];
+let watcher: Watcher | undefined;
+/** Telemetry payloads the broker passed on, in order. */
+const telemetry = () => watcher!.seen.map((m) => m.payload);
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "tb-heap-"));
@@ -29,16 +29,11 @@ before(async () => {
   for (const board of ["esp32", "esp32s3"] as const) {
     fw[board] = await buildTestFirmware({ board, port: broker.port, serverCert: broker.certPath, telemetryIntervalMs: 1000 });
   }
-  const w = mqtt.connect(`mqtts://127.0.0.1:${broker.port}`, { rejectUnauthorized: false, reconnectPeriod: 200, clientId: "watcher" });
-  watcher = w;
-  w.on("message", (topic, payload) => { if (topic === "v1/devices/me/telemetry") telemetry.push(payload.toString()); });
-  await new Promise<void>((resolve, reject) => {
-    w.once("connect", () => w.subscribe("v1/devices/me/telemetry", { qos: 1 }, (e) => (e ? reject(e) : resolve())));
-  });
+  watcher = await watchBroker(broker, "v1/devices/me/telemetry");
 });
 
 after(async () => {
-  watcher?.end(true);
+  watcher?.client.end(true);
   await broker?.close();
   for (const f of Object.values(fw)) f?.cleanup();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -128,14 +123,14 @@ describe("a board short of native heap", () => {
     const release = b.heap.hold(50_000);
     // SNTP has set the clock: readings carry their time, so the ones kept go together.
     b.stepClock();
-    const from = telemetry.length;
+    const from = telemetry().length;
     try {
       await b.waitFor(/mbedtls_ssl_handshake returned -0x4290/, 20000);
       await until("two failed handshakes", () => (b.output.match(/-0x4290/g) ?? []).length >= 2, 30000);
       release();
       await b.waitFor(/tb_mqtt: Connected to ThingsBoard$/, 30000);
       // The readings taken meanwhile go in one batch, each with its own time.
-      const first = await until("telemetry after the heap came back", () => telemetry[from], 20000);
+      const first = await until("telemetry after the heap came back", () => telemetry()[from], 20000);
       const batch = JSON.parse(first);
       assert.ok(Array.isArray(batch) && batch.length >= 2, `queued readings sent together: ${first}`);
     } finally {

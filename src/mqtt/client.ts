@@ -301,9 +301,9 @@ export function createClient(o: ClientOptions): Client {
       }
       if (queue.length >= (o.queue || 20)) {
         // The oldest goes; if it was in flight, its PUBACK will find nothing.
+        const dropped = queue.shift()!;
         if (sent) sent--;
-        if (o.onDropped) o.onDropped(queue.shift()!.id);
-        else queue.shift();
+        if (o.onDropped) o.onDropped(dropped.id);
       }
       queue.push({ id: id, packet: packet });
       pump();

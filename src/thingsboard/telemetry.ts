@@ -82,7 +82,7 @@ let acked: number;
 let sensorErrors: number;
 /** 1 while the sensor fails (its failure was logged). */
 let failing: number;
-/** Uptime of the last CONNACK (set before pump() can get past its connected() test). */
+/** Uptime of the last CONNACK (0 before the first): readings wait SNTP_GRACE_MS from it for the clock. */
 let connectedAt: number;
 let last: number[];
 
@@ -178,7 +178,7 @@ export function startTelemetry(c: Client, s: Sensor, settings: TelemetrySettings
   keys = settings.keys;
   q = /*#__NOINLINE__*/ createQueue(settings.queueCapacity, keys.length);
   every = settings.intervalMs;
-  flightId = flightN = acked = sensorErrors = failing = 0;
+  flightId = flightN = acked = sensorErrors = failing = connectedAt = 0;
   last = [];
   schedule(clockWait);
   // The first reading now, so that it goes out as soon as the session is up.

@@ -5,11 +5,14 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { generateSelfSigned } from "../../tools/certs/generate.ts";
 import { freePort } from "./net.ts";
 
 export interface Broker {
   port: number;
+  /** mqtts://127.0.0.1:port, or mqtt:// for a `plain` broker. */
+  url: string;
   /** The server certificate (PEM), for clients that want to pin it. */
   certPath: string;
   /** Stops the broker with `signal` (SIGTERM saves the persistence file, SIGKILL does not). */
@@ -104,11 +107,28 @@ export async function startMosquitto(users: Record<string, string>, o: BrokerOpt
 
   await start();
   return {
-    port, certPath, stop, start,
+    port, url: `${o.plain ? "mqtt" : "mqtts"}://127.0.0.1:${port}`, certPath, stop, start,
     pid: () => child?.pid,
     async close() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface Watcher {
+  client: MqttClient;
+  /** Every message, in order; payloads as binary strings (the bytes as sent). */
+  seen: Array<{ topic: string; payload: string }>;
+}
+
+/** An MQTT.js client (id "watcher") subscribed at QoS 1 to `filter` on `broker`, recording what it
+ *  receives; resolves once the subscription is granted. `o` adds or overrides client options. */
+export function watchBroker(broker: Broker, filter: string, o: IClientOptions = {}): Promise<Watcher> {
+  const client = mqtt.connect(broker.url, { rejectUnauthorized: false, reconnectPeriod: 200, clientId: "watcher", ...o });
+  const w: Watcher = { client, seen: [] };
+  client.on("message", (topic, payload) => w.seen.push({ topic, payload: payload.toString("latin1") }));
+  return new Promise((resolve, reject) => {
+    client.once("connect", () => client.subscribe(filter, { qos: 1 }, (e) => (e ? reject(e) : resolve(w))));
+  });
 }

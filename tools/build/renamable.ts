@@ -3,7 +3,7 @@
 // (renamed-properties.ts) then checks every use of the result, as for any list.
 import { relative } from "node:path";
 import ts from "typescript";
-import { lineOf, ownDeclaration, untypedFlows } from "./renamed-properties.ts";
+import { buildConstant, lineOf, ownDeclaration, untypedFlows } from "./renamed-properties.ts";
 
 /** The JSDoc tag that marks an interface or type whose keys are spelt on the wire (JSON). */
 export const JSON_TAG = "json";
@@ -47,10 +47,9 @@ export function renamableProperties(program: ts.Program, cwd = process.cwd()): R
   // Spelt outside: every property a declaration file declares, and what a module or namespace there
   // exports (a property of the module object: CONFIG.board with `import * as CONFIG`).
   const outside = new Map<string, string>();
-  // Except "device-config": the build serves its exports as plain constants (rollup.config.js), which
-  // rollup binds directly, so they never become properties in the bundle.
+  // Except the build's constants (buildConstant): rollup binds them directly, never as properties.
   const inModule = (n: ts.Node) => {
-    for (let a = n.parent; a; a = a.parent) if (ts.isModuleDeclaration(a)) return a.name.text !== "device-config";
+    for (let a = n.parent; a; a = a.parent) if (ts.isModuleDeclaration(a)) return !buildConstant(n as ts.Declaration);
     return false;
   };
   const member = (n: ts.Node) => ts.isPropertySignature(n) || ts.isMethodSignature(n) || ts.isPropertyDeclaration(n) ||

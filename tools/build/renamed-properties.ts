@@ -13,7 +13,7 @@ export const ownDeclaration = (d: ts.Declaration): boolean => !d.getSourceFile()
 /** An export of "device-config" (src/device-config.d.ts): the build serves it as a plain constant
  *  (rollup.config.js), which rollup binds directly, so `CONFIG.board` is never a property access in
  *  the bundle. */
-function buildConstant(d: ts.Declaration): boolean {
+export function buildConstant(d: ts.Declaration): boolean {
   for (let a: ts.Node | undefined = d.parent; a; a = a.parent) {
     if (ts.isModuleDeclaration(a)) return a.name.text === "device-config";
   }
