@@ -11,8 +11,8 @@ import { publishAttributes, startAttributes } from "./thingsboard/attributes";
 import { isObj, own } from "./thingsboard/inbound";
 import { createLink } from "./thingsboard/link";
 import { startRpc } from "./thingsboard/rpc";
-import { startTelemetry } from "./thingsboard/telemetry";
-import { INTERVAL_KEY } from "./thingsboard/topics";
+import { startTelemetry, telemetry } from "./thingsboard/telemetry";
+import { INTERVAL_KEY, LINK_TAG } from "./thingsboard/topics";
 import { startWifi, stationIp } from "./wifi";
 
 const TAG = "app";
@@ -46,18 +46,24 @@ if (CONFIG.sensor == "internal") {
   else log(WARN, TAG, "No usable internal temperature on " + BOARD + ": using simulated readings");
 }
 
-// The link needs the telemetry's PUBACK feed and the telemetry needs the link's client: the
-// callbacks look `telemetry` up when they run, after both exist.
+// Once per boot, so nobody takes the embedded certificate, or a plain link, for protection it does
+// not give.
+log(WARN, LINK_TAG, CONFIG.tls ? "TLS does not verify the server certificate"
+  : "\"tls\": false: the access token and telemetry cross the network in clear; only on a network you trust");
+
+// The link feeds the telemetry's PUBACKs, and the telemetry sends through the link's client: the
+// telemetry's functions exist before it is started.
 const tb = createLink(
   {
-    host: CONFIG.host,
-    port: CONFIG.port,
+    // Espruino's tls wants the certificate's DER bytes (platform doc §3), made only when connecting
+    // so that the embedded copy stays in the bundle (flash), not RAM.
+    openSocket: CONFIG.tls
+      ? (cb) => require("tls").connect({ host: CONFIG.host, port: CONFIG.port, ca: atob(CONFIG.caDer) }, cb)
+      : (cb) => require("net").connect({ host: CONFIG.host, port: CONFIG.port }, cb),
+    url: (CONFIG.tls ? "mqtts://" : "mqtt://") + CONFIG.host + ":" + CONFIG.port,
     token: CONFIG.accessToken,
     clientId: SERIAL,
-    tls: CONFIG.tls,
-    // Espruino's tls wants the certificate's DER bytes (platform doc §3).
-    ca: () => atob(CONFIG.caDer),
-    tlsHeap: CONFIG.tlsHeap,
+    tlsHeap: CONFIG.tls ? CONFIG.tlsHeap : 0,
     heapFix: CONFIG.heapFix,
   },
   () => {
@@ -71,13 +77,13 @@ const tb = createLink(
     });
     telemetry.connected();
   },
-  (id) => telemetry.published(id),
+  telemetry.published,
 );
 const client = tb.client;
 // A TLS handshake that ran out of native heap reaches JavaScript only this way (platform doc §2).
 process.on("uncaughtException", (e) =>
   log(ERROR, TAG, outOfHeap(e) ? e + ": " + heapShort(CONFIG.tlsHeap, CONFIG.heapFix) : "Uncaught " + e));
-const telemetry = startTelemetry(client, sensor, {
+startTelemetry(client, sensor, {
   intervalMs: CONFIG.telemetryIntervalMs,
   keys: CONFIG.keys,
   queueCapacity: CONFIG.queueCapacity,

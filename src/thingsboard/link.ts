@@ -10,7 +10,7 @@ import { freeHeap, heapShort, outOfHeap } from "../heap";
 import { ERROR, inSeconds, INFO, log, uptimeMs, WARN } from "../log";
 import { mask } from "../mask";
 import { createClient } from "../mqtt/index";
-import type { Client } from "../mqtt/index";
+import type { Client, Socket } from "../mqtt/index";
 import { schedule } from "../timer";
 import type { Timer } from "../timer";
 import { LINK_TAG as TAG } from "./topics";
@@ -21,18 +21,17 @@ const REFUSED_WAIT_MS = 60000;
 const HEALTHY_MS = 60000;
 
 export interface LinkSettings {
-  host: string;
-  port: number;
+  /** Opens the socket to the server (tls.connect with host, port and certificate, or net.connect):
+   *  built by main.ts from the config, so that the choice of TLS is made at build time. */
+  openSocket: (cb: () => void) => Socket;
+  /** Where connect goes, for the log: "mqtts://host:port". */
+  url: string;
   /** The device's access token: the MQTT user name. */
   token: string;
   /** The MQTT client id (the board's serial number). */
   clientId: string;
-  /** False: plain MQTT over `net`, which every boot warns about. */
-  tls: boolean;
-  /** The server certificate as DER bytes, made when a connection needs it: a function, so that the
-   *  embedded copy stays in the bundle (flash) instead of RAM. */
-  ca: () => string;
-  /** Native heap one TLS connection needs on this chip, in bytes, and what to do when it is not there. */
+  /** Native heap one connection needs on this chip, in bytes (0 for plain MQTT: no check), and what
+   *  to do when it is not there. */
   tlsHeap: number;
   heapFix: string;
 }
@@ -55,14 +54,9 @@ export interface Link {
 
 /** `connected` runs after each CONNACK, `published` on each PUBACK. */
 export function createLink(settings: LinkSettings, connected: () => void, published: (id: number) => void): Link {
-  const tls = settings.tls;
-  // Once per boot, so nobody takes the embedded certificate, or a plain link, for protection it
-  // does not give.
-  log(WARN, TAG, tls ? "TLS does not verify the server certificate"
-    : "\"tls\": false: the access token and telemetry cross the network in clear; only on a network you trust");
   const stats: LinkStats = { connects: 0, disconnects: 0, refused: 0 };
   /** The reconnect wait. */
-  const timer: Timer = { now: uptimeMs };
+  const timer: Timer = { clock: uptimeMs };
   /** Failed attempts since the last healthy minute. */
   let attempts = 0;
   /** Uptime of the last CONNACK: a session that lasted HEALTHY_MS starts the back-off over. */
@@ -73,14 +67,13 @@ export function createLink(settings: LinkSettings, connected: () => void, publis
   function open(): void {
     schedule(timer);
     if (!net) return;
-    if (tls && freeHeap() < settings.tlsHeap) log(WARN, TAG, heapShort(settings.tlsHeap, settings.heapFix));
-    log(INFO, TAG, `connecting to mqtt${tls ? "s" : ""}://${settings.host}:${settings.port} ...`);
+    if (freeHeap() < settings.tlsHeap) log(WARN, TAG, heapShort(settings.tlsHeap, settings.heapFix));
+    log(INFO, TAG, "connecting to " + settings.url + " ...");
     client.open();
   }
 
   const client = /*#__NOINLINE__*/ createClient({
-    // net ignores `ca`.
-    connect: (cb) => (tls ? require("tls") : require("net")).connect({ host: settings.host, port: settings.port, ca: tls ? settings.ca() : "" }, cb),
+    connect: settings.openSocket,
     // Uptime, not getTime(): SNTP setting the clock must not look like a missed PINGRESP.
     now: uptimeMs,
     clientId: settings.clientId,

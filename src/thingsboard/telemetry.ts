@@ -71,9 +71,9 @@ let sensor: Sensor;
 let keys: string[];
 let q: ReadingQueue;
 /** The next reading. */
-const timer: Timer = { now: uptimeMs };
+const timer: Timer = { clock: uptimeMs };
 /** Another look at the clock, while readings wait for SNTP. */
-const clockWait: Timer = { now: uptimeMs };
+const clockWait: Timer = { clock: uptimeMs };
 let every: number;
 /** The packet id of the batch awaiting its PUBACK; 0 when none. */
 let flightId: number;
@@ -91,7 +91,7 @@ let last: number[];
 function values(i: number): { [key: string]: number } {
   const v: { [key: string]: number } = {};
   keys.forEach((key, k) => {
-    const x = i < 0 ? last[k] : q.get(i, k + 1);
+    const x = i < 0 ? last[k] : q.valueAt(i, k + 1);
     if (x == x) v[key] = x;
   });
   return v;
@@ -116,11 +116,11 @@ function pump(): void {
     // Untimed readings go one at a time: the server stamps each on arrival.
     n = 1;
   }
-  for (let i = 0; i < n; i++) list[i] = timed ? { ts: Math.round(boot + q.get(i, 0)), values: values(i) } : values(i);
+  for (let i = 0; i < n; i++) list[i] = timed ? { ts: Math.round(boot + q.valueAt(i, 0)), values: values(i) } : values(i);
   payload = toJson(n > 1 ? list : list[0]);
   log(INFO, TAG, "[Telemetry][Tx] " + payload);
   flightId = client.publish(TELEMETRY, payload, 1);
-  q.shift((flightN = n));
+  q.drop((flightN = n));
 }
 
 function onReading(error: string | undefined, v?: number[]): void {
@@ -133,7 +133,7 @@ function onReading(error: string | undefined, v?: number[]): void {
   if (failing) log(INFO, TAG, "sensor back after " + sensorErrors + " failed readings");
   failing = 0;
   last = v!;
-  if (!q.push(uptimeMs(), last)) log(WARN, TAG, `Queue full: dropped the oldest (${q.lost} so far)`);
+  if (!q.add(uptimeMs(), last)) log(WARN, TAG, `Queue full: dropped the oldest (${q.lost} so far)`);
   pump();
 }
 
@@ -142,8 +142,9 @@ function sample(): void {
   sensor.read(onReading);
 }
 
-/** The running telemetry's interface (what startTelemetry returns). */
-const telemetry: Telemetry = {
+/** The running telemetry's interface (also what startTelemetry returns): usable before the start,
+ *  so that the link it needs can be given its functions. */
+export const telemetry: Telemetry = {
   connected: () => {
     connectedAt = uptimeMs();
     pump();
