@@ -9,7 +9,7 @@
 
 export interface Timer {
   /** Milliseconds on a clock that only moves forward. */
-  now: () => number;
+  clock: () => number;
   /** The pending setTimeout: a number on Espruino, an object in Node; falsy when none is pending. */
   pending?: any;
   due?: number;
@@ -17,7 +17,7 @@ export interface Timer {
 }
 
 function fire(t: Timer): void {
-  const left = t.due! - t.now();
+  const left = t.due! - t.clock();
   t.pending = left > 0 ? setTimeout(fire, left, t) : 0;
   if (!t.pending) t.run!();
 }
@@ -25,5 +25,5 @@ function fire(t: Timer): void {
 /** Arms `run` on `t` after `ms`, dropping the pending one; with no `run` (or `ms` 0) only drops it. */
 export function schedule(t: Timer, run?: () => void, ms?: number): void {
   if (t.pending) clearTimeout(t.pending);
-  t.pending = run && ms && ((t.run = run), (t.due = t.now() + ms), setTimeout(fire, ms, t));
+  t.pending = run && ms && ((t.run = run), (t.due = t.clock() + ms), setTimeout(fire, ms, t));
 }

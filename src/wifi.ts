@@ -43,7 +43,7 @@ export interface NetworkUser {
 export function startWifi(settings: WifiSettings, user: NetworkUser): void {
   const wifi = require("Wifi");
   const ssid = settings.ssid;
-  const timer: Timer = { now: uptimeMs };
+  const timer: Timer = { clock: uptimeMs };
   /** Failed joins since the last success. */
   let attempts = 0;
   /** JOINING, UP or WAITING for the retry timer (unset before the first join). */

@@ -132,7 +132,7 @@ export function createClient(o: ClientOptions): Client {
   /** Bytes received and not parsed yet: at most one incomplete packet. */
   let received = "";
   /** The CONNACK or keep-alive timer. */
-  const timer: Timer = { now: o.now };
+  const timer: Timer = { clock: o.now };
   /** Set by the CONNECT packet, before anything reads it. */
   let lastSend: number;
   /** When the unanswered PINGREQ went out, -1 when none. */

@@ -5,11 +5,11 @@
 
 export interface ReadingQueue {
   /** Adds a reading; returns false when the oldest one had to be dropped for it. */
-  push(at: number, values: number[]): boolean;
+  add(at: number, values: number[]): boolean;
   /** Column `k` (0 = uptime ms, 1.. = values) of the `i`th oldest reading. */
-  get(i: number, k: number): number;
+  valueAt(i: number, k: number): number;
   /** Forgets the `n` oldest readings (all of them when there are fewer). */
-  shift(n: number): void;
+  drop(n: number): void;
   /** Readings held. */
   count: number;
   /** Readings lost so far: dropped, oldest first, because the queue was full. */
@@ -24,11 +24,11 @@ export function createQueue(capacity: number, width: number): ReadingQueue {
   const q: ReadingQueue = {
     count: 0,
     lost: 0,
-    push: (at, values) => {
+    add: (at, values) => {
       const full = q.count == capacity;
       let o: number;
       if (full) {
-        q.shift(1);
+        q.drop(1);
         q.lost++;
       }
       o = ((head + q.count) % capacity) * row;
@@ -37,8 +37,8 @@ export function createQueue(capacity: number, width: number): ReadingQueue {
       q.count++;
       return !full;
     },
-    get: (i, k) => a[((head + i) % capacity) * row + k],
-    shift: (n) => {
+    valueAt: (i, k) => a[((head + i) % capacity) * row + k],
+    drop: (n) => {
       if (n > q.count) n = q.count;
       head = (head + n) % capacity;
       q.count -= n;
