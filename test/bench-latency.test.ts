@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ROOT } from "../tools/build/board.ts";
+import { ROOT } from "../tools/common/board.ts";
 import { espruinoBin } from "./helpers/engines.ts";
 import { run } from "./helpers/run.ts";
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { ROOT } from "../tools/build/board.ts";
+import { ROOT } from "../tools/common/board.ts";
 import { onEngine } from "./helpers/engines.ts";
 import { run, type RunResult } from "./helpers/run.ts";
 

@@ -6,16 +6,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
-import { assertWithinBudget, BuildError, buildFirmware } from "../tools/build/build.ts";
-import { checkRenamedProperties } from "../tools/build/renamed-properties.ts";
-import { typecheckFirmware } from "../tools/build/typecheck.ts";
+import { assertWithinBudget, BuildError, buildFirmware } from "../tools/bundler/build.ts";
+import { checkRenamedProperties } from "../tools/bundler/renamed-properties.ts";
+import { typecheckFirmware } from "../tools/bundler/typecheck.ts";
 import { typescriptTranspile } from "../rollup.config.js";
 import { generateSelfSigned } from "../tools/certs/generate.ts";
 import { run } from "./helpers/run.ts";
 
 const execFileP = promisify(execFile);
 const ROOT = join(import.meta.dirname, "..");
-const FIXTURES = join(ROOT, "test", "fixtures", "build");
+const FIXTURES = join(ROOT, "test", "fixtures", "bundler");
 let dir: string;
 let certPath: string;
 
@@ -82,7 +82,7 @@ test("a type error in the firmware fails the build with TypeScript's message, an
       input: join(FIXTURES, "type-error", "main.ts"), tsconfig: join(FIXTURES, "type-error", "tsconfig.json") }),
     (e: unknown) => {
       assert.ok(e instanceof BuildError);
-      assert.match(e.message, /^E tsc: test\/fixtures\/build\/type-error\/main\.ts:2:7 TS2322: Type 'string' is not assignable to type 'number'\.$/m);
+      assert.match(e.message, /^E tsc: test\/fixtures\/bundler\/type-error\/main\.ts:2:7 TS2322: Type 'string' is not assignable to type 'number'\.$/m);
       return true;
     },
   );
@@ -104,8 +104,8 @@ test("a renamed property name used on JSON or on Espruino's API stops the build 
       assert.match(at("main.ts:12:"), /renamed\/main\.ts:12:31 property "longPropertyName" is a key of an object with no declared type \(JSON\?\), but the minifier renames it/);
       assert.match(at("main.ts:13:"), /main\.ts:13:30 property "payloadText" is read from an untyped value/);
       assert.match(at("main.ts:14:"), /main\.ts:14:9 property "longPropertyName" is read from an untyped value/);
-      assert.match(at("main.ts:15:"), /main\.ts:15:28 property "_count" \(test\/fixtures\/build\/renamed\/main\.ts:8\) leaves its declared type here/);
-      assert.match(at("main.ts:16:"), /main\.ts:16:14 property "_count" \(test\/fixtures\/build\/renamed\/main\.ts:8\) is read here from a value of no declared type/);
+      assert.match(at("main.ts:15:"), /main\.ts:15:28 property "_count" \(test\/fixtures\/bundler\/renamed\/main\.ts:8\) leaves its declared type here/);
+      assert.match(at("main.ts:16:"), /main\.ts:16:14 property "_count" \(test\/fixtures\/bundler\/renamed\/main\.ts:8\) is read here from a value of no declared type/);
       assert.match(at("main.ts:17:"), /main\.ts:17:13 property "payloadText" is looked up with `in` on a value that does not declare it/);
       assert.match(e.message, /write it as \["payloadText"\], or mark the interface or type that declares it @json/);
       assert.match(lines[lines.length - 1], /^E build: 6 renamed propert/);
@@ -125,7 +125,7 @@ test("the build shortens the member names only the firmware spells, and keeps @j
   assert.match(code, /\{\w{1,2}(:\w+)?,write:/, "the interface member is renamed where the object is made");
   // A @json interface's keys go to the server as written.
   assert.match(code, /\{queueDepthOnWire:/);
-  assert.match(r.renamed.kept.get("queueDepthOnWire") ?? "", /^@json at test\/fixtures\/build\/derived\/main\.ts:16$/);
+  assert.match(r.renamed.kept.get("queueDepthOnWire") ?? "", /^@json at test\/fixtures\/bundler\/derived\/main\.ts:16$/);
   // Declared by Espruino's API too (Storage.write): both calls keep the name.
   assert.equal(code.match(/\.write\(/g)?.length, 2, code);
   assert.equal(r.renamed.kept.get("write"), "declared by src/espruino.d.ts");
@@ -133,8 +133,8 @@ test("the build shortens the member names only the firmware spells, and keeps @j
   assert.match(code, /Date\.now\(\)/);
   // Seen through a narrower type: renamed while that type stays typed, kept when it goes to JSON.
   assert.doesNotMatch(code, /ownerDetail|onEvent/);
-  assert.equal(r.renamed.kept.get("sampleLabel"), "leaves its type at test/fixtures/build/derived/main.ts:53");
-  assert.equal(r.renamed.kept.get("hiddenReading"), "leaves its type at test/fixtures/build/derived/main.ts:61");
+  assert.equal(r.renamed.kept.get("sampleLabel"), "leaves its type at test/fixtures/bundler/derived/main.ts:53");
+  assert.equal(r.renamed.kept.get("hiddenReading"), "leaves its type at test/fixtures/bundler/derived/main.ts:61");
   assert.match(code, /\{sampleLabel:"s",hiddenReading:3\}/);
 });
 
@@ -142,8 +142,8 @@ test("the rename proof rejects an Espruino or standard-library name, whatever li
   const { program } = typecheckFirmware(join(FIXTURES, "derived", "tsconfig.json"), ROOT);
   const problems = checkRenamedProperties(program!, /^(write|now|longPropertyName)$/, ROOT);
   assert.equal(problems.length, 2, problems.join("\n"));
-  assert.match(problems[0], /^E build: test\/fixtures\/build\/derived\/main\.ts:45:22 property "write" belongs to src\/espruino\.d\.ts, /);
-  assert.match(problems[1], /^E build: test\/fixtures\/build\/derived\/main\.ts:62:27 property "now" belongs to \S*node_modules\/typescript\/lib\/lib\.es5\.d\.ts, /);
+  assert.match(problems[0], /^E build: test\/fixtures\/bundler\/derived\/main\.ts:45:22 property "write" belongs to src\/espruino\.d\.ts, /);
+  assert.match(problems[1], /^E build: test\/fixtures\/bundler\/derived\/main\.ts:62:27 property "now" belongs to \S*node_modules\/typescript\/lib\/lib\.es5\.d\.ts, /);
 });
 
 test("declarations are shortened only where Espruino runs them the same", () => {

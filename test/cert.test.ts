@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CertError, checkServerCert, type ServerCert } from "../tools/build/cert.ts";
+import { CertError, checkServerCert, type ServerCert } from "../tools/bundler/cert.ts";
 import { generateSelfSigned } from "../tools/certs/generate.ts";
 
 const DAY = 86_400_000;

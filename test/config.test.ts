@@ -9,7 +9,7 @@ import fc from "fast-check";
 import {
   CONFIG_KEYS, ConfigError, describeConfig, envVarFor, loadDeviceConfig, validateDeviceConfig,
   type DeviceConfig,
-} from "../tools/build/config.ts";
+} from "../tools/bundler/config.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const FIX = join(import.meta.dirname, "fixtures", "config");

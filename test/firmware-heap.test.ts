@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createBoard, type Board, type BoardName, type EngineName, type VirtualBoard } from "../tools/vboard/index.ts";
-import { loadBoard } from "../tools/build/board.ts";
+import { loadBoard } from "../tools/common/board.ts";
 import { ENGINES, onEngine } from "./helpers/engines.ts";
 import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
 import { startMosquitto, watchBroker, type Broker, type Watcher } from "./helpers/mosquitto.ts";

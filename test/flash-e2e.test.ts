@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ROOT } from "../tools/build/board.ts";
+import { ROOT } from "../tools/common/board.ts";
 import { generateSelfSigned } from "../tools/certs/generate.ts";
 import { staleReason } from "../tools/flash/bundle.ts";
 import { TbEndpoint } from "../tools/tb-endpoint/index.ts";

@@ -8,9 +8,9 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { loadBoard, ROOT } from "../tools/build/board.ts";
+import { loadBoard, ROOT } from "../tools/common/board.ts";
 import { planInstall } from "../tools/flash/install.ts";
-import { portKindWarnings } from "../tools/flash/ports.ts";
+import { portKindWarnings } from "../tools/serial/ports.ts";
 import { VirtualBoard } from "../tools/vboard/index.ts";
 import { startRepl } from "../tools/vboard/repl.ts";
 import { run, type RunResult } from "./helpers/run.ts";
@@ -164,7 +164,7 @@ test("install: refuses a release for another chip, by name, by content, and by i
   const c3 = loadBoard("esp32c3");
   const s3files = { "bootloader.bin": espImage("esp32s3"), "partition-table.bin": PARTITIONS, "espruino-esp32s3.bin": espImage("esp32s3") };
   assert.throws(() => planInstall(release("espruino_2v29_esp32s3.tgz", s3files), "/dev/ttyACM0", c3),
-    /FlashError: E flash: espruino_2v29_esp32s3\.tgz is the Espruino release for esp32s3, but the board is esp32c3: use espruino_2v29_esp32c3\.tgz, or pass --board esp32s3/);
+    /ToolError: E flash: espruino_2v29_esp32s3\.tgz is the Espruino release for esp32s3, but the board is esp32c3: use espruino_2v29_esp32c3\.tgz, or pass --board esp32s3/);
   assert.throws(() => planInstall(release("download.tgz", s3files), "/dev/ttyACM0", c3),
     /E flash: download\.tgz holds espruino-esp32s3\.bin, the interpreter for esp32s3, but the board is esp32c3/);
   const relabelled = { "bootloader.bin": espImage("esp32c3"), "partition-table.bin": PARTITIONS, "espruino-esp32c3.bin": espImage("esp32s3") };

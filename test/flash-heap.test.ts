@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runInNewContext } from "node:vm";
 import { after, before, describe, test } from "node:test";
-import { loadBoard, memoryVariant, ROOT } from "../tools/build/board.ts";
+import { loadBoard, memoryVariant, ROOT } from "../tools/common/board.ts";
 import { heapForTls, heapWarning, interpreterAdvice, parseSplit, releaseWarning, SPLIT_PROBE, wifiCostBytes } from "../tools/flash/heap.ts";
 import { createBoard, type Board } from "../tools/vboard/index.ts";
 import { startRepl } from "../tools/vboard/repl.ts";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { SerialPort } from "serialport";
-import { loadBoard, ROOT } from "../tools/build/board.ts";
+import { loadBoard, ROOT } from "../tools/common/board.ts";
 import { checkDetectedChip, esptoolChipName, planInstall, writeRelease } from "../tools/flash/install.ts";
 import { NodeWebSerialPort, usbIdsOf } from "../tools/flash/webserial.ts";
 import { run } from "./helpers/run.ts";
@@ -160,7 +160,7 @@ test("chip check: esptool-js names map to the board's esptool chip; a mismatch n
   assert.equal(esptoolChipName("ESP32"), "esp32");
   assert.doesNotThrow(() => checkDetectedChip("ESP32-S3", "/dev/ttyACM0", loadBoard("esp32s3")));
   assert.throws(() => checkDetectedChip("ESP32-S3", "/dev/ttyACM0", loadBoard("esp32c3")),
-    /^FlashError: E flash: the chip on \/dev\/ttyACM0 is ESP32-S3 \(esp32s3\), but the board is esp32c3 \(ESP32-C3\); nothing was written: pass --board esp32s3 with espruino_2v29_esp32s3\.tgz if that is your board, or plug in the ESP32-C3$/);
+    /^ToolError: E flash: the chip on \/dev\/ttyACM0 is ESP32-S3 \(esp32s3\), but the board is esp32c3 \(ESP32-C3\); nothing was written: pass --board esp32s3 with espruino_2v29_esp32s3\.tgz if that is your board, or plug in the ESP32-C3$/);
 });
 
 /** Stand-in ROM: answers SYNC and GET_SECURITY_INFO as an ESP32-S3 (chip id 9); records what else came. */
@@ -207,7 +207,7 @@ test("real esptool-js refuses a chip that is not the board's, before writing any
   try {
     await assert.rejects(
       writeRelease(plan, { port: a, board: loadBoard("esp32c3"), baud: 460800, log: (l) => log.push(l), warn: (l) => log.push(l), connectTimeoutMs: 20_000 }),
-      new RegExp(`^FlashError: E flash: the chip on ${a.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is ESP32-S3 \\(esp32s3\\), but the board is esp32c3 \\(ESP32-C3\\); nothing was written: `));
+      new RegExp(`^ToolError: E flash: the chip on ${a.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is ESP32-S3 \\(esp32s3\\), but the board is esp32c3 \\(ESP32-C3\\); nothing was written: `));
     assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
     assert.ok(rom.ops.includes(0x08) && rom.ops.includes(0x14), `ROM saw ${rom.ops.map((o) => o.toString(16))}`);
     // Refused right at identification: no RAM download (stub), no flash begin.

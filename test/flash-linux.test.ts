@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import mqtt, { type MqttClient } from "mqtt";
-import { ROOT } from "../tools/build/board.ts";
+import { ROOT } from "../tools/common/board.ts";
 import { espruinoBin, onEngine } from "./helpers/engines.ts";
 import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
 import { startMosquitto, type Broker } from "./helpers/mosquitto.ts";

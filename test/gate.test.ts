@@ -1,4 +1,4 @@
-// The Espruino compatibility gate (tools/build/gate): fixture pairs per rule, source mapping through
+// The Espruino compatibility gate (tools/bundler/gate): fixture pairs per rule, source mapping through
 // real rollup + TypeScript + terser output, bad input, the real firmware bundle, and the lexer rules'
 // fixtures run on the real interpreter when ESPRUINO_BIN is set.
 import assert from "node:assert/strict";
@@ -13,10 +13,10 @@ import terserModule from "@rollup/plugin-terser";
 import typescriptModule from "@rollup/plugin-typescript";
 import { rollup, type SourceMap } from "rollup";
 import { firmwareRollupOptions } from "../rollup.config.js";
-import { toFirmwareConfig } from "../tools/build/build.ts";
-import { loadDeviceConfig } from "../tools/build/config.ts";
-import { loadBoard } from "../tools/build/board.ts";
-import { GATE_RULES, checkBundle, formatViolation, type GateViolation } from "../tools/build/gate/index.ts";
+import { toFirmwareConfig } from "../tools/bundler/build.ts";
+import { loadDeviceConfig } from "../tools/bundler/config.ts";
+import { loadBoard } from "../tools/common/board.ts";
+import { GATE_RULES, checkBundle, formatViolation, type GateViolation } from "../tools/bundler/gate/index.ts";
 import { ESPRUINO_MISSING, espruinoBin } from "./helpers/engines.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");

@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ROOT } from "../tools/build/board.ts";
-import { colourLine, colourWanted, levelOf } from "../tools/monitor/colour.ts";
-import { visibleLine } from "../tools/monitor/monitor.ts";
+import { ROOT } from "../tools/common/board.ts";
+import { colourLine, colourWanted, levelOf } from "../tools/serial/colour.ts";
+import { visibleLine } from "../tools/serial/terminal.ts";
 import { VirtualBoard } from "../tools/vboard/index.ts";
 import { startRepl, type ReplServer } from "../tools/vboard/repl.ts";
 

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { checkBundle, formatViolation } from "../tools/build/gate/index.ts";
+import { checkBundle, formatViolation } from "../tools/bundler/gate/index.ts";
 import { bundleMqtt } from "../tools/bench/mqtt-bundle.ts";
 
 test("bundled src/mqtt passes the gate for every board and stays below Espruino's 6.1 KB MQTT module", async () => {

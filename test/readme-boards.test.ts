@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { BOARDS, ROOT, loadBoard } from "../tools/build/board.ts";
+import { BOARDS, ROOT, loadBoard } from "../tools/common/board.ts";
 
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
 

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildFirmware, type BuildResult } from "../../tools/build/build.ts";
+import { buildFirmware, type BuildResult } from "../../tools/bundler/build.ts";
 import { generateSelfSigned } from "../../tools/certs/generate.ts";
 
 export interface TestBuild extends BuildResult {

@@ -10,8 +10,8 @@ import { fileURLToPath } from "node:url";
 import { rollup, type Plugin } from "rollup";
 import terserPlugin from "@rollup/plugin-terser";
 import { firmwareTerserOptions, typescriptTranspile } from "../../rollup.config.js";
-import { checkBundle, formatViolation } from "../../tools/build/gate/index.ts";
-import { typecheckFirmware } from "../../tools/build/typecheck.ts";
+import { checkBundle, formatViolation } from "../../tools/bundler/gate/index.ts";
+import { typecheckFirmware } from "../../tools/bundler/typecheck.ts";
 
 // The package's typings are a CommonJS default export, which NodeNext sees as a namespace.
 const terser = terserPlugin as unknown as (o: object) => Plugin;

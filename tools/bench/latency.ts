@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildFirmware } from "../build/build.ts";
+import { buildFirmware } from "../bundler/build.ts";
 import { generateSelfSigned } from "../certs/generate.ts";
 import { TbEndpoint } from "../tb-endpoint/index.ts";
 import { createBoard, ENGINE_NAMES, type Board, type EngineName } from "../vboard/index.ts";

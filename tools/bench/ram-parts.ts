@@ -15,7 +15,7 @@
 import * as acorn from "acorn";
 import { TraceMap, decodedMappings } from "@jridgewell/trace-mapping";
 import ts from "typescript";
-import { normaliseSourcePath } from "../build/gate/locate.ts";
+import { normaliseSourcePath } from "../bundler/gate/locate.ts";
 
 /** The probe's global name: no clash with the bundle's one- and two-letter names. */
 export const PROBE_FN = "__ramProbe";

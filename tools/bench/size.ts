@@ -7,10 +7,10 @@ import { join, relative } from "node:path";
 import { rollup } from "rollup";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import { firmwareRollupOptions } from "../../rollup.config.js";
-import { buildFirmware, toFirmwareConfig } from "../build/build.ts";
-import { ROOT } from "../build/board.ts";
-import { checkServerCert } from "../build/cert.ts";
-import { DEFAULT_CONFIG_FILE, EXAMPLE_CONFIG_FILE } from "../build/config.ts";
+import { buildFirmware, toFirmwareConfig } from "../bundler/build.ts";
+import { ROOT } from "../common/index.ts";
+import { checkServerCert } from "../bundler/cert.ts";
+import { DEFAULT_CONFIG_FILE, EXAMPLE_CONFIG_FILE } from "../bundler/config.ts";
 
 /** Minified bytes per source (module path, or "(config)" for the embedded settings and certificate);
  *  `renamed` is the build's (BuildResult.renamed.regex), else derived again from tsconfig.json. */

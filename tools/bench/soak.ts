@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MAX_INTERVAL_MS } from "../../src/constants.ts";
-import { buildFirmware } from "../build/build.ts";
+import { MAX_INTERVAL_MS } from "../common/index.ts";
+import { buildFirmware } from "../bundler/build.ts";
 import { generateSelfSigned } from "../certs/generate.ts";
 import { TbEndpoint } from "../tb-endpoint/index.ts";
 import { VirtualBoard } from "../vboard/index.ts";

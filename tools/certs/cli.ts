@@ -5,8 +5,8 @@ import { chmodSync, existsSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { checkServerCert } from "../build/cert.ts";
-import { checkHost } from "../build/config.ts";
+import { checkServerCert } from "../bundler/cert.ts";
+import { checkHost } from "../bundler/config.ts";
 import { generateSelfSigned } from "./generate.ts";
 
 const USAGE = "usage: npm run certs -- --host NAME [--out DIR] [--days N] [--force]";

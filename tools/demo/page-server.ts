@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from "../../src/constants.ts";
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from "../common/index.ts";
 import { RpcError } from "../tb-endpoint/index.ts";
 import type { DeviceView, ViewEvent } from "./device-view.ts";
 

@@ -1,7 +1,7 @@
 // Asks the Espruino REPL one question and reads the answer from its output: a `\x10` (echo off)
 // line printing a marker and the values. The marker is built from two halves on the board, so an
 // echo of the command itself can never look like an answer.
-import type { ConsoleLink } from "../monitor/link.ts";
+import type { ConsoleLink } from "../serial/link.ts";
 
 export interface Answer {
   /** The words after the marker, or undefined when no answer came in time. */

@@ -2,9 +2,8 @@
 // another board; refused when over the board's budget (the build checks too, a stale file may not).
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { boardJsonPath, ROOT, type BoardJson, type BoardName } from "../build/board.ts";
-import { ConfigError, loadDeviceConfig } from "../build/config.ts";
-import { fail, FlashError } from "./errors.ts";
+import { boardJsonPath, fail, ROOT, ToolError, type BoardJson, type BoardName } from "../common/index.ts";
+import { ConfigError, loadDeviceConfig } from "../bundler/config.ts";
 
 export interface BundleRequest {
   file: string;
@@ -78,15 +77,15 @@ export async function prepareBundle(r: BundleRequest): Promise<Bundle> {
     return { file, code: readFileSync(file, "latin1"), board, built: false, reason: "up to date", lines: [], tls: config?.config.tls };
   }
   // The build pulls in rollup and ESLint: loaded only when a build is due, so errors stay quick.
-  const { BuildError, buildFirmware } = await import("../build/build.ts");
-  const { CertError } = await import("../build/cert.ts");
+  const { BuildError, buildFirmware } = await import("../bundler/build.ts");
+  const { CertError } = await import("../bundler/cert.ts");
   try {
     const b = await buildFirmware({ configFile: r.configFile, env, outFile: file });
     return { file, code: b.code, board, built: true, reason, lines: [...b.warnings, `I build: ${b.sizeLine}`], tls: config?.config.tls };
   } catch (e) {
     if (e instanceof BuildError || e instanceof ConfigError || e instanceof CertError) {
       const size = /^E size:/m.test(e.message);
-      throw new FlashError(e.message + "\n" + (size
+      throw new ToolError(e.message + "\n" + (size
         ? "E flash: nothing was flashed: the bundle is over the board's budget (see the size line above); trim the firmware or pick a board with more room"
         : "E flash: nothing was flashed: the build failed (see above); fix that, then run npm run flash again"));
     }

@@ -5,17 +5,16 @@
 // Espruino's Linux build (BOARD "LINUX") is taken for any chip, with one W line (linux.ts).
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { BOARDS, isBoardName, loadBoard, ROOT, type BoardName } from "../build/board.ts";
-import { ConfigError, loadDeviceConfig } from "../build/config.ts";
-import { openLink } from "../monitor/link.ts";
-import { monitorPort } from "../monitor/cli.ts";
+import { BOARDS, fail, isBoardName, loadBoard, ROOT, ToolError, type BoardName } from "../common/index.ts";
+import { ConfigError, loadDeviceConfig } from "../bundler/config.ts";
+import { openLink } from "../serial/link.ts";
+import { monitorPort } from "../serial/terminal.ts";
 import { ask, sample } from "./ask.ts";
 import { checkBundle, prepareBundle } from "./bundle.ts";
-import { fail, FlashError } from "./errors.ts";
 import { heapWarning, interpreterAdvice, parseSplit, releaseWarning, SPLIT_PROBE } from "./heap.ts";
 import { planInstall, writeRelease } from "./install.ts";
 import { LINUX_BOARD, linuxStorageFiles, linuxWarning, stageStorageFiles } from "./linux.ts";
-import { checkSerialPort, isTcpPort, listSerialPorts, noPortError } from "./ports.ts";
+import { checkSerialPort, isTcpPort, listSerialPorts, noPortError } from "../serial/ports.ts";
 import { upload } from "./upload.ts";
 
 const INSTALL_BAUD = 460800;
@@ -212,7 +211,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await flash(o);
   } catch (e) {
-    if (e instanceof FlashError) {
+    if (e instanceof ToolError) {
       console.error(e.message);
       return e.exitCode;
     }

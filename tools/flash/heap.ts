@@ -4,7 +4,7 @@
 // connection (board/<chip>.json device.tls.needBytes) would not fit. The figures are estimates, so it
 // never blocks; the decision is here, pure, so it can be tested without a board.
 import { basename } from "node:path";
-import type { BoardJson, MemoryVariant } from "../build/board.ts";
+import type { BoardJson, MemoryVariant } from "../common/index.ts";
 
 /** What the board's REPL said about its memory split; undefined where it could not say. */
 export interface HeapSplit {

@@ -7,9 +7,8 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import type { BoardJson } from "../build/board.ts";
-import { fail, FlashError } from "./errors.ts";
-import { openError } from "./ports.ts";
+import { fail, ToolError, type BoardJson } from "../common/index.ts";
+import { openError } from "../serial/ports.ts";
 import { NodeWebSerialPort } from "./webserial.ts";
 
 /** ESP image header chip_id (byte 12, little-endian), as ESP-IDF's esp_image_header_t defines it. */
@@ -177,7 +176,7 @@ export async function writeRelease(plan: InstallPlan, o: WriteOptions): Promise<
     try {
       await bounded(loader.main(), o.connectTimeoutMs ?? 60_000);
     } catch (e) {
-      if (e instanceof FlashError) throw e;
+      if (e instanceof ToolError) throw e;
       const msg = String((e as Error)?.message ?? e);
       if (/ENOENT|EACCES|Permission denied|Cannot lock|Resource temporarily unavailable|No such file/i.test(msg)) {
         throw openError("flash", o.port, e);

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fail } from "./errors.ts";
+import { fail } from "../common/index.ts";
 
 /** process.env.BOARD of the Linux build. */
 export const LINUX_BOARD = "LINUX";

@@ -3,8 +3,7 @@
 import { spawn } from "node:child_process";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { boardJsonPath, ROOT, type BoardName } from "../build/board.ts";
-import { fail } from "./errors.ts";
+import { boardJsonPath, fail, ROOT, type BoardName } from "../common/index.ts";
 
 export const ESPRUINO_CLI = join(ROOT, "node_modules", ".bin", "espruino");
 

@@ -1,30 +1,11 @@
 // npm run monitor -- --port PORT [--baud 115200] [--board esp32c3]: the board's serial log.
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { isBoardName, loadBoard, BOARDS } from "../build/board.ts";
-import { FlashError } from "../flash/errors.ts";
-import { checkSerialPort, isTcpPort, listSerialPorts, noPortError } from "../flash/ports.ts";
-import { colourWanted } from "./colour.ts";
-import { openLink } from "./link.ts";
-import { runMonitor } from "./monitor.ts";
+import { BOARDS, isBoardName, loadBoard, ToolError } from "../common/index.ts";
+import { checkSerialPort, isTcpPort, listSerialPorts, noPortError } from "../serial/ports.ts";
+import { monitorPort } from "../serial/terminal.ts";
 
 const USAGE = "usage: npm run monitor -- --port /dev/ttyUSB0|/dev/ttyACM0|tcp://host:port [--baud 115200] [--board esp32|esp32c3|esp32s3]";
-
-/** Opens the port and monitors until the user leaves; used by the CLI and by flash --monitor. */
-export async function monitorPort(port: string, baud: number): Promise<number> {
-  const link = await openLink("monitor", port, baud);
-  try {
-    const why = await runMonitor(link, {
-      input: process.stdin,
-      output: process.stdout,
-      notice: process.stderr,
-      colour: colourWanted(process.stdout, process.env),
-    }, isTcpPort(port) ? port : `${port} at ${baud} baud`);
-    return why === "key" ? 0 : 1;
-  } finally {
-    await link.close();
-  }
-}
 
 export async function main(argv: string[]): Promise<number> {
   let values;
@@ -62,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await monitorPort(values.port, baud);
   } catch (e) {
-    if (e instanceof FlashError) {
+    if (e instanceof ToolError) {
       console.error(e.message);
       return e.exitCode;
     }

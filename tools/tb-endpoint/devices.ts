@@ -1,7 +1,7 @@
 // The devices file: `[{"name": "...", "token": "..."}]`, names and tokens unique.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { mask } from "../../src/mask.ts";
+import { mask } from "../common/index.ts";
 
 export interface DeviceCredentials {
   name: string;

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import type { Server as HttpServer } from "node:http";
-import { mask } from "../../src/mask.ts";
+import { mask } from "../common/index.ts";
 import { validateDevices, type DeviceCredentials } from "./devices.ts";
 import { createHttpApi, type HttpBackend } from "./http-api.ts";
 import { PayloadError, type AttributeRequest, type TelemetryEntry } from "./payloads.ts";

@@ -4,7 +4,7 @@
 // so a board short of heap fails TLS here as it would there: mbedtls_ssl_setup throws from
 // tls.connect when the record buffers do not fit, the handshake fails (socket closed, then an
 // uncaught exception) when its peak does not.
-import { memoryVariant, type BoardJson, type MemoryVariant } from "../build/board.ts";
+import { memoryVariant, type BoardJson, type MemoryVariant } from "../common/index.ts";
 
 /** What a TLS connection that fits holds until it closes; call it once. */
 export type TlsRelease = () => void;

@@ -9,13 +9,13 @@ import { BoardConsole } from "./console.ts";
 import { NativeHeap } from "./heap.ts";
 import { boardOf } from "./options.ts";
 import { EspruinoBoard } from "./espruino/board.ts";
-import type { BoardJson, BoardName } from "../build/board.ts";
+import type { BoardJson, BoardName } from "../common/index.ts";
 import { Program } from "./runtime.ts";
 import { isLoopback } from "./sockets.ts";
 import { BoardStorage } from "./storage.ts";
 import { SimAccessPoint, WifiStation } from "./wifi.ts";
 
-export { BOARDS, isBoardName, loadBoard, type BoardName } from "../build/board.ts";
+export { BOARDS, isBoardName, loadBoard, type BoardName } from "../common/index.ts";
 
 export interface VirtualBoardOptions {
   board: BoardName;

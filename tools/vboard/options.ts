@@ -1,5 +1,5 @@
 // The options both engines of the virtual board check the same way.
-import { loadBoard, type BoardJson, type BoardName } from "../build/board.ts";
+import { loadBoard, type BoardJson, type BoardName } from "../common/index.ts";
 
 /** The board's JSON for options {board, storageDir}; a clear error when either is missing or wrong. */
 export function boardOf(o: { board: BoardName; storageDir: string } | undefined): BoardJson {

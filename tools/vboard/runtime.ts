@@ -7,7 +7,7 @@ import type { NativeHeap } from "./heap.ts";
 import { espruinoSocketModule, type EspruinoSocket, type SocketEnv } from "./sockets.ts";
 import { StorageError, type BoardStorage } from "./storage.ts";
 import type { WifiStation } from "./wifi.ts";
-import type { BoardJson } from "../build/board.ts";
+import type { BoardJson } from "../common/index.ts";
 
 
 /** What a program needs from the board it runs on. */

@@ -2,7 +2,7 @@
 // and network.c behave, over real node:net / node:tls connections to loopback only.
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { TLS_CLOSE_NOTIFY } from "../../src/constants.ts";
+import { TLS_CLOSE_NOTIFY } from "../common/index.ts";
 import { HANDSHAKE_ALLOC_CODE, type TlsOutcome, type TlsRelease } from "./heap.ts";
 import { isListening } from "./listening.ts";
 import { EspruinoInternalError, parseTlsOptions, toBinaryString } from "./tlsOptions.ts";

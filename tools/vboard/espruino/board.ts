@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { join, resolve } from "node:path";
-import { memoryVariant, type BoardJson, type BoardName, type MemoryVariant } from "../../build/board.ts";
+import { memoryVariant, type BoardJson, type BoardName, type MemoryVariant } from "../../common/index.ts";
 import { BoardConsole } from "../console.ts";
 import { boardOf } from "../options.ts";
 import { REASONS } from "../wifi.ts";

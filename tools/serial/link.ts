@@ -1,7 +1,7 @@
 // A byte link to the board's console: a serial port (serialport) or tcp://host:port (the virtual
 // board's REPL, or a board's TelnetServer). Data is 8-bit text (latin1), as Espruino sends it.
 import { connect, type Socket } from "node:net";
-import { isTcpPort, openError } from "../flash/ports.ts";
+import { isTcpPort, openError } from "./ports.ts";
 
 export interface ConsoleLink {
   write(text: string): void;

@@ -7,9 +7,7 @@ import { isIP } from "node:net";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
-import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from "../../src/constants.ts";
-import { mask } from "../../src/mask.ts";
-import { BOARDS, type BoardName } from "./board.ts";
+import { BOARDS, mask, MAX_INTERVAL_MS, MIN_INTERVAL_MS, type BoardName } from "../common/index.ts";
 
 /** The chips with a board/<chip>.json; the list lives with the board loader. */
 export type Board = BoardName;

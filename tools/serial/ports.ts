@@ -2,8 +2,7 @@
 // no port given, path missing, no permission (dialout), held open by another program, wrong kind of
 // port for the chip's console (native USB /dev/ttyACM* vs a USB-UART bridge /dev/ttyUSB*).
 import { accessSync, constants, existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
-import type { BoardJson } from "../build/board.ts";
-import { fail } from "./errors.ts";
+import { fail, type BoardJson } from "../common/index.ts";
 
 export function isTcpPort(port: string): boolean {
   return port.startsWith("tcp://");

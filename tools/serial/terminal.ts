@@ -1,7 +1,8 @@
 // The serial monitor: the board's log line by line, coloured by ESP-IDF level; keys typed go to the
 // board's REPL; Ctrl-] or Ctrl-C twice leaves.
-import type { ConsoleLink } from "./link.ts";
-import { colourLine } from "./colour.ts";
+import { colourLine, colourWanted } from "./colour.ts";
+import { openLink, type ConsoleLink } from "./link.ts";
+import { isTcpPort } from "./ports.ts";
 
 const CTRL_C = "\x03";
 const CTRL_RBRACKET = "\x1d";
@@ -76,4 +77,20 @@ export function runMonitor(link: ConsoleLink, io: MonitorIo, label: string): Pro
     process.on("SIGINT", onSigint);
     link.closed.then(() => finish("closed"));
   });
+}
+
+/** Opens the port and monitors until the user leaves; used by npm run monitor and by flash --monitor. */
+export async function monitorPort(port: string, baud: number): Promise<number> {
+  const link = await openLink("monitor", port, baud);
+  try {
+    const why = await runMonitor(link, {
+      input: process.stdin,
+      output: process.stdout,
+      notice: process.stderr,
+      colour: colourWanted(process.stdout, process.env),
+    }, isTcpPort(port) ? port : `${port} at ${baud} baud`);
+    return why === "key" ? 0 : 1;
+  } finally {
+    await link.close();
+  }
 }

@@ -6,7 +6,7 @@ import { gzipSync } from "node:zlib";
 import { rollup } from "rollup";
 import { firmwareRollupOptions } from "../../rollup.config.js";
 import type { FirmwareConfig } from "../../src/config.ts";
-import { loadBoard, ROOT, type BoardJson } from "./board.ts";
+import { loadBoard, ROOT, type BoardJson } from "../common/index.ts";
 import { checkServerCert } from "./cert.ts";
 import { LOG_LEVELS, loadDeviceConfig, type DeviceConfig } from "./config.ts";
 import { checkBundle, formatViolation } from "./gate/index.ts";

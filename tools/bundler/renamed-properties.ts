@@ -1,5 +1,5 @@
 // The minifier renames, everywhere in the bundle and by name alone, the property names that
-// tools/build/renamable.ts derives from src/. That is only safe for names the firmware owns: a renamed
+// tools/bundler/renamable.ts derives from src/. That is only safe for names the firmware owns: a renamed
 // name that is also spelt by Espruino's API, by a module loaded with require(), or by a JSON payload
 // would be renamed on one side only and break on the board without an error. This check proves, with
 // the type checker, that every use of a renamed name in src/ resolves to a declaration in src/ itself,
@@ -218,7 +218,7 @@ export function checkRenamedProperties(program: ts.Program, renamed: RegExp, cwd
     const sf = name.getSourceFile();
     const { line, character } = sf.getLineAndCharacterOfPosition(name.getStart());
     problems.push(`E build: ${relative(cwd, sf.fileName)}:${line + 1}:${character + 1} property "${text}" ${why}, ` +
-      `but the minifier renames it (a member src/ declares: tools/build/renamable.ts): write it as ["${text}"], ` +
+      `but the minifier renames it (a member src/ declares: tools/bundler/renamable.ts): write it as ["${text}"], ` +
       `or mark the interface or type that declares it @json`);
   };
   const ownedBy = (symbol: ts.Symbol | undefined) => !!symbol && !!symbol.declarations?.length && symbol.declarations.every(ownDeclaration);
