@@ -1,10 +1,10 @@
 // How src/ becomes dist/firmware.js: one plain script for Espruino 2v29, minified within its subset.
-// The build (tools/build/build.ts) checks the config, the certificate and the types, then calls
+// The build (tools/bundler/build.ts) checks the config, the certificate and the types, then calls
 // firmwareRollupOptions(); `rollup -c` alone is not supported because those checks must come first.
 import terser from "@rollup/plugin-terser";
 import ts from "typescript";
-import { PRIVATE_PROPERTIES, renamableProperties } from "./tools/build/renamable.ts";
-import { typecheckFirmware } from "./tools/build/typecheck.ts";
+import { PRIVATE_PROPERTIES, renamableProperties } from "./tools/bundler/renamable.ts";
+import { typecheckFirmware } from "./tools/bundler/typecheck.ts";
 
 /** Serves `import * as CONFIG from "device-config"` from the validated settings: one constant per
  *  key, so that the minifier writes each value where it is used (a string used once then lives in
@@ -64,7 +64,7 @@ function shorterDeclarations(context) {
 
 /**
  * TypeScript to ES2020 per module with the compiler's own transpiler, honouring tsconfig.json.
- * Types are checked once before bundling (tools/build/typecheck.ts); doing it here through a
+ * Types are checked once before bundling (tools/bundler/typecheck.ts); doing it here through a
  * compiler watch program left timers behind that re-threw a type error after the build had failed.
  */
 export function typescriptTranspile(tsconfigPath) {
@@ -96,9 +96,9 @@ export function typescriptTranspile(tsconfigPath) {
  * The property names terser renames in the firmware, to one or two letters. Safe because the whole
  * firmware is one bundle (every use is renamed alike) and none of these names is spelt by anything
  * outside it: Espruino's API, JSON keys sent or read, Storage files, modules loaded with require().
- * tools/build/renamable.ts derives them from src/ (the members it declares, less what a declaration
+ * tools/bundler/renamable.ts derives them from src/ (the members it declares, less what a declaration
  * file or a `@json` type also spells), and every build proves each use with the type checker
- * (tools/build/renamed-properties.ts). The build passes the result in; without it this makes its
+ * (tools/bundler/renamed-properties.ts). The build passes the result in; without it this makes its
  * own TypeScript program from `tsconfig` (a second one: slower, same names).
  * @param {string} tsconfig
  * @returns {RegExp}

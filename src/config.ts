@@ -1,4 +1,4 @@
-/** What the build embeds in the bundle; toFirmwareConfig in tools/build/build.ts makes it from the user's config. */
+/** What the build embeds in the bundle; toFirmwareConfig in tools/bundler/build.ts makes it from the user's config. */
 export interface FirmwareConfig {
   /** Chip key of board/<board>.json: "esp32" | "esp32c3" | "esp32s3". */
   board: string;

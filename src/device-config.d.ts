@@ -1,7 +1,7 @@
-// The build (tools/build) validates device.config.json and the server certificate, then serves this
+// The build (tools/bundler) validates device.config.json and the server certificate, then serves this
 // module to rollup as one constant per key (rollup.config.js): the firmware never parses
 // configuration at run time. Only main.ts imports it (`import * as CONFIG from "device-config"`).
-// The keys are FirmwareConfig's (src/config.ts), which tools/build/build.ts fills; they exist in the
+// The keys are FirmwareConfig's (src/config.ts), which tools/bundler/build.ts fills; they exist in the
 // bundle only as constants, never as property names, so they are spelt out here rather than taken
 // from that interface (the minifier may then shorten same-named properties of the firmware's own).
 declare module "device-config" {
