@@ -6,3 +6,4 @@ export type { BoardJson, BoardName, MemoryVariant } from "./board.ts";
 export { fail, ToolError } from "./errors.ts";
 export { MAX_INBOUND_BYTES, MAX_INTERVAL_MS, MIN_INTERVAL_MS, TLS_CLOSE_NOTIFY } from "../../src/constants.ts";
 export { mask } from "../../src/mask.ts";
+export { progress, type Progress, type ProgressStream } from "./progress.ts";
