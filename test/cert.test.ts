@@ -1,13 +1,16 @@
 // Server-certificate checks at build time, on real certificates made by openssl.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CertError, checkServerCert, type ServerCert } from "../tools/bundler/cert.ts";
 import { generateSelfSigned } from "../tools/certs/generate.ts";
+import { run } from "./helpers/run.ts";
 
+const ROOT = join(import.meta.dirname, "..");
 const DAY = 86_400_000;
 let dir: string;
 const c: Record<string, { certPath: string; keyPath: string }> = {};
@@ -28,6 +31,10 @@ before(() => {
   make("ipv6", { host: "::1", keyType: "ec" });
   make("soon", { host: "localhost", keyType: "ec", days: 10 });
   make("wildcard", { host: "*.example.org", keyType: "ec" });
+  // `openssl req -subj /CN=…` without subjectAltName, as many home servers' certificates are made.
+  make("cnOnlyIp", { host: "192.168.1.50", cnOnly: true });
+  make("cnOnlyIpv6", { host: "fd00::50", cnOnly: true });
+  make("cnOnlyDns", { host: "tb.example.org", cnOnly: true });
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -79,6 +86,34 @@ describe("good certificates", () => {
     assert.ok(checkServerCert({ path: c.ipv6!.certPath, host: "0:0:0:0:0:0:0:1", skipCnCheck: false }));
     assert.match(failure(c.ipv4!.certPath, "127.0.0.2"), /the certificate is for CN=127\.0\.0\.1 \(IP Address:127\.0\.0\.1\), not host "127\.0\.0\.2"/);
     assert.match(failure(c.rsa!.certPath, "127.0.0.1"), /not host "127\.0\.0\.1"/);
+  });
+
+  test("an IP address only in the CN (no SAN) is the certificate's name for that address", () => {
+    const cert = new X509Certificate(readFileSync(c.cnOnlyIp!.certPath));
+    assert.equal(cert.subjectAltName, undefined, "openssl made it without subjectAltName");
+    const r = checkServerCert({ path: c.cnOnlyIp!.certPath, host: "192.168.1.50", skipCnCheck: false });
+    assert.equal(r.subject, "CN=192.168.1.50");
+    assert.deepEqual(r.warnings, []);
+    // IPv6 however it is written; a DNS-only CN still matches DNS names, as before.
+    assert.ok(checkServerCert({ path: c.cnOnlyIpv6!.certPath, host: "fd00:0:0:0:0:0:0:50", skipCnCheck: false }));
+    assert.ok(checkServerCert({ path: c.cnOnlyDns!.certPath, host: "tb.example.org", skipCnCheck: false }));
+    // Another address, or a name for an address, is still refused, with the CN as the certificate's only name.
+    assert.equal(failure(c.cnOnlyIp!.certPath, "192.168.1.51"),
+      `E cert: ${c.cnOnlyIp!.certPath}: the certificate is for CN=192.168.1.50, not host "192.168.1.51": set host to one of those names, ` +
+      "make a new one with `npm run certs -- --host 192.168.1.51 --force`, or set skipCnCheck to true");
+    assert.match(failure(c.cnOnlyIp!.certPath, "tb.example.org"), /the certificate is for CN=192\.168\.1\.50, not host "tb\.example\.org"/);
+    assert.match(failure(c.cnOnlyDns!.certPath, "192.168.1.50"), /the certificate is for CN=tb\.example\.org, not host "192\.168\.1\.50"/);
+  });
+
+  test("npm run build takes a certificate whose CN alone holds the host's IP address (exit 0, the size line)", async () => {
+    const config = join(dir, "cn-only-ip.json");
+    writeFileSync(config, JSON.stringify({ wifiSsid: "Garden Shed", wifiPassword: "correct-horse-42", host: "192.168.1.50",
+      accessToken: "Zq8SECRETtok3n", serverCert: c.cnOnlyIp!.certPath }));
+    const out = join(dir, "cn-only-ip.js");
+    const r = await run("npm", ["run", "-s", "build", "--", "--config", config, "--out", out], { cwd: ROOT, limitMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr + r.stdout, /^E /m);
+    assert.match(r.stdout, /^I build: \S*cn-only-ip\.js: [\d,]+ bytes \(gzip [\d,]+\), \d+% of the [\d,]+-byte budget for esp32$/m);
   });
 
   test("a wildcard name matches one label only", () => {

@@ -8,7 +8,7 @@
 // not build a chain, and every extra certificate costs RAM; the user is told with a warning.
 import { X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
-import { isIP } from "node:net";
+import { BlockList, isIP } from "node:net";
 import { isAbsolute, relative } from "node:path";
 
 export class CertError extends Error {
@@ -74,7 +74,7 @@ export function checkServerCert(o: { path: string; host: string; skipCnCheck: bo
   }
 
   const names = certNames(cert);
-  const matches = isIP(o.host) ? cert.checkIP(o.host) !== undefined : cert.checkHost(o.host) !== undefined;
+  const matches = hostMatches(cert, o.host);
   if (o.skipCnCheck) {
     warnings.push(`W cert: ${label}: host check skipped (skipCnCheck is true)` +
       (matches ? "" : `: the certificate is for ${names}, not "${o.host}"`));
@@ -135,6 +135,26 @@ function isDerCertificate(bytes: Buffer): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether the certificate names `host`. A DNS name is matched by node:crypto as OpenSSL does (DNS
+ * SANs, and the CN when there are none). node:crypto matches an IP address against IP SANs only,
+ * but a certificate made with just `-subj /CN=192.168.1.50` names its address in the CN alone, as
+ * many home servers' certificates do: so, in the same spirit as for DNS names, an IP host also
+ * matches a CN that is exactly that address when the certificate has no IP SAN.
+ */
+function hostMatches(cert: X509Certificate, host: string): boolean {
+  const family = isIP(host);
+  if (family === 0) return cert.checkHost(host) !== undefined;
+  if (cert.checkIP(host) !== undefined) return true;
+  if (/(^|, )IP Address:/.test(cert.subjectAltName ?? "")) return false;
+  const cn = cert.subject.split("\n").find((r) => r.startsWith("CN="))?.slice(3) ?? "";
+  if (isIP(cn) !== family) return false;
+  // Same address however it is written (::1 and 0:0:0:0:0:0:0:1).
+  const list = new BlockList();
+  list.addAddress(cn, family === 6 ? "ipv6" : "ipv4");
+  return list.check(host, family === 6 ? "ipv6" : "ipv4");
 }
 
 /** The names a certificate is valid for, e.g. `CN=x (DNS:x, IP Address:1.2.3.4)`. */

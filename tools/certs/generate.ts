@@ -22,6 +22,8 @@ export interface GenerateOptions {
   notBefore?: string;
   /** End of validity as an openssl date; overrides days. */
   notAfter?: string;
+  /** Name the host in the CN alone, without subjectAltName, as older or hand-made certificates do. */
+  cnOnly?: boolean;
 }
 
 export interface GeneratedCert {
@@ -34,7 +36,7 @@ export function generateSelfSigned(o: GenerateOptions): GeneratedCert {
   mkdirSync(o.outDir, { recursive: true });
   const certPath = join(o.outDir, o.certName ?? "server.pem");
   const keyPath = join(o.outDir, o.keyName ?? "server_key.pem");
-  const san = isIP(o.host) ? `IP:${o.host}` : `DNS:${o.host}`;
+  const san = o.cnOnly ? undefined : isIP(o.host) ? `IP:${o.host}` : `DNS:${o.host}`;
   const keyArgs =
     (o.keyType ?? "rsa") === "rsa"
       ? ["-newkey", "rsa:2048"]
@@ -51,7 +53,7 @@ export function generateSelfSigned(o: GenerateOptions): GeneratedCert {
     const config = join(dir, "req.cnf");
     writeFileSync(config, [
       "[req]", "distinguished_name=dn", "x509_extensions=ext", "[dn]", "[ext]", "basicConstraints=critical,CA:TRUE",
-      `subjectAltName=${san}`, "subjectKeyIdentifier=none", "authorityKeyIdentifier=none", "",
+      ...(san ? [`subjectAltName=${san}`] : []), "subjectKeyIdentifier=none", "authorityKeyIdentifier=none", "",
     ].join("\n"));
     execFileSync("openssl", ["req", "-x509", ...keyArgs, "-nodes", "-keyout", keyPath, "-out", certPath,
       "-subj", `/CN=${o.host}`, "-config", config, "-days", String(o.days ?? 365)], { stdio: "pipe" });
@@ -61,14 +63,14 @@ export function generateSelfSigned(o: GenerateOptions): GeneratedCert {
   return { certPath, keyPath };
 }
 
-function signWithDates(o: GenerateOptions, keyArgs: string[], san: string, certPath: string, keyPath: string): void {
+function signWithDates(o: GenerateOptions, keyArgs: string[], san: string | undefined, certPath: string, keyPath: string): void {
   const dir = mkdtempSync(join(tmpdir(), "tb-ca-"));
   try {
     const csr = join(dir, "req.csr");
     execFileSync("openssl", ["req", "-new", ...keyArgs, "-nodes", "-keyout", keyPath, "-out", csr,
       "-subj", `/CN=${o.host}`], { stdio: "pipe" });
     writeFileSync(join(dir, "index.txt"), "");
-    writeFileSync(join(dir, "ext.cnf"), `subjectAltName=${san}\n`);
+    writeFileSync(join(dir, "ext.cnf"), san ? `subjectAltName=${san}\n` : "basicConstraints=critical,CA:TRUE\n");
     writeFileSync(join(dir, "ca.cnf"), [
       "[ca]", "default_ca=local", "[local]", `dir=${dir}`, "database=$dir/index.txt",
       "new_certs_dir=$dir", "serial=$dir/serial", "default_md=sha256", "policy=any",
