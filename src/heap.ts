@@ -1,7 +1,7 @@
 // Native heap for TLS. ESP32 builds of Espruino give Wi-Fi and TLS only the few tens of KB left
-// outside the JsVars (platform doc §2), and a connection that does not fit fails in mbedTLS: thrown
-// by tls.connect (mbedtls_ssl_setup), or, for the handshake, as an uncaught exception after the
-// socket has closed. What one connection needs and the fix come from the board definition
+// outside the JsVars (docs/espruino.md §2.1), and a connection that does not fit fails in mbedTLS
+// (§2.3): thrown by tls.connect (mbedtls_ssl_setup), or, for the handshake, as an uncaught exception
+// after the socket has closed. What one connection needs and the fix come from the board definition
 // (board/<chip>.json device.tls), passed in by main.ts.
 
 export const freeHeap = () => ESP32.getState().freeHeap;

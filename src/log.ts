@@ -1,6 +1,6 @@
 // ESP-IDF style log lines, `I (1234) tag: message`, so a serial log reads like the C example's.
 // The number is milliseconds since boot. SNTP sets the clock ~56 years forward behind Espruino's
-// back (platform doc §3), so uptimeMs() compares each getTime() with the one before: a jump of
+// back (docs/espruino.md §3.2), so uptimeMs() compares each getTime() with the one before: a jump of
 // more than JUMP_S forward, or any step back, moves the boot time along instead of counting as
 // time that passed. Even the first line after the step shows the right uptime. The heartbeat
 // (watchClock) reads it every second, so that a real gap between two reads never looks like a step.

@@ -32,7 +32,7 @@ function reportStart(): void {
   const heap = ESP32.getState();
   log(INFO, TAG, "[APP] Startup.. tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD + ", Espruino " + ESPRUINO);
   // The split the interpreter made at boot: JsVars for JavaScript, native heap for Wi-Fi and TLS
-  // (platform doc §2). A runtime that cannot count its JsVars leaves them out; never print a guess.
+  // (docs/espruino.md §2.1). A runtime that cannot count its JsVars leaves them out; never print a guess.
   log(INFO, TAG, "[APP] Free memory: " + (typeof mem.free == "number" ? mem.free + " of " + mem.total + " JsVars" : "unknown") +
     `; native heap ${heap.freeHeap} bytes free, lowest ${heap.minHeap}`);
 }
@@ -55,7 +55,7 @@ log(WARN, LINK_TAG, CONFIG.tls ? "TLS does not verify the server certificate"
 // telemetry's functions exist before it is started.
 const tb = createLink(
   {
-    // Espruino's tls wants the certificate's DER bytes (platform doc §3), made only when connecting
+    // Espruino's tls wants the certificate's DER bytes (docs/espruino.md §3.3), made only when connecting
     // so that the embedded copy stays in the bundle (flash), not RAM.
     openSocket: CONFIG.tls
       ? (cb) => require("tls").connect({ host: CONFIG.host, port: CONFIG.port, ca: atob(CONFIG.caDer) }, cb)
@@ -80,7 +80,7 @@ const tb = createLink(
   telemetry.published,
 );
 const client = tb.client;
-// A TLS handshake that ran out of native heap reaches JavaScript only this way (platform doc §2).
+// A TLS handshake that ran out of native heap reaches JavaScript only this way (docs/espruino.md §2.3).
 process.on("uncaughtException", (e) =>
   log(ERROR, TAG, outOfHeap(e) ? e + ": " + heapShort(CONFIG.tlsHeap, CONFIG.heapFix) : "Uncaught " + e));
 startTelemetry(client, sensor, {

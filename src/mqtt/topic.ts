@@ -15,6 +15,6 @@ export function matches(filter: string, topic: string): boolean {
 /** True for a valid subscription filter: "+" and "#" only as a whole level, "#" only last. */
 export function validFilter(filter: string): boolean {
   // `\/` in the classes is needed: Espruino 2v29 ends a regex at any unescaped "/", even inside [...]
-  // (platform doc §1). terser prints regex source as written, and the gate's `regex` rule checks it.
+  // (docs/espruino.md §1.4). terser prints regex source as written, and the gate's `regex` rule checks it.
   return !!filter && !/[^\/][+#]|[+#][^\/]|#./.test(filter);
 }

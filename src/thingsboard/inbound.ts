@@ -1,5 +1,5 @@
 // What ThingsBoard sends (RPC requests, shared attribute updates, attribute responses), checked
-// for Espruino's JSON.parse, not V8's (platform doc §1). It accepts single quotes, trailing commas,
+// for Espruino's JSON.parse, not V8's (docs/espruino.md §1.5). It accepts single quotes, trailing commas,
 // comments and trailing text, and keeps the first of two duplicate keys; those are harmless once
 // the result is checked. What is not: integers of 2^63 and more wrap ("18446744073709556616" parses
 // as 5000, a valid interval), and a "__proto__" key sets the prototype of the new object (or fails

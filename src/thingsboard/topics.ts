@@ -1,5 +1,5 @@
-// ThingsBoard device topics (the device API doc), and the C example's log tags, which the serial log
-// keeps so that it reads like the example's. Each written out in full: the minifier then puts one
+// ThingsBoard device topics (docs/thingsboard.md §2), and the C example's log tags, which the serial
+// log keeps so that it reads like the example's (docs/thingsboard.md §7). Each written out in full: the minifier then puts one
 // used once where it is used (the code runs from flash), rather than in a variable kept in RAM.
 export const TELEMETRY = "v1/devices/me/telemetry";
 export const ATTRIBUTES = "v1/devices/me/attributes";
