@@ -1,12 +1,13 @@
 // Ambient types for the Espruino 2v29 runtime on ESP32-family boards: only what the interpreter
-// really provides (see shared/docs/espruino-platform.md §3). Nothing from Node or the DOM.
+// really provides (see docs/espruino.md §2-3). Nothing from Node or the DOM.
 
 /** Extra arguments are passed to `fn` when it runs (Espruino and Node alike). */
 declare function setTimeout<A extends unknown[]>(fn: (...args: A) => void, ms?: number, ...args: A): number;
-/** Clears every timer when `id` is undefined; an id that already fired is ignored (2v29). */
+/** Clears every timer when called with no argument, throws when `id` is passed as undefined; an id
+ *  that already fired, an unknown id or null is ignored (docs/espruino.md §3.2). */
 declare function clearTimeout(id?: number): void;
 // setInterval/clearInterval are left out on purpose: when SNTP steps the clock, an interval runs
-// back to back until it has caught up 56 years (platform doc §3). Chain setTimeouts instead.
+// back to back until it has caught up 56 years (docs/espruino.md §3.2). Chain setTimeouts instead.
 /** Seconds since boot, or since 1970 once the clock has been set; a float. */
 declare function getTime(): number;
 declare function setTime(seconds: number): void;

@@ -1,10 +1,11 @@
 // One pending timeout per owner, replaced when armed again, due on a clock that never jumps (the
 // firmware's uptime). When SNTP steps the board's clock forward, every pending Espruino timer fires
-// at once (platform doc §3): a timer that fires before it is due on its clock waits out the rest
+// at once (docs/espruino.md §3.2): a timer that fires before it is due on its clock waits out the rest
 // instead of running early, so no join, back-off, reading, CONNACK or keep-alive timer takes the
-// step for its time. Espruino's clearTimeout(undefined) clears every timer, so only a live id is
-// ever cleared. A timer is a plain record and the two functions below are shared by all of them:
-// on the board each closure kept alive costs several JsVars, a record one per field.
+// step for its time. Espruino's clearTimeout() clears every timer and clearTimeout(undefined)
+// throws (§3.2 too), so only a live id is ever cleared. A timer is a plain record and the two
+// functions below are shared by all of them: on the board each closure kept alive costs several
+// JsVars, a record one per field.
 // No firmware imports: the MQTT client uses it too, also in Node.
 
 export interface Timer {

@@ -1,7 +1,7 @@
 // Keeps the station joined to the access point. Espruino 2v29 calls Wifi.connect's callback only on
 // success and never reconnects after a drop, so this module owns the timeout, the retry back-off and
 // the rejoin. After the first join it points SNTP at the configured server, the clock readings are
-// stamped by: once per boot, as a second Wifi.setSNTP most likely reboots a C3/S3 (platform doc §3).
+// stamped by: once per boot, as a second Wifi.setSNTP most likely reboots a C3/S3 (docs/espruino.md §3.1).
 
 import { backoffMs } from "./backoff";
 import { inSeconds, INFO, log, uptimeMs, WARN } from "./log";
@@ -39,7 +39,7 @@ export interface NetworkUser {
 }
 
 /** Joins now and keeps rejoining; `user` is told of each join and drop. LED1 (every ESP32-family
- *  board file defines it, platform doc §2-3) is on while the station is joined. */
+ *  board file defines it, docs/espruino.md §2.4) is on while the station is joined. */
 export function startWifi(settings: WifiSettings, user: NetworkUser): void {
   const wifi = require("Wifi");
   const ssid = settings.ssid;
@@ -94,8 +94,9 @@ export function startWifi(settings: WifiSettings, user: NetworkUser): void {
 
   /**
    * A join attempt failed (timeout, error, or a `disconnected` event while joining). The radio's
-   * status names the cause in Espruino's words (wrong_password, no_ap_found, connect_fail), the
-   * README's troubleshooting table explains each, and the line names the two keys to check.
+   * status names the cause with ESP-IDF's reason name (AUTH_FAIL, NO_AP_FOUND, ...; see
+   * docs/espruino.md §3.1), the README's troubleshooting table explains each, and the line names the
+   * two keys to check.
    * `reason` is text, or the error the connect call gave (the line makes it text).
    */
   function failed(reason: unknown): void {
