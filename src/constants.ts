@@ -10,5 +10,5 @@ export const MAX_INTERVAL_MS = 86400000;
 export const MAX_INBOUND_BYTES = 1024;
 
 /** mbedTLS MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY: the error event Espruino's tls socket raises when the
- *  server closed the connection normally (-30848). */
+ *  server closed the connection normally (-30848, docs/espruino.md §3.3). */
 export const TLS_CLOSE_NOTIFY = -0x7880;

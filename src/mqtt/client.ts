@@ -86,7 +86,7 @@ export interface Client {
   publish(topic: string, payload: string, qos?: number, retain?: boolean, binary?: boolean): number;
   /**
    * Subscribes `filter` at QoS 0 or 1, now if connected and again after every CONNACK (ThingsBoard
-   * forgets subscriptions). Matching messages go to `handler` if given, else to onMessage. + and #
+   * forgets subscriptions: docs/thingsboard.md §1.3). Matching messages go to `handler` if given, else to onMessage. + and #
    * may each fill a whole level, # only the last; throws otherwise.
    */
   subscribe(filter: string, qos?: number, handler?: MessageHandler): void;
@@ -274,7 +274,8 @@ export function createClient(o: ClientOptions): Client {
       try {
         s = o.connect(onOpen);
       } catch (e) {
-        // Espruino throws from connect when nothing listens (measured on the Linux build).
+        // Espruino throws from connect when nothing listens (measured on the Linux build,
+        // docs/espruino.md §3.3).
         return fail("socket", "" + e);
       }
       sock = s;

@@ -1,5 +1,5 @@
-// UTF-8 encoding into a binary string: Espruino strings are 8-bit, so text with chars >= 0x80
-// must be turned into bytes before it goes on the wire.
+// UTF-8 encoding into a binary string: Espruino strings are 8-bit (docs/espruino.md §1.4), so text
+// with chars >= 0x80 must be turned into bytes before it goes on the wire.
 
 import { at, chr } from "./chr.js";
 

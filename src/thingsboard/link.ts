@@ -15,7 +15,8 @@ import { schedule } from "../timer";
 import type { Timer } from "../timer";
 import { LINK_TAG as TAG } from "./topics";
 
-/** Wait after CONNACK 2/4/5: retrying a refused token quickly only fills the server's log. */
+/** Wait after CONNACK 2/4/5 (a refused token, docs/thingsboard.md §1.2): retrying it quickly only
+ *  fills the server's log. */
 const REFUSED_WAIT_MS = 60000;
 /** Connected this long, the back-off starts over. */
 const HEALTHY_MS = 60000;

@@ -22,7 +22,8 @@ export function startRpc(client: Client, handlers: RpcTable): void {
     // Put before what is thrown: "request " for a fault of the request (inbound.ts throws what),
     // then nothing, then "<method> failed: " once its handler runs. One try for all.
     let pre = "request ";
-    // ThingsBoard's request ids are integers (int32): anything else has no answer to wait for it.
+    // ThingsBoard's request ids are integers (int32, docs/thingsboard.md §2.1): anything else has no
+    // answer to wait for it.
     if (!(id.length < 10 && /^\d+$/.test(id))) return log(WARN, "rpc", "bad request id");
     try {
       const req = inbound(payload);
