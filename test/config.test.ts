@@ -10,6 +10,7 @@ import {
   CONFIG_KEYS, ConfigError, describeConfig, envVarFor, loadDeviceConfig, validateDeviceConfig,
   type DeviceConfig,
 } from "../tools/bundler/config.ts";
+import { run } from "./helpers/run.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const FIX = join(import.meta.dirname, "fixtures", "config");
@@ -34,6 +35,10 @@ function problems(fn: () => unknown): string[] {
   }
   assert.fail("expected a ConfigError");
 }
+
+/** `npm run build` as run from `cwd` (where device.config.json is), as the package script runs it. */
+const build = (cwd: string, ...args: string[]) =>
+  run(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "tools", "bundler", "cli.ts"), ...args], { cwd, limitMs: 60_000 });
 
 const validate = (raw: unknown) => problems(() => validateDeviceConfig(raw, origin));
 const load = (file: string, env: Record<string, string | undefined> = {}) =>
@@ -150,6 +155,26 @@ describe("missing and malformed files", () => {
       assert.equal(lines.length, 1);
       assert.match(lines[0]!, expected);
     }
+  });
+
+  test("a key written twice is an error naming the key and both lines, not a silent last-one-wins", async () => {
+    const dir = mkdtempSync(join(scratch, "dup-"));
+    const file = join(dir, "device.config.json");
+    writeFileSync(file, [
+      "{",
+      '  "wifiSsid": "Garden Shed",',
+      `  "accessToken": "${TOKEN}",`,
+      '  "host": "tb.example.org",',
+      '  "port": 8883,',
+      '  "host": "192.168.1.10"',
+      "}",
+    ].join("\n"));
+    const expected = "E config: device.config.json: host: is set twice, on lines 4 and 6, and only the last would count: keep one of them";
+    assert.deepEqual(problems(() => loadDeviceConfig({ cwd: dir, env: {} })), [expected]);
+    // As a user meets it: the build stops with that line and exit code 1.
+    const r = await build(dir, "--config", "device.config.json", "--out", join(dir, "fw.js"));
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(r.stderr.trim(), expected);
   });
 
   test("a file that is not one object, or is empty, says so", () => {
@@ -275,6 +300,20 @@ describe("bad values", () => {
   test("enum typos get a suggestion", () => {
     assertOne(validate({ ...good, logLevel: "warning" }), "device.config.json", "logLevel", "did you mean \"warn\"?");
     assertOne(validate({ ...good, board: "esp32-c3" }), "device.config.json", "board", "did you mean \"esp32c3\"?");
+  });
+
+  test("a chip Espruino 2v29 has no build for (esp32c6) is told so, not \"did you mean esp32c3?\"", async () => {
+    const line = (source: string, value: string) => `E config: ${source}: board: "${value}" is not supported: Espruino 2v29 has no ` +
+      'build for the ESP32-C6; use one of "esp32", "esp32c3", "esp32s3" (README: "Board support")';
+    assert.deepEqual(validate({ ...good, board: "esp32c6" }), [line("device.config.json", "esp32c6")]);
+    assert.deepEqual(validate({ ...good, board: "ESP32-C6" }), [line("device.config.json", "ESP32-C6")]);
+    assert.deepEqual(loadProblems("valid.json", { TB_BOARD: "esp32c6" }), [line("env TB_BOARD", "esp32c6")]);
+    // As a user meets it: the build stops with that line and exit code 1.
+    const dir = mkdtempSync(join(scratch, "c6-"));
+    writeFileSync(join(dir, "device.config.json"), JSON.stringify({ ...good, board: "esp32c6" }));
+    const r = await build(dir, "--out", join(dir, "fw.js"));
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(r.stderr.trim(), line("device.config.json", "esp32c6"));
   });
 
   test("a port of 1883 warns that it is the plain-MQTT port", () => {

@@ -64,6 +64,19 @@ export function isBoardName(name: string): name is BoardName {
   return (BOARDS as readonly string[]).includes(name);
 }
 
+// Espressif chips that Espruino 2v29 has no build for: its ESP32-family releases are the three in
+// BOARDS (docs/espruino.md §2.2). Named so that "esp32c6" is told so, not "did you mean esp32c3?".
+const NO_ESPRUINO_BUILD: Record<string, string> = {
+  esp32s2: "ESP32-S2", esp32c2: "ESP32-C2", esp32c5: "ESP32-C5", esp32c6: "ESP32-C6", esp32c61: "ESP32-C61",
+  esp32h2: "ESP32-H2", esp32p4: "ESP32-P4",
+};
+
+/** "Espruino 2v29 has no build for the ESP32-C6" when `name` is such a chip (any case, with or without "-"). */
+export function unsupportedChip(name: string): string | undefined {
+  const chip = NO_ESPRUINO_BUILD[name.toLowerCase().replace(/[-_\s]/g, "")];
+  return chip && `Espruino 2v29 has no build for the ${chip}`;
+}
+
 export function loadBoard(board: string): BoardJson {
   if (!isBoardName(board)) throw new Error(`Unknown board "${board}": use one of ${BOARDS.join(", ")}`);
   return JSON.parse(readFileSync(boardJsonPath(board), "utf8")) as BoardJson;
