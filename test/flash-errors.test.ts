@@ -1,23 +1,50 @@
 // Each flash failure that can be produced here gives one `E flash:` line naming the cause and the fix:
-// no port, missing port, no permission, busy, no Espruino prompt, over budget, wrong board; plus the
-// port-kind warning and the interpreter install's image selection and refusals.
+// no port, missing port, a miswritten tcp:// address, not a serial port, no permission, busy, no
+// Espruino prompt, over budget, wrong board, a chip Espruino has no build for; plus the port-kind
+// warning and the interpreter install's image selection and refusals. The ports are real tty devices:
+// pseudo-terminals made by socat.
 import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { loadBoard, ROOT } from "../tools/common/board.ts";
 import { planInstall } from "../tools/flash/install.ts";
-import { portKindWarnings } from "../tools/serial/ports.ts";
+import { listSerialPorts, portKindWarnings } from "../tools/serial/ports.ts";
 import { VirtualBoard } from "../tools/vboard/index.ts";
 import { startRepl } from "../tools/vboard/repl.ts";
 import { run, type RunResult } from "./helpers/run.ts";
 
 let dir: string;
+const started: ChildProcess[] = [];
 before(() => { dir = mkdtempSync(join(tmpdir(), "tb-flash-err-")); });
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A pseudo-terminal's slave, a tty device as a board's port is, at dir/name. wait-slave: socat does not
+ * open the slave itself, so only the programs a test starts hold it. `extra`: more socat pty options.
+ */
+async function pty(name: string, extra = ""): Promise<{ path: string; proc: ChildProcess }> {
+  const path = join(dir, name);
+  const proc = spawn("socat", ["-u", `pty,raw,echo=0,link=${path},wait-slave${extra}`, "OPEN:/dev/null"], { stdio: "ignore" });
+  started.push(proc);
+  for (let i = 0; !existsSync(path); i++) {
+    if (i > 150) throw new Error(`socat did not make ${path}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { path, proc };
+}
+
+/** The fix a "not a serial port" line ends with: the ports plugged in, or the board's usual one. */
+async function passBoardsPort(typical: string): Promise<string> {
+  const plugged = await listSerialPorts();
+  return plugged.length ? `pass the board's port; plugged in now: ${plugged.join(", ")}` : `pass the board's port, e.g. --port ${typical}`;
+}
 
 /** Runs flash.sh from an empty folder (no config there); `prefix` runs it through e.g. setpriv. */
 function flashSh(args: string[], prefix: string[] = []): Promise<RunResult> {
@@ -25,9 +52,9 @@ function flashSh(args: string[], prefix: string[] = []): Promise<RunResult> {
   return run(cmd[0], cmd.slice(1), { cwd: dir, env: { ...process.env, NO_COLOR: "1" } });
 }
 
-/** The single E line of a failed run. */
-function errorLine(r: { code: number | null; stderr: string; stdout: string }): string {
-  assert.equal(r.code, 1, `exit code; output:\n${r.stdout}${r.stderr}`);
+/** The single E line of a failed run; `code` is the exit code it must have (2: bad usage). */
+function errorLine(r: { code: number | null; stderr: string; stdout: string }, code = 1): string {
+  assert.equal(r.code, code, `exit code; output:\n${r.stdout}${r.stderr}`);
   const lines = r.stderr.split("\n").filter((l) => l.startsWith("E "));
   assert.equal(lines.length, 1, `exactly one error line in:\n${r.stderr}`);
   return lines[0];
@@ -44,32 +71,53 @@ test("a port that does not exist", async () => {
 });
 
 test("a port without permission points to the dialout group", async (t) => {
-  const fake = join(dir, "ttyUSB-noperm");
-  writeFileSync(fake, "");
-  chmodSync(fake, 0o000);
   // root passes every permission check: run the tool as nobody then (setpriv, util-linux).
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
     try { execFileSync("setpriv", ["--version"], { stdio: "ignore" }); } catch { return t.skip("running as root without setpriv"); }
     chmodSync(dir, 0o755);
   }
-  const r = await flashSh(["--port", fake, "--board", "esp32"], asRoot ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []);
-  assert.match(errorLine(r), /^E flash: permission denied on \S+ttyUSB-noperm: add yourself to the dialout group: sudo usermod -aG dialout \$USER, then log out and back in$/);
+  const { path, proc } = await pty("ttyUSB-noperm", ",perm=000");
+  try {
+    const r = await flashSh(["--port", path, "--board", "esp32"], asRoot ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []);
+    assert.equal(errorLine(r), `E flash: permission denied on ${path}: add yourself to the dialout group: sudo usermod -aG dialout $USER, then log out and back in`);
+  } finally {
+    proc.kill();
+  }
 });
 
 test("a port another program holds open is busy, naming that program", async () => {
-  const fake = join(dir, "ttyUSB-busy");
-  writeFileSync(fake, "");
-  const fd = openSync(fake, "r+");
+  const { path, proc } = await pty("ttyUSB-busy");
+  const fd = openSync(path, constants.O_RDWR | constants.O_NOCTTY);
   let holder: ChildProcess | undefined;
   try {
     holder = spawn("sleep", ["30"], { stdio: ["ignore", "ignore", "ignore", fd] });
     closeSync(fd);
-    const e = errorLine(await flashSh(["--port", fake, "--board", "esp32"]));
-    assert.match(e, new RegExp(`^E flash: \\S+ttyUSB-busy is busy: sleep \\(pid ${holder.pid}\\) has it open: close that program first \\(a monitor still running\\? leave it with Ctrl-\\]\\)$`));
+    const e = errorLine(await flashSh(["--port", path, "--board", "esp32"]));
+    assert.equal(e, `E flash: ${path} is busy: sleep (pid ${holder.pid}) has it open: close that program first (a monitor still running? leave it with Ctrl-])`);
   } finally {
     holder?.kill();
+    proc.kill();
   }
+});
+
+test("--port /dev/null is not a serial port, and the programs that hold /dev/null open are not named", async () => {
+  const r = await flashSh(["--port", "/dev/null", "--board", "esp32"]);
+  assert.equal(errorLine(r), `E flash: /dev/null is not a serial port (it is a character device, but not a tty): ${await passBoardsPort("/dev/ttyUSB0")}`);
+  const file = join(dir, "ttyUSB-file");
+  writeFileSync(file, "");
+  const f = await flashSh(["--port", file, "--board", "esp32c3"]);
+  assert.equal(errorLine(f), `E flash: ${file} is not a serial port (it is a regular file): ${await passBoardsPort("/dev/ttyACM0")}`);
+});
+
+test("a tcp:// address written with one slash says how to write it, not to check the USB cable", async () => {
+  const r = await flashSh(["--port", "tcp:/127.0.0.1:2323", "--board", "esp32"]);
+  assert.equal(errorLine(r, 2), "E flash: --port tcp:/127.0.0.1:2323 is not a tcp:// address: write it as tcp://127.0.0.1:2323 (tcp://host:port)");
+});
+
+test("--board esp32c6: Espruino 2v29 has no build for it, and the boards there are builds for are listed", async () => {
+  const r = await flashSh(["--board", "esp32c6", "--port", "/dev/ttyACM0"]);
+  assert.equal(errorLine(r, 2), "E flash: --board esp32c6 is not supported: Espruino 2v29 has no build for the ESP32-C6; use one of esp32, esp32c3, esp32s3 (README: \"Board support\")");
 });
 
 test("a TCP port that answers garbage has no Espruino prompt: install the interpreter", async () => {
@@ -182,11 +230,29 @@ test("install through the CLI: prints the images and the command, or one refusal
   const tgz = release("espruino_2v29_esp32s3.tgz", {
     "bootloader.bin": espImage("esp32s3"), "partition-table.bin": PARTITIONS, "espruino-esp32s3.bin": espImage("esp32s3"),
   });
-  const ok = await flashSh(["--port", "tcp://127.0.0.1:9", "--board", "esp32s3", "--install-espruino", tgz]);
+  const ok = await flashSh(["--port", "/dev/ttyACM0", "--board", "esp32s3", "--install-espruino", tgz, "--print-esptool"]);
   assert.equal(ok.code, 0, ok.stderr);
   // The stock S3 build leaves TLS too little native heap: one W line, and the install goes on.
   assert.match(ok.stderr, /^W flash: espruino_2v29_esp32s3\.tgz leaves too little native heap for TLS on .+ \(installing it anyway\)$/m);
-  assert.match(ok.stdout, /^esptool\.py --chip esp32s3 --port tcp:\/\/127\.0\.0\.1:9 --baud 460800 write_flash 0x0 \S+bootloader\.bin 0x8000 \S+partition-table\.bin 0x10000 \S+espruino-esp32s3\.bin$/m);
-  const bad = await flashSh(["--port", "tcp://127.0.0.1:9", "--board", "esp32", "--install-espruino", tgz]);
+  assert.match(ok.stdout, /^esptool\.py --chip esp32s3 --port \/dev\/ttyACM0 --baud 460800 write_flash 0x0 \S+bootloader\.bin 0x8000 \S+partition-table\.bin 0x10000 \S+espruino-esp32s3\.bin$/m);
+  const bad = await flashSh(["--port", "/dev/ttyACM0", "--board", "esp32", "--install-espruino", tgz, "--print-esptool"]);
   assert.match(errorLine(bad), /^E flash: espruino_2v29_esp32s3\.tgz is the Espruino release for esp32s3, but the board is esp32: /);
+});
+
+test("install over tcp:// is refused in one line with a non-zero exit, and no esptool command that cannot work", async () => {
+  const tgz = release("espruino_2v29_esp32s3.tgz", {
+    "bootloader.bin": espImage("esp32s3"), "partition-table.bin": PARTITIONS, "espruino-esp32s3.bin": espImage("esp32s3"),
+  });
+  const expected = "E flash: --install-espruino cannot work over tcp://127.0.0.1:9 (the interpreter is written through the chip's ROM " +
+    "bootloader, which only its USB serial port reaches): plug the ESP32-S3 in and pass --port /dev/ttyACM0";
+  for (const extra of [[], ["--print-esptool"]]) {
+    const r = await flashSh(["--port", "tcp://127.0.0.1:9", "--board", "esp32s3", "--install-espruino", tgz, ...extra]);
+    assert.equal(errorLine(r, 2), expected);
+    assert.doesNotMatch(r.stdout, /esptool\.py/);
+  }
+});
+
+test("--print-esptool without --install-espruino says what it goes with", async () => {
+  const r = await flashSh(["--port", "/dev/ttyACM0", "--board", "esp32c3", "--print-esptool"]);
+  assert.equal(errorLine(r, 2), "E flash: --print-esptool prints the command that installs the interpreter: add --install-espruino espruino_2v29_<chip>.tgz");
 });

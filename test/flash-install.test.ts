@@ -12,6 +12,7 @@ import { SerialPort } from "serialport";
 import { loadBoard, ROOT } from "../tools/common/board.ts";
 import { checkDetectedChip, esptoolChipName, planInstall, writeRelease } from "../tools/flash/install.ts";
 import { NodeWebSerialPort, usbIdsOf } from "../tools/flash/webserial.ts";
+import { listSerialPorts } from "../tools/serial/ports.ts";
 import { run } from "./helpers/run.ts";
 
 let dir: string;
@@ -256,4 +257,16 @@ test("CLI: --print-esptool prints the esptool command instead of writing (the po
     proc.kill();
     await exited(proc);
   }
+});
+
+test("CLI: --print-esptool without --port prints the command for the port it would use, and exits 0", async () => {
+  const r = await run("bash", [join(ROOT, "flash.sh"), "--board", "esp32c3", "--install-espruino", c3Release(), "--print-esptool"],
+    { cwd: dir, onSpawn: (c) => started.push(c) });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr.split("\n").filter((l) => l.startsWith("E ")).length, 0, r.stderr);
+  const plugged = await listSerialPorts();
+  const port = plugged.length === 1 ? plugged[0] : "/dev/ttyACM0";
+  const why = plugged.length === 1 ? "the one serial port plugged in" : "the ESP32-C3's usual port";
+  assert.ok(r.stdout.split("\n").includes(`I flash: no --port given: the command uses ${port}, ${why}; change it if the board is on another`), r.stdout);
+  assert.match(r.stdout, new RegExp(`^esptool\\.py --chip esp32c3 --port ${port} --baud 460800 write_flash 0x0 \\S+bootloader\\.bin `, "m"));
 });

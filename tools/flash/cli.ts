@@ -6,6 +6,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BOARDS, fail, isBoardName, loadBoard, ROOT, ToolError, type BoardName } from "../common/index.ts";
+import { unsupportedChip } from "../common/board.ts";
 import { ConfigError, loadDeviceConfig } from "../bundler/config.ts";
 import { openLink } from "../serial/link.ts";
 import { monitorPort } from "../serial/terminal.ts";
@@ -14,7 +15,7 @@ import { checkBundle, prepareBundle } from "./bundle.ts";
 import { heapWarning, interpreterAdvice, parseSplit, releaseWarning, SPLIT_PROBE } from "./heap.ts";
 import { planInstall, writeRelease } from "./install.ts";
 import { LINUX_BOARD, linuxStorageFiles, linuxWarning, stageStorageFiles } from "./linux.ts";
-import { checkSerialPort, isTcpPort, listSerialPorts, noPortError } from "../serial/ports.ts";
+import { checkSerialPort, checkTcpAddress, isTcpPort, listSerialPorts, noPortError } from "../serial/ports.ts";
 import { upload } from "./upload.ts";
 
 const INSTALL_BAUD = 460800;
@@ -24,8 +25,8 @@ const USAGE = `usage: npm run flash -- --port PORT [--board esp32|esp32c3|esp32s
        [--install-espruino espruino_2v29_<chip>.tgz [--print-esptool]]
   PORT: /dev/ttyUSB0 (ESP32), /dev/ttyACM0 (ESP32-C3/S3), or tcp://host:port; Espruino's Linux build
         (espruino-linux-x64 --telnet) is a development target at tcp://127.0.0.1:2323
-  --install-espruino writes the interpreter through the ESP ROM bootloader (at --baud, default ${INSTALL_BAUD});
-  --print-esptool prints the equivalent esptool command instead
+  --install-espruino writes the interpreter through the ESP ROM bootloader of a serial port, not tcp://
+  (at --baud, default ${INSTALL_BAUD}); --print-esptool prints the equivalent esptool command instead (--port optional)
   The interpreter that leaves enough native heap for TLS (board/<chip>.json device.variants):
 ${BOARDS.map((b) => "    " + interpreterAdvice(loadBoard(b))).join("\n")}`;
 
@@ -63,7 +64,14 @@ function parse(argv: string[]): Options | number {
     return 0;
   }
   if (values.board !== undefined && !isBoardName(values.board)) {
-    console.error(`E flash: --board ${values.board} is not a board: use one of ${BOARDS.join(", ")}`);
+    const noBuild = unsupportedChip(values.board);
+    console.error(noBuild
+      ? `E flash: --board ${values.board} is not supported: ${noBuild}; use one of ${BOARDS.join(", ")} (README: "Board support")`
+      : `E flash: --board ${values.board} is not a board: use one of ${BOARDS.join(", ")}`);
+    return 2;
+  }
+  if (values["print-esptool"] && values["install-espruino"] === undefined) {
+    console.error("E flash: --print-esptool prints the command that installs the interpreter: add --install-espruino espruino_2v29_<chip>.tgz");
     return 2;
   }
   const baud = values.baud === undefined ? undefined : Number(values.baud);
@@ -91,10 +99,24 @@ async function flash(o: Options): Promise<number> {
   const boardName = boardFor(o);
   const board = loadBoard(boardName);
   const baud = o.baud ?? board.device.baud;
-  const port = o.port;
+  let port = o.port;
+  if (port) checkTcpAddress("flash", port);
+  if (o.install && port && isTcpPort(port)) {
+    // esptool-js resets the chip into its ROM bootloader with DTR/RTS and speaks to it over the wire: a console over TCP has neither.
+    throw new ToolError(`E flash: --install-espruino cannot work over ${port} (the interpreter is written through the chip's ROM ` +
+      `bootloader, which only its USB serial port reaches): plug the ${board.info.name} in and pass --port ${board.device.typicalPort}`, 2);
+  }
+  if (!port && o.install && o.printEsptool) {
+    // It only prints a command: the port the user would most likely pass, said so, instead of a refusal.
+    const plugged = await listSerialPorts();
+    port = plugged.length === 1 ? plugged[0]! : board.device.typicalPort;
+    console.log(`I flash: no --port given: the command uses ${port}, ` +
+      `${plugged.length === 1 ? "the one serial port plugged in" : `the ${board.info.name}'s usual port`}; change it if the board is on another`);
+  }
   if (!port) throw noPortError("flash", await listSerialPorts(), board);
   const tcp = isTcpPort(port);
-  if (!tcp) for (const w of checkSerialPort("flash", port, board, await listSerialPorts())) console.error(w);
+  // Printing touches no port, which may be on another machine.
+  if (!tcp && !o.printEsptool) for (const w of checkSerialPort("flash", port, board, await listSerialPorts())) console.error(w);
 
   if (o.install) {
     // The ROM bootloader is reached at 115200 and then raised to this for writing.
@@ -105,10 +127,8 @@ async function flash(o: Options): Promise<number> {
     if (short) console.error(short);
     console.log(`I flash: Espruino images for ${board.device.esptoolChip} from ${plan.dir}:`);
     for (const i of plan.images) console.log(`I flash:   ${i.offset} ${i.file}`);
-    if (o.printEsptool || tcp) {
-      console.log(tcp
-        ? "I flash: a tcp:// port has no reset lines to reach the ESP ROM bootloader; on the machine the board is plugged into, run:"
-        : "I flash: the esptool command that writes them:");
+    if (o.printEsptool) {
+      console.log("I flash: the esptool command that writes them:");
       console.log(plan.command);
       console.log(`I flash: (pip install esptool gives esptool.py; hold BOOT while pressing RESET if it cannot connect), then npm run flash -- --port ${port}`);
       return 0;

@@ -1,11 +1,34 @@
 // Serial port checks before anything opens the port, so each common mistake gets its own message:
-// no port given, path missing, no permission (dialout), held open by another program, wrong kind of
-// port for the chip's console (native USB /dev/ttyACM* vs a USB-UART bridge /dev/ttyUSB*).
+// no port given, a tcp:// address miswritten, path missing, not a serial port at all, no permission
+// (dialout), held open by another program, wrong kind of port for the chip's console (native USB
+// /dev/ttyACM* vs a USB-UART bridge /dev/ttyUSB*).
 import { accessSync, constants, existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
-import { fail, type BoardJson } from "../common/index.ts";
+import { fail, ToolError, type BoardJson } from "../common/index.ts";
 
 export function isTcpPort(port: string): boolean {
   return port.startsWith("tcp://");
+}
+
+// What the console link takes (serial/link.ts parseTcpPort): tcp://host[:port], IPv6 in brackets.
+const TCP_ADDRESS = /^tcp:\/\/(\[[^\]]+\]|[^:/]*)(?::(\d+))?\/?$/;
+
+function isTcpAddress(port: string): boolean {
+  const m = TCP_ADDRESS.exec(port);
+  const number = m?.[2] === undefined ? 23 : Number(m[2]); // 23, telnet's, when none is given
+  return !!m && number >= 1 && number <= 65535;
+}
+
+/**
+ * Throws (exit code 2, a usage error) when `port` is meant as a TCP address but is not written as
+ * tcp://host:port: `tcp:/127.0.0.1:2323` would otherwise be taken for a serial device's path and
+ * get "does not exist: check the USB cable".
+ */
+export function checkTcpAddress(tool: string, port: string): void {
+  if (!/^tcp(:|\/\/)/i.test(port) || isTcpAddress(port)) return;
+  const fixed = "tcp://" + port.replace(/^tcp:?\/*/i, "");
+  const fix = /:\d+$/.test(fixed) && isTcpAddress(fixed)
+    ? `write it as ${fixed} (tcp://host:port)` : "write it as tcp://host:port, e.g. tcp://127.0.0.1:2323";
+  throw new ToolError(`E ${tool}: --port ${port} is not a tcp:// address: ${fix}`, 2);
 }
 
 /** Serial ports plugged in: serialport's listing (USB details) plus the usual device names. */
@@ -77,13 +100,53 @@ export function holdersOf(path: string): Array<{ pid: number; name: string }> {
   return out;
 }
 
+/** Linux's major number of a device (glibc's gnu_dev_major). */
+function majorOf(rdev: number): number {
+  return ((rdev / 256) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+}
+
+/** The character-device drivers registered for `major` (/proc/devices), or undefined where there is none (not Linux). */
+function charDrivers(major: number): string[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync("/proc/devices", "utf8");
+  } catch {
+    return undefined;
+  }
+  const chars = text.split(/\n\s*\n/)[0] ?? "";
+  return chars.split("\n").map((l) => /^\s*(\d+)\s+(\S+)$/.exec(l)).filter((m) => m && Number(m[1]) === major).map((m) => m![2]!);
+}
+
+// Serial ports are tty devices: ttyUSB, ttyACM, ttyS, ttyAMA…, a pseudo-terminal's slave (pts), an
+// rfcomm link. /dev/tty, /dev/console and /dev/ptmx share major 5 under names starting with /dev/.
+const TTY_DRIVER = /^(tty(?!printk)\w*|pts|rfcomm)$/;
+
+/** Why `path` is not a serial port ("a regular file" …), or undefined when it is a tty device. */
+export function notSerialReason(path: string): string | undefined {
+  const st = statSync(path);
+  if (st.isDirectory()) return "it is a folder";
+  if (st.isFile()) return "it is a regular file";
+  if (!st.isCharacterDevice()) return "it is not a character device";
+  const drivers = charDrivers(majorOf(st.rdev));
+  if (drivers === undefined) return undefined; // no /proc/devices: any character device may be a port
+  return drivers.some((d) => TTY_DRIVER.test(d)) ? undefined : "it is a character device, but not a tty";
+}
+
 /** Throws the one-line error for a serial path that cannot be used; returns warnings otherwise. */
 export function checkSerialPort(tool: string, path: string, board: BoardJson, known: string[] = []): string[] {
+  checkTcpAddress(tool, path);
+  const others = known.filter((p) => p !== path);
   if (!existsSync(path)) {
-    const others = known.filter((p) => p !== path);
     return failWith(tool, `${path} does not exist`, others.length
       ? `plugged in now: ${others.join(", ")}; pass one with --port`
       : `check the USB cable (a data cable, not charge-only) and that the board is plugged in; typical for ${board.info.name}: ${board.device.typicalPort}`);
+  }
+  // Before the holders: every program has /dev/null open, and none of them is using a board.
+  const notSerial = notSerialReason(path);
+  if (notSerial) {
+    return failWith(tool, `${path} is not a serial port (${notSerial})`, others.length
+      ? `pass the board's port; plugged in now: ${others.join(", ")}`
+      : `pass the board's port, e.g. --port ${board.device.typicalPort}`);
   }
   try {
     accessSync(path, constants.R_OK | constants.W_OK);
@@ -98,9 +161,6 @@ export function checkSerialPort(tool: string, path: string, board: BoardJson, kn
   if (holders.length) {
     const who = holders.map((h) => `${h.name} (pid ${h.pid})`).join(", ");
     return failWith(tool, `${path} is busy: ${who} has it open`, "close that program first (a monitor still running? leave it with Ctrl-])");
-  }
-  if (!statSync(path).isCharacterDevice()) {
-    return failWith(tool, `${path} is not a serial device`, `pass the board's port, e.g. --port ${board.device.typicalPort}`);
   }
   return portKindWarnings(tool, path, board);
 }
