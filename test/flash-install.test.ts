@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { SerialPort } from "serialport";
 import { loadBoard, ROOT } from "../tools/common/board.ts";
-import { checkDetectedChip, esptoolChipName, planInstall, writeRelease } from "../tools/flash/install.ts";
+import { progress } from "../tools/common/progress.ts";
+import { checkDetectedChip, esptoolChipName, planInstall, writeProgress, writeRelease } from "../tools/flash/install.ts";
 import { NodeWebSerialPort, usbIdsOf } from "../tools/flash/webserial.ts";
 import { listSerialPorts } from "../tools/serial/ports.ts";
 import { run } from "./helpers/run.ts";
@@ -269,4 +270,30 @@ test("CLI: --print-esptool without --port prints the command for the port it wou
   const why = plugged.length === 1 ? "the one serial port plugged in" : "the ESP32-C3's usual port";
   assert.ok(r.stdout.split("\n").includes(`I flash: no --port given: the command uses ${port}, ${why}; change it if the board is on another`), r.stdout);
   assert.match(r.stdout, new RegExp(`^esptool\\.py --chip esp32c3 --port ${port} --baud 460800 write_flash 0x0 \\S+bootloader\\.bin `, "m"));
+});
+
+test("install progress: one percentage of all images on a terminal, a line per image written, nothing else off a terminal", () => {
+  const files = [{ offset: "0x0", file: "bootloader.bin", size: 20_000 }, { offset: "0x10000", file: "espruino-esp32c3.bin", size: 60_000 }];
+  // esptool-js's calls for two images of 2 and 3 compressed blocks: (image, 0, total) first, then one per block.
+  const calls: Array<[number, number, number]> = [[0, 0, 8], [0, 4, 8], [0, 8, 8], [1, 0, 12], [1, 4, 12], [1, 8, 12], [1, 12, 12]];
+  const replay = (isTTY: boolean) => {
+    const drawn: string[] = [];
+    const log: string[] = [];
+    const report = writeProgress(files, (l) => log.push(l), progress("flash", { isTTY, columns: 100, write: (t) => drawn.push(t) }));
+    for (const [i, w, t] of calls) report(i, w, t);
+    return { drawn, log };
+  };
+  const lines = ["I flash:   0x0 bootloader.bin: 20,000 bytes written", "I flash:   0x10000 espruino-esp32c3.bin: 60,000 bytes written"];
+  const tty = replay(true);
+  assert.deepEqual(tty.log, lines);
+  const shown = tty.drawn.filter((t) => t !== "\r\x1b[K").map((t) => t.replace(/^\r|\x1b\[K$/g, ""));
+  assert.deepEqual(shown, [
+    "I flash: writing bootloader.bin (image 1 of 2) 0%", "I flash: writing bootloader.bin (image 1 of 2) 12%",
+    "I flash: writing bootloader.bin (image 1 of 2) 25%", "I flash: writing espruino-esp32c3.bin (image 2 of 2) 25%",
+    "I flash: writing espruino-esp32c3.bin (image 2 of 2) 50%", "I flash: writing espruino-esp32c3.bin (image 2 of 2) 75%",
+    "I flash: writing espruino-esp32c3.bin (image 2 of 2) 100%",
+  ]);
+  assert.equal(tty.drawn.at(-1), "\r\x1b[K", "the status line is cleared before the next line");
+  const piped = replay(false);
+  assert.deepEqual(piped, { drawn: [], log: lines });
 });

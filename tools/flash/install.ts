@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { fail, ToolError, type BoardJson } from "../common/index.ts";
+import { fail, progress, ToolError, type BoardJson, type Progress, type ProgressStream } from "../common/index.ts";
 import { openError } from "../serial/ports.ts";
 import { NodeWebSerialPort } from "./webserial.ts";
 
@@ -145,6 +145,28 @@ export interface WriteOptions {
   warn: (line: string) => void;
   /** Bound on reaching the ROM bootloader and identifying the chip (esptool-js retries on its own within it). */
   connectTimeoutMs?: number;
+  /** Where the write percentage is drawn (default stderr); only on a terminal (common/progress.ts). */
+  progressStream?: ProgressStream;
+}
+
+/**
+ * esptool-js's reportProgress(image, written, total) as the user sees it: one percentage of all the
+ * images on a terminal (each weighed by its size, as writing time goes with it; `written` counts the
+ * compressed bytes of one image), and a line for each image once it is all written.
+ */
+export function writeProgress(files: Array<{ offset: string; file: string; size: number }>, log: (line: string) => void, bar: Progress) {
+  const all = files.reduce((n, f) => n + f.size, 0) || 1;
+  const before = files.map((_, i) => files.slice(0, i).reduce((n, f) => n + f.size, 0));
+  return (index: number, written: number, total: number): void => {
+    const f = files[index];
+    if (!f) return;
+    const part = total ? Math.min(1, written / total) : 1;
+    bar.update(`writing ${f.file} (image ${index + 1} of ${files.length})`, (before[index]! + part * f.size) / all);
+    if (part === 1) {
+      bar.done();
+      log(`I flash:   ${f.offset} ${f.file}: ${f.size.toLocaleString("en")} bytes written`);
+    }
+  };
 }
 
 const ROM_BAUD = 115200;
@@ -196,26 +218,20 @@ export async function writeRelease(plan: InstallPlan, o: WriteOptions): Promise<
 
     const files = plan.images.map((i) => ({ ...i, data: new Uint8Array(readFileSync(i.path)), address: parseInt(i.offset, 16) }));
     o.log(`I flash: writing ${files.length} images at ${o.baud} baud (compressed, each verified by MD5)`);
-    let lastStep = -1;
+    const bar = progress("flash", o.progressStream);
     try {
       await loader.writeFlash({
         fileArray: files.map((f) => ({ data: f.data, address: f.address })),
         flashSize: "keep", flashMode: "keep", flashFreq: "keep", eraseAll: false, compress: true,
-        reportProgress: (index, written, total) => {
-          // One line per quarter of each image: enough to see it move without flooding a terminal.
-          const step = total ? Math.floor((4 * written) / total) : 4;
-          const key = index * 10 + step;
-          if (key === lastStep || (step === 0 && written > 0)) return;
-          lastStep = key;
-          const f = files[index];
-          o.log(`I flash:   ${f.offset} ${f.file}: ${step * 25}% of ${f.data.length.toLocaleString("en")} bytes`);
-        },
+        reportProgress: writeProgress(files.map((f) => ({ ...f, size: f.data.length })), o.log, bar),
         calculateMD5Hash: (image) => createHash("md5").update(image).digest("hex"),
       });
     } catch (e) {
       const msg = String((e as Error)?.message ?? e).split("\n")[0];
       throw fail("flash", `writing Espruino to the ${chipName} on ${o.port} failed (${msg})`,
         `press RESET and run the same command again${o.baud > ROM_BAUD ? ` with --baud ${ROM_BAUD}` : ""}; or run: ${plan.command}`);
+    } finally {
+      bar.done(); // the error line, if any, starts on a clean line
     }
     o.log(`I flash: all ${files.length} images written and verified; hard reset so the board starts Espruino`);
     await loader.after("hard_reset");
