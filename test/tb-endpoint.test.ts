@@ -15,7 +15,7 @@ import mqttPacket, { type Packet } from "mqtt-packet";
 import fc from "fast-check";
 import { generateSelfSigned } from "../tools/certs/generate.ts";
 import { TbEndpoint, RpcError, loadDevicesFile, validateDevices } from "../tools/tb-endpoint/index.ts";
-import { PacketFramer, FrameError } from "../tools/tb-endpoint/framing.ts";
+import { PacketReader, FrameError } from "../tools/tb-endpoint/framing.ts";
 import { parseTelemetry, PayloadError } from "../tools/tb-endpoint/payloads.ts";
 
 const FIXTURES = join(import.meta.dirname, "fixtures", "tb-endpoint");
@@ -679,6 +679,87 @@ describe("HTTP API", () => {
   });
 });
 
+// ---- one MQTT stream, however it is chunked ----
+
+describe("stream chunking: split at every byte or coalesced, the endpoint reads the same packets", () => {
+  before(async () => { ep = await startEndpoint(); });
+  after(async () => { await ep.stop(); });
+
+  /** One whole session as bytes: CONNECT, SUBSCRIBE, telemetry, an attribute request, PINGREQ. */
+  const sessionBytes = (token: string): Buffer => Buffer.concat([
+    mqttPacket.generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean: true, clientId: "chunks", keepalive: 0, username: token }),
+    mqttPacket.generate({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "v1/devices/me/attributes/response/+", qos: 1 }] }),
+    mqttPacket.generate(publish("v1/devices/me/telemetry", '{"temperature":21.5,"humidity":40}', 1, 2)),
+    mqttPacket.generate(publish("v1/devices/me/attributes/request/5", '{"sharedKeys":"mode"}', 1, 3)),
+    mqttPacket.generate({ cmd: "pingreq" }),
+  ]);
+
+  /** Sends the session as `chunks`, one socket write each, and returns the endpoint's six answers. */
+  async function answers(chunks: Buffer[]): Promise<unknown[]> {
+    const c = await RawClient.open(ep.ports.tls!, "tls");
+    try {
+      // Each write is flushed and given a moment before the next, so the endpoint reads it on its own
+      // (writes issued together would leave in one TLS record).
+      for (const chunk of chunks) {
+        await new Promise<void>((resolve, reject) => c.socket.write(chunk, (e) => (e ? reject(e) : resolve())));
+        if (chunks.length > 1) await new Promise((r) => setTimeout(r, 1));
+      }
+      const out: unknown[] = [];
+      for (let i = 0; i < 6; i++) {
+        const p = await c.next() as Packet & { payload?: Buffer; topic?: string; returnCode?: number; granted?: number[] };
+        const fields = { cmd: p.cmd, id: p.messageId, code: p.returnCode, granted: p.granted, topic: p.topic, payload: p.payload?.toString() };
+        out.push(Object.fromEntries(Object.entries(fields).filter(([, v]) => v != null)));
+      }
+      assert.equal(c.isClosed, false, "the session stays open");
+      return out;
+    } finally {
+      c.end();
+    }
+  }
+
+  test("byte by byte and all in one write: the same answers and the same telemetry", async () => {
+    ep.setSharedAttributes("dev1", { mode: "eco" });
+    ep.setSharedAttributes("dev2", { mode: "eco" });
+    const split = sessionBytes(TOKEN);
+    const bytes = await answers([...split].map((b) => Buffer.from([b])));
+    const whole = await answers([sessionBytes(TOKEN2)]);
+    assert.deepEqual(bytes, [
+      { cmd: "connack", code: 0 },
+      { cmd: "suback", id: 1, granted: [1] },
+      { cmd: "puback", id: 2 },
+      { cmd: "publish", id: 1, topic: "v1/devices/me/attributes/response/5", payload: '{"shared":{"mode":"eco"}}' },
+      { cmd: "puback", id: 3 },
+      { cmd: "pingresp" },
+    ], `answers to ${split.length} one-byte writes`);
+    assert.deepEqual(whole, bytes, "answers to one coalesced write");
+    assert.deepEqual(ep.telemetry("dev1").map((e) => e.values), [{ temperature: 21.5, humidity: 40 }]);
+    assert.deepEqual(ep.telemetry("dev2").map((e) => e.values), ep.telemetry("dev1").map((e) => e.values));
+  });
+
+  test("MQTT 5: a CONNECT and a PUBLISH with properties in one write; the PUBLISH is read as MQTT 5", async () => {
+    const socket = netConnect({ host: "127.0.0.1", port: ep.ports.tcp! });
+    try {
+      await withTimeout(once(socket, "connect"), "socket connect");
+      const replies: Packet[] = [];
+      const parser = mqttPacket.parser({ protocolVersion: 5 });
+      parser.on("packet", (p: Packet) => replies.push(p));
+      socket.on("data", (d: Buffer) => parser.parse(d));
+      const v5 = { protocolVersion: 5 };
+      socket.write(Buffer.concat([
+        mqttPacket.generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: 5, clean: true, clientId: "v5", keepalive: 0, username: TOKEN }, v5),
+        // Read with 3.1.1 rules, the properties would be taken as the payload's first bytes: not JSON, closed.
+        mqttPacket.generate({ ...publish("v1/devices/me/telemetry", '{"v5chunk":1}', 1, 4), properties: { userProperties: { a: "b" }, contentType: "json" } } as Packet, v5),
+        mqttPacket.generate({ cmd: "pingreq" }, v5),
+      ]));
+      await waitFor(() => replies.length >= 3, "CONNACK, PUBACK and PINGRESP");
+      assert.deepEqual(replies.map((p) => p.cmd), ["connack", "puback", "pingresp"]);
+      assert.deepEqual(ep.telemetry("dev1").at(-1)!.values, { v5chunk: 1 });
+    } finally {
+      socket.destroy();
+    }
+  });
+});
+
 // ---- storage, options, devices file, framing ----
 
 describe("storage bound and options", () => {
@@ -732,7 +813,7 @@ describe("storage bound and options", () => {
     assert.throws(() => parseTelemetry(Buffer.from('"x"'), 0), /expected a JSON object or an array of objects, got a string/);
   });
 
-  test("framer: any split of a packet stream yields the same packets; oversize refused from the header", () => {
+  test("packet reader: any split of a packet stream yields the same packets; oversize refused from the header", () => {
     const packets = [
       mqttPacket.generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean: true, clientId: "f", keepalive: 0, username: "u" }),
       mqttPacket.generate({ cmd: "pingreq" }),
@@ -742,22 +823,23 @@ describe("storage bound and options", () => {
     const stream = Buffer.concat(packets);
     fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: stream.length }), { maxLength: 20 }), (cuts) => {
       const points = [...new Set(cuts)].sort((a, b) => a - b);
-      const framer = new PacketFramer(65_536);
-      const out: Buffer[] = [];
+      const reader = new PacketReader(65_536);
+      const out: Packet[] = [];
       let prev = 0;
       for (const p of [...points, stream.length]) {
-        out.push(...framer.push(stream.subarray(prev, p)));
+        out.push(...reader.push(stream.subarray(prev, p)));
         prev = p;
       }
-      assert.deepEqual(out.map((b) => b.toString("hex")), packets.map((b) => b.toString("hex")));
+      // Decoded packets, encoded again, are the bytes sent.
+      assert.deepEqual(out.map((o) => mqttPacket.generate(o).toString("hex")), packets.map((b) => b.toString("hex")));
     }), { numRuns: 200 });
-    assert.throws(() => new PacketFramer(100).push(Buffer.from([0x10, 0xe5, 0x00])), (e: unknown) => e instanceof FrameError && /101 bytes exceeds the limit of 100/.test((e as Error).message));
-    assert.throws(() => new PacketFramer(100).push(Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x01])), /malformed remaining length/);
-    assert.throws(() => new PacketFramer(100).push(Buffer.from("GET / HTTP/1.1")), /first packet is not CONNECT \(first byte 0x47\)/);
-    const framer = new PacketFramer(100);
-    framer.push(packets[0]!);
-    assert.throws(() => framer.push(Buffer.from([0x80, 0x00])), /invalid fixed-header flags 0x80/);
-    assert.throws(() => new PacketFramer(100).push(Buffer.concat([packets[0]!, Buffer.from([0x36, 0x00])])), /both QoS bits/);
+    assert.throws(() => new PacketReader(100).push(Buffer.from([0x10, 0xe5, 0x00])), (e: unknown) => e instanceof FrameError && /101 bytes exceeds the limit of 100/.test((e as Error).message));
+    assert.throws(() => new PacketReader(100).push(Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x01])), /malformed remaining length/);
+    assert.throws(() => new PacketReader(100).push(Buffer.from("GET / HTTP/1.1")), /first packet is not CONNECT \(first byte 0x47\)/);
+    const reader = new PacketReader(100);
+    reader.push(packets[0]!);
+    assert.throws(() => reader.push(Buffer.from([0x80, 0x00])), /invalid fixed-header flags 0x80/);
+    assert.throws(() => new PacketReader(100).push(Buffer.concat([packets[0]!, Buffer.from([0x36, 0x00])])), /both QoS bits/);
   });
 });
 

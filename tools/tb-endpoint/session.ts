@@ -3,7 +3,7 @@
 import type { Socket } from "node:net";
 import mqtt from "mqtt-packet";
 import type { Packet, IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket } from "mqtt-packet";
-import { FrameError, PacketFramer } from "./framing.ts";
+import { FrameError, PacketReader } from "./framing.ts";
 import {
   PayloadError, parseAttributeRequest, parseAttributes, parseClientRpc, parseTelemetry,
   type AttributeRequest, type TelemetryEntry,
@@ -44,7 +44,7 @@ export class MqttSession {
   provisioning = false;
   /** filter -> granted QoS; dies with the session (subscriptions do not survive a reconnect). */
   readonly subscriptions = new Map<string, 0 | 1>();
-  private readonly framer: PacketFramer;
+  private readonly reader: PacketReader;
   private protocolVersion: 3 | 4 | 5 = 4;
   private connected = false;
   private closing = false;
@@ -58,7 +58,7 @@ export class MqttSession {
     private readonly host: SessionHost,
     readonly label: string,
   ) {
-    this.framer = new PacketFramer(host.maxPacketBytes);
+    this.reader = new PacketReader(host.maxPacketBytes);
     // #12: any traffic, either way, keeps the session; PINGREQ counts.
     this.idleTimer = setTimeout(() => this.close(`idle for ${host.idleTimeoutMs} ms`), host.idleTimeoutMs);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -116,17 +116,15 @@ export class MqttSession {
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     this.idleTimer.refresh();
-    let frames: Buffer[];
+    let packets: Packet[];
     try {
-      frames = this.framer.push(chunk);
+      packets = this.reader.push(chunk);
     } catch (e) {
       if (!(e instanceof FrameError)) throw e;
       return this.close(e.message); // #15
     }
-    for (const frame of frames) {
+    for (const packet of packets) {
       if (this.closing) return;
-      const packet = this.decode(frame);
-      if (!packet) return;
       try {
         this.handle(packet);
       } catch (e) {
@@ -134,17 +132,6 @@ export class MqttSession {
         this.close(e.message); // #6, #13
       }
     }
-  }
-
-  private decode(frame: Buffer): Packet | undefined {
-    const parser = mqtt.parser({ protocolVersion: this.protocolVersion });
-    let packet: Packet | undefined;
-    let error: Error | undefined;
-    parser.on("packet", (p: Packet) => { packet = p; });
-    parser.on("error", (e: Error) => { error = e; });
-    parser.parse(frame);
-    if (!packet || error) this.close(`malformed packet: ${error?.message ?? "incomplete"}`);
-    return error ? undefined : packet;
   }
 
   private handle(packet: Packet): void {
