@@ -24,6 +24,12 @@ test("a line wider than the terminal is cut to fit", () => {
   assert.equal(s.out[0], "\rI build: type-check\x1b[K");
 });
 
+test("a terminal that reports no width (0 columns) gets the whole line", () => {
+  const s = stream(true, 0);
+  progress("build", s).update("bundling src/");
+  assert.equal(s.out[0], "\rI build: bundling src/\x1b[K");
+});
+
 test("not a terminal: nothing is written", () => {
   const s = stream(false);
   const p = progress("build", s);

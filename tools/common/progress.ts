@@ -24,7 +24,8 @@ export function progress(tag: string, stream: ProgressStream = process.stderr): 
     update(what, fraction) {
       const pct = fraction === undefined ? "" : ` ${Math.max(0, Math.min(100, Math.floor(fraction * 100)))}%`;
       let line = `I ${tag}: ${what}${pct}`;
-      const width = (stream.columns ?? 80) - 1;
+      // A pseudo-terminal without a size (script, some CI runners) reports 0 columns: take 80 then.
+      const width = (stream.columns || 80) - 1;
       if (line.length > width) line = line.slice(0, width);
       if (line === last) return;
       last = line;
