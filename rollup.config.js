@@ -1,10 +1,14 @@
 // How src/ becomes dist/firmware.js: one plain script for Espruino 2v29, minified within its subset.
-// The build (tools/bundler/build.ts) checks the config, the certificate and the types, then calls
-// firmwareRollupOptions(); `rollup -c` alone is not supported because those checks must come first.
+// The build (tools/bundler/build.ts) checks the config, the certificate and the types, then bundles
+// with firmwareRollupOptions() and checks the result (Espruino gate, size budget). `rollup -c` runs
+// that same build through the default export below. This file imports no TypeScript at its top
+// level: rollup loads it with plain node, which cannot.
 import terser from "@rollup/plugin-terser";
+import { register } from "tsx/esm/api";
 import ts from "typescript";
-import { PRIVATE_PROPERTIES, renamableProperties } from "./tools/bundler/renamable.ts";
-import { typecheckFirmware } from "./tools/bundler/typecheck.ts";
+
+/** Names starting with one "_": private to src/ by convention, renamed whatever declares them ("__proto__" excluded). */
+export const PRIVATE_PROPERTIES = /^_[^_]/;
 
 /** Serves `import * as CONFIG from "device-config"` from the validated settings: one constant per
  *  key, so that the minifier writes each value where it is used (a string used once then lives in
@@ -92,22 +96,14 @@ export function typescriptTranspile(tsconfigPath) {
   };
 }
 
-/**
- * The property names terser renames in the firmware, to one or two letters. Safe because the whole
- * firmware is one bundle (every use is renamed alike) and none of these names is spelt by anything
- * outside it: Espruino's API, JSON keys sent or read, Storage files, modules loaded with require().
- * tools/bundler/renamable.ts derives them from src/ (the members it declares, less what a declaration
- * file or a `@json` type also spells), and every build proves each use with the type checker
- * (tools/bundler/renamed-properties.ts). The build passes the result in; without it this makes its
- * own TypeScript program from `tsconfig` (a second one: slower, same names).
- * @param {string} tsconfig
- * @returns {RegExp}
+/*
+ * The property names terser renames in the firmware, to one or two letters, come from
+ * tools/bundler/renamable.ts: it derives them from src/ (the members it declares, less what a
+ * declaration file or a `@json` type also spells), and every build proves each use with the type
+ * checker (tools/bundler/renamed-properties.ts). Safe because the whole firmware is one bundle (every
+ * use is renamed alike) and none of these names is spelt by anything outside it: Espruino's API, JSON
+ * keys sent or read, Storage files, modules loaded with require().
  */
-export function firmwareRenamedProperties(tsconfig) {
-  const { program } = typecheckFirmware(tsconfig);
-  if (!program) throw new Error("rollup.config.js: no TypeScript program from " + tsconfig);
-  return renamableProperties(program).regex;
-}
 
 /**
  * Global names the minifier must not give the firmware's own top-level names: the bundle runs at
@@ -121,7 +117,7 @@ export const TOP_LEVEL_RESERVED = ["E", "i", "j", "k", "x", "y", "z", "n", "a", 
 /**
  * The firmware's terser options; tools/bench measures modules with exactly these.
  * @param {string} [preamble] text kept above the minified code
- * @param {RegExp} [renamed] the property names to rename: the firmware's (firmwareRenamedProperties);
+ * @param {RegExp} [renamed] the property names to rename: the firmware's (tools/bundler/renamable.ts);
  *   by default only "_" names, for a module bundled alone (tools/bench/mqtt-bundle.ts), whose API code
  *   outside it calls by name
  */
@@ -157,14 +153,15 @@ export function firmwareTerserOptions(preamble, renamed = PRIVATE_PROPERTIES) {
 }
 
 /**
- * @param {{ firmwareConfig: object, preamble: string, input?: string, tsconfig?: string, renamed?: RegExp }} o
+ * @param {{ firmwareConfig: object, preamble: string, input?: string, tsconfig?: string, renamed: RegExp }} o
  *   input and tsconfig replace src/main.ts and ./tsconfig.json for the build's own test fixtures;
- *   renamed is the build's firmwareRenamedProperties (derived here from tsconfig when left out)
+ *   renamed is the property names to shorten (tools/bundler/renamable.ts, from the checked program)
  * @returns {{ input: import("rollup").InputOptions, output: import("rollup").OutputOptions }}
  */
 export function firmwareRollupOptions(o) {
   const tsconfig = o.tsconfig ?? "./tsconfig.json";
-  const renamed = o.renamed ?? firmwareRenamedProperties(tsconfig);
+  const renamed = o.renamed;
+  if (!(renamed instanceof RegExp)) throw new TypeError("firmwareRollupOptions: renamed must be the build's RegExp (tools/bundler/renamable.ts)");
   return {
     input: {
       input: o.input ?? "src/main.ts",
@@ -191,4 +188,16 @@ export function firmwareRollupOptions(o) {
       ],
     },
   };
+}
+
+/**
+ * `rollup -c`: the build `npm run build` runs (config from TB_CONFIG or device.config.json, the
+ * certificate, the type check, the gate, the size budget), written to dist/firmware.js by rollup.
+ * The bundler is TypeScript, so tsx's loader is registered first (plain node cannot load .ts).
+ * @returns {Promise<import("rollup").RollupOptions>}
+ */
+export default async function firmwareBuild() {
+  register();
+  const { rollupCommandOptions } = await import("./tools/bundler/build.ts");
+  return rollupCommandOptions();
 }

@@ -15,6 +15,8 @@ import { rollup, type SourceMap } from "rollup";
 import { firmwareRollupOptions } from "../rollup.config.js";
 import { toFirmwareConfig } from "../tools/bundler/build.ts";
 import { loadDeviceConfig } from "../tools/bundler/config.ts";
+import { renamableProperties } from "../tools/bundler/renamable.ts";
+import { typecheckFirmware } from "../tools/bundler/typecheck.ts";
 import { loadBoard } from "../tools/common/board.ts";
 import { GATE_RULES, checkBundle, formatViolation, type GateViolation } from "../tools/bundler/gate/index.ts";
 import { ESPRUINO_MISSING, espruinoBin } from "./helpers/engines.ts";
@@ -323,6 +325,7 @@ async function firmwareBundle(rewrite?: { file: string; from: string; to: string
   const opts = firmwareRollupOptions({
     firmwareConfig: toFirmwareConfig(config, "AAAA", loadBoard(config.board)), preamble: "// gate test",
     input: join(ROOT, "src", "main.ts"), tsconfig: join(ROOT, "tsconfig.json"),
+    renamed: renamableProperties(typecheckFirmware(join(ROOT, "tsconfig.json"), ROOT).program!, ROOT).regex,
   });
   if (rewrite) {
     const plugin = {

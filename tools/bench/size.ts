@@ -13,8 +13,8 @@ import { checkServerCert } from "../bundler/cert.ts";
 import { DEFAULT_CONFIG_FILE, EXAMPLE_CONFIG_FILE } from "../bundler/config.ts";
 
 /** Minified bytes per source (module path, or "(config)" for the embedded settings and certificate);
- *  `renamed` is the build's (BuildResult.renamed.regex), else derived again from tsconfig.json. */
-export async function bundleBytesBySource(firmwareConfig: object, renamed?: RegExp): Promise<Map<string, number>> {
+ *  `renamed` is the build's (BuildResult.renamed.regex). */
+export async function bundleBytesBySource(firmwareConfig: object, renamed: RegExp): Promise<Map<string, number>> {
   const opts = firmwareRollupOptions({ firmwareConfig, preamble: "", renamed });
   const bundle = await rollup(opts.input);
   try {

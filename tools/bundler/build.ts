@@ -1,19 +1,23 @@
-// The firmware build as a function: validated config + checked certificate -> rollup bundle ->
-// Espruino compatibility gate -> size budget -> dist/firmware.js. The CLI (cli.ts) only prints.
-import { mkdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+// The firmware build as a function: validated config + checked certificate + type check -> rollup
+// bundle -> Espruino compatibility gate -> size budget -> dist/firmware.js, with the digest of its
+// inputs on the bundle's first line and per part beside it (inputs.ts). `npm run build` (cli.ts) and
+// `rollup -c` (rollup.config.js, through rollupCommandOptions) run the same steps; the CLI only prints.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { rollup } from "rollup";
+import { rollup, type OutputBundle, type OutputChunk, type Plugin, type RollupOptions } from "rollup";
 import { firmwareRollupOptions } from "../../rollup.config.js";
 import type { FirmwareConfig } from "../../src/config.ts";
-import { loadBoard, ROOT, type BoardJson } from "../common/index.ts";
-import { checkServerCert } from "./cert.ts";
-import { LOG_LEVELS, loadDeviceConfig, type DeviceConfig } from "./config.ts";
+import { loadBoard, progress, ROOT, type BoardJson } from "../common/index.ts";
+import { CertError, checkServerCert } from "./cert.ts";
+import { ConfigError, loadDeviceConfig, type DeviceConfig } from "./config.ts";
 import { checkBundle, formatViolation } from "./gate/index.ts";
+import { firmwareInputs, inputsFileFor, packageVersion, preambleLine, toFirmwareConfig, writeInputsFile, type BuildInputs } from "./inputs.ts";
 import { renamableProperties, type RenamePlan } from "./renamable.ts";
 import { checkRenamedProperties } from "./renamed-properties.ts";
 import { typecheckFirmware } from "./typecheck.ts";
 
+export { toFirmwareConfig };
 
 export class BuildError extends Error {
   constructor(readonly lines: string[]) {
@@ -31,6 +35,8 @@ export interface BuildOptions {
   /** For tests: another entry module instead of src/main.ts, and the tsconfig that includes it. */
   input?: string;
   tsconfig?: string;
+  /** Called as each phase starts ("type-checking src/", ...), for a progress line. */
+  onPhase?: (what: string) => void;
 }
 
 export interface BuildResult {
@@ -47,33 +53,34 @@ export interface BuildResult {
   renamed: RenamePlan;
   /** Rollup's source map of `code` (the one the gate reads): bundle positions back to src/. */
   map: object;
+  /** What it was built from, as recorded on its first line and in the inputs file beside it. */
+  inputs: BuildInputs;
 }
 
-function packageVersion(): string {
-  return JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
+/** Everything checked before rollup runs. */
+export interface PreparedBuild {
+  config: DeviceConfig;
+  board: BoardJson;
+  warnings: string[];
+  firmwareConfig: FirmwareConfig;
+  preamble: string;
+  inputs: BuildInputs;
+  renamed: RenamePlan;
+  outFile: string;
+  input?: string;
+  tsconfig?: string;
+  onPhase: (what: string) => void;
 }
 
-/** The one object the firmware receives: only what it needs at run time. */
-export function toFirmwareConfig(c: DeviceConfig, caDer: string, board: BoardJson): FirmwareConfig {
-  return {
-    board: c.board,
-    fwVersion: packageVersion(),
-    wifiSsid: c.wifiSsid,
-    wifiPassword: c.wifiPassword,
-    host: c.host,
-    port: c.port,
-    accessToken: c.accessToken,
-    telemetryIntervalMs: c.telemetryIntervalMs,
-    logLevel: LOG_LEVELS.indexOf(c.logLevel),
-    tls: c.tls,
-    caDer,
-    tlsHeap: board.device.tls.needBytes,
-    heapFix: board.device.tls.remedy,
-    sensor: c.sensor,
-    keys: [c.temperatureKey, c.humidityKey],
-    queueCapacity: c.queueCapacity,
-    sntpServer: c.sntpServer,
-  };
+/** What the checks plugin found in the bundle it let through. */
+export interface CheckedBundle {
+  outFile: string;
+  code: string;
+  map: object;
+  bytes: number;
+  gzipBytes: number;
+  budget: number;
+  sizeLine: string;
 }
 
 export function sizeLine(file: string, bytes: number, gzipBytes: number, budget: number, board: string): string {
@@ -89,8 +96,11 @@ export function assertWithinBudget(line: string, bytes: number, budget: number, 
   }
 }
 
-export async function buildFirmware(o: BuildOptions = {}): Promise<BuildResult> {
+/** Config, certificate, types and the renamed properties: every check that comes before bundling. */
+export function prepareBuild(o: BuildOptions = {}): PreparedBuild {
   const env = o.env ?? process.env;
+  const onPhase = o.onPhase ?? (() => undefined);
+  onPhase("checking the config and the certificate");
   const loaded = loadDeviceConfig({ file: o.configFile, env }); // throws ConfigError
   const config = loaded.config;
   const warnings = loaded.warnings.slice();
@@ -100,51 +110,152 @@ export async function buildFirmware(o: BuildOptions = {}): Promise<BuildResult> 
     : { derBase64: "", warnings: [] };
   warnings.push(...cert.warnings);
   const board = loadBoard(config.board);
-  const outFile = o.outFile ?? join(ROOT, "dist", "firmware.js");
+  const outFile = resolve(o.outFile ?? join(ROOT, "dist", "firmware.js"));
+  const inputs = firmwareInputs({ config, configFile: loaded.file });
 
-  const preamble = `// tb-espruino-device ${packageVersion()} board=${config.board}`;
+  onPhase("type-checking src/");
   const typed = typecheckFirmware(o.tsconfig ?? join(ROOT, "tsconfig.json"), ROOT);
   const typeErrors = typed.problems;
   if (typeErrors.length || !typed.program) {
     throw new BuildError([...typeErrors, `E tsc: ${typeErrors.length} type error(s): fix them and build again`]);
   }
   // The names to shorten come from the program just checked, and so does the proof of each use.
+  onPhase("checking the properties the minifier renames");
   const renamed = renamableProperties(typed.program, ROOT);
   const renameErrors = checkRenamedProperties(typed.program, renamed.regex, ROOT);
   if (renameErrors.length) {
     throw new BuildError([...renameErrors, `E build: ${renameErrors.length} renamed propert(ies) would break on the board`]);
   }
+  return {
+    config, board, warnings, outFile, renamed, inputs, input: o.input, tsconfig: o.tsconfig, onPhase,
+    firmwareConfig: toFirmwareConfig(config, cert.derBase64, board),
+    preamble: preambleLine(packageVersion(), config.board, inputs.digest),
+  };
+}
+
+/**
+ * The checks on rollup's output, as an output plugin after the minifier: the Espruino gate and the
+ * size budget refuse the bundle before anything is written, and the source map (kept for the gate's
+ * messages) is not written at all. Under rollup.write the inputs file is written beside the bundle.
+ */
+export function firmwareChecks(p: PreparedBuild, onError?: (e: unknown) => void): { plugin: Plugin; result: () => CheckedBundle } {
+  let result: CheckedBundle | undefined;
+  const plugin: Plugin = {
+    name: "firmware-checks",
+    renderStart() {
+      p.onPhase("minifying");
+    },
+    generateBundle(output, bundle) {
+      try {
+        check(output.file, bundle);
+      } catch (e) {
+        onError?.(e);
+        throw e;
+      }
+    },
+    writeBundle() {
+      if (result) writeInputsFile(result.outFile, p.inputs);
+    },
+  };
+  function check(file: string | undefined, bundle: OutputBundle): void {
+    p.onPhase("checking the bundle against Espruino 2v29");
+    const outFile = file ? resolve(file) : p.outFile;
+    // Never leave a bundle behind that the board would reject, nor a record of inputs without it.
+    rmSync(outFile, { force: true });
+    rmSync(inputsFileFor(outFile), { force: true });
+    const chunk = Object.values(bundle).find((c): c is OutputChunk => c.type === "chunk" && c.isEntry);
+    if (!chunk || !chunk.map) throw new BuildError(["E build: rollup produced no bundle with a source map"]);
+    const violations = checkBundle(chunk.code, { builtinModules: p.board.info.builtin_modules, sourceMap: chunk.map });
+    if (violations.length) {
+      throw new BuildError([
+        ...violations.map(formatViolation),
+        `E gate: ${violations.length} construct(s) would fail on Espruino 2v29; the bundle was not written`,
+      ]);
+    }
+    const bytes = Buffer.byteLength(chunk.code, "latin1");
+    const gzipBytes = gzipSync(chunk.code).length;
+    const budget = p.board.device.bundleBudgetBytes;
+    const line = sizeLine(relative(process.cwd(), outFile) || outFile, bytes, gzipBytes, budget, p.config.board);
+    assertWithinBudget(line, bytes, budget, p.config.board);
+    for (const [name, file] of Object.entries(bundle)) if (file.type === "asset" && name.endsWith(".map")) delete bundle[name];
+    result = { outFile, code: chunk.code, map: chunk.map, bytes, gzipBytes, budget, sizeLine: line };
+  }
+  return {
+    plugin,
+    result: () => {
+      if (!result) throw new Error("firmware-checks: the bundle was not generated");
+      return result;
+    },
+  };
+}
+
+function rollupOptions(p: PreparedBuild, checks: Plugin) {
   const opts = firmwareRollupOptions({
-    firmwareConfig: toFirmwareConfig(config, cert.derBase64, board), preamble, input: o.input, tsconfig: o.tsconfig, renamed: renamed.regex,
+    firmwareConfig: p.firmwareConfig, preamble: p.preamble, input: p.input, tsconfig: p.tsconfig, renamed: p.renamed.regex,
   });
+  const plugins = [...(opts.output.plugins as Plugin[]), checks];
+  return { input: { ...opts.input, plugins: [...(opts.input.plugins as Plugin[]), { name: "phase", buildStart: () => p.onPhase("bundling src/") }] }, output: { ...opts.output, plugins } };
+}
+
+export async function buildFirmware(o: BuildOptions = {}): Promise<BuildResult> {
+  const p = prepareBuild(o);
+  const checks = firmwareChecks(p);
+  const opts = rollupOptions(p, checks.plugin);
   const bundle = await rollup(opts.input);
-  let code: string;
-  let map: unknown;
   try {
-    const { output } = await bundle.generate(opts.output);
-    code = output[0].code;
-    map = output[0].map;
+    await bundle.generate(opts.output);
   } finally {
     await bundle.close();
   }
+  const r = checks.result();
+  mkdirSync(dirname(r.outFile), { recursive: true });
+  writeFileSync(r.outFile, r.code);
+  writeInputsFile(r.outFile, p.inputs);
+  return { ...r, board: p.board, config: p.config, warnings: p.warnings, renamed: p.renamed, inputs: p.inputs };
+}
 
-  // Never leave a bundle behind that the board would reject.
-  rmSync(outFile, { force: true });
-  const violations = checkBundle(code, { builtinModules: board.info.builtin_modules, sourceMap: map as object });
-  if (violations.length) {
-    throw new BuildError([
-      ...violations.map(formatViolation),
-      `E gate: ${violations.length} construct(s) would fail on Espruino 2v29; the bundle was not written`,
-    ]);
+/** Config, certificate, type, gate and size errors are finished `E …` lines: rollup shows them without name or stack. */
+function asFinishedLines(e: unknown): unknown {
+  if (e instanceof ConfigError || e instanceof CertError || e instanceof BuildError) {
+    const shown = e as Error & { plugin?: string };
+    shown.name = "";
+    shown.stack = "";
+    delete shown.plugin;
   }
+  return e;
+}
 
-  const bytes = Buffer.byteLength(code, "latin1");
-  const gzipBytes = gzipSync(code).length;
-  const budget = board.device.bundleBudgetBytes;
-  const rel = relative(process.cwd(), outFile) || outFile;
-  const line = sizeLine(rel, bytes, gzipBytes, budget, config.board);
-  assertWithinBudget(line, bytes, budget, config.board);
-  mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, code);
-  return { outFile, code, bytes, gzipBytes, budget, board, config, warnings, sizeLine: line, map: map as object, renamed };
+/**
+ * The options `rollup -c` runs (rollup.config.js): the same checks as buildFirmware, with rollup
+ * writing dist/firmware.js (or -o FILE); warnings and the size line go to stderr beside rollup's own.
+ */
+export function rollupCommandOptions(o: BuildOptions = {}): RollupOptions {
+  const bar = progress("build");
+  let p: PreparedBuild;
+  try {
+    p = prepareBuild({ ...o, onPhase: (what) => bar.update(what) });
+  } catch (e) {
+    bar.done();
+    throw asFinishedLines(e);
+  }
+  for (const w of p.warnings) console.error(w);
+  const failed = (e: unknown) => {
+    bar.done();
+    asFinishedLines(e);
+  };
+  const checks = firmwareChecks(p, failed);
+  const opts = rollupOptions(p, checks.plugin);
+  const report: Plugin = {
+    name: "firmware-report",
+    renderError: failed,
+    writeBundle() {
+      bar.done();
+      console.error(`I build: ${checks.result().sizeLine}`);
+    },
+  };
+  return {
+    ...opts.input,
+    plugins: [...(opts.input.plugins as Plugin[]), { name: "firmware-report-input", buildEnd: (e) => { if (e) failed(e); } }],
+    output: { ...opts.output, file: p.outFile, plugins: [...(opts.output.plugins as Plugin[]), report] },
+  };
 }

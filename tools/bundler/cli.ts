@@ -1,5 +1,6 @@
 // npm run build [-- --config FILE] [--out FILE] [--verbose]
 import { parseArgs } from "node:util";
+import { progress } from "../common/index.ts";
 import { BuildError, buildFirmware } from "./build.ts";
 import { CertError } from "./cert.ts";
 import { ConfigError } from "./config.ts";
@@ -22,8 +23,11 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  // 6-11 s of work: on a terminal, the phase it is in (stderr, cleared before the result lines).
+  const bar = progress("build");
   try {
-    const r = await buildFirmware({ configFile: values.config, outFile: values.out });
+    const r = await buildFirmware({ configFile: values.config, outFile: values.out, onPhase: (what) => bar.update(what) });
+    bar.done();
     for (const w of r.warnings) console.log(w);
     if (values.verbose) {
       // What the minifier shortened, and why each other member name src/ declares kept its spelling.
@@ -33,6 +37,7 @@ async function main(): Promise<number> {
     console.log(`I build: ${r.sizeLine}`);
     return 0;
   } catch (e) {
+    bar.done();
     // Config, certificate, type, gate and size problems come as ready-made lines; anything else is
     // shown as one line too (rollup and file-system errors carry their own cause).
     const known = e instanceof ConfigError || e instanceof CertError || e instanceof BuildError;

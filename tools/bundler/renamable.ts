@@ -3,13 +3,12 @@
 // (renamed-properties.ts) then checks every use of the result, as for any list.
 import { relative } from "node:path";
 import ts from "typescript";
+// The "_" names live with the minifier's options in rollup.config.js, which plain node must load.
+import { PRIVATE_PROPERTIES } from "../../rollup.config.js";
 import { buildConstant, lineOf, ownDeclaration, untypedFlows } from "./renamed-properties.ts";
 
 /** The JSDoc tag that marks an interface or type whose keys are spelt on the wire (JSON). */
 export const JSON_TAG = "json";
-
-/** Names starting with one "_": private to src/ by convention, renamed whatever declares them ("__proto__" excluded). */
-export const PRIVATE_PROPERTIES = /^_[^_]/;
 
 export interface RenamePlan {
   /** What terser's mangle.properties.regex gets: the derived names and the "_" names. */
