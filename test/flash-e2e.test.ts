@@ -3,13 +3,12 @@
 // --monitor; after a virtual reset the firmware runs from Storage and publishes to the local endpoint.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ROOT } from "../tools/common/board.ts";
 import { generateSelfSigned } from "../tools/certs/generate.ts";
-import { staleReason } from "../tools/flash/bundle.ts";
 import { TbEndpoint } from "../tools/tb-endpoint/index.ts";
 import { createBoard } from "../tools/vboard/index.ts";
 import { ENGINES, onEngine } from "./helpers/engines.ts";
@@ -75,13 +74,13 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
       });
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /^I build: .*firmware\.js: [\d,]+ bytes .* budget for esp32$/m);
-      assert.match(r.stdout, /^I flash: built .*firmware\.js \(.*does not exist\)$/m);
+      assert.match(r.stdout, /^I flash: building \S*firmware\.js: it does not exist$/m);
       assert.match(r.stdout, /^I flash: Espruino 2v29 \(ESP32\) answered on tcp:\/\/127\.0\.0\.1:\d+; uploading/m);
       assert.match(r.stdout, /^I flash: done: esp32 stored \d+ bytes in \.bootcde/m);
       assert.match(r.stderr, /--- monitor on tcp:\/\/127\.0\.0\.1:\d+; leave with Ctrl-\] or Ctrl-C twice ---/);
       assert.ok(left, "the monitor showed the firmware's log");
       const code = readFileSync(file, "latin1");
-      assert.match(code, /^\/\/ tb-espruino-device \S+ board=esp32\n/);
+      assert.match(code, /^\/\/ tb-espruino-device \S+ board=esp32 inputs=[0-9a-f]{16}\n/);
       assert.equal(await vb.readFile(".bootcde"), code, ".bootcde holds exactly the bundle");
       assert.ok(!r.stdout.includes(TOKEN) && !r.stderr.includes(TOKEN), "the access token is never printed in full");
 
@@ -99,15 +98,3 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
   });
 });
 
-test("staleReason: missing, built for another board, older than a source, or up to date", () => {
-  const f = join(dir, "stale.js");
-  const src = join(dir, "src.ts");
-  assert.match(staleReason(f, [src]) ?? "", /does not exist$/);
-  writeFileSync(f, "// tb-espruino-device 0.1.0 board=esp32\nprint(1)\n");
-  writeFileSync(src, "x");
-  utimesSync(src, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
-  assert.equal(staleReason(f, [src], "esp32"), undefined);
-  assert.equal(staleReason(f, [src], "esp32s3"), "it was built for esp32, not esp32s3");
-  utimesSync(src, new Date(Date.now() + 60_000), new Date(Date.now() + 60_000));
-  assert.match(staleReason(f, [src], "esp32") ?? "", /src\.ts changed since the last build$/);
-});

@@ -1,9 +1,12 @@
-// The bundle to flash: rebuilt when missing, older than anything it is built from, or built for
-// another board; refused when over the board's budget (the build checks too, a stale file may not).
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
-import { boardJsonPath, fail, ROOT, ToolError, type BoardJson, type BoardName } from "../common/index.ts";
+// The bundle to flash: rebuilt unless it was built from exactly the current inputs (the effective
+// config after TB_* variables, the certificate's bytes, src/, the bundler, the board file: the digest
+// on its first line, tools/bundler/inputs.ts), whatever the file dates say; refused when over the
+// board's budget (the build checks too, a bundle flashed as it is may not).
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
+import { fail, progress, ROOT, ToolError, type BoardJson, type BoardName } from "../common/index.ts";
 import { ConfigError, loadDeviceConfig } from "../bundler/config.ts";
+import { bundleInputsDigest, describeChange, firmwareInputs, readInputsFile, type BuildInputs } from "../bundler/inputs.ts";
 
 export interface BundleRequest {
   file: string;
@@ -12,6 +15,8 @@ export interface BundleRequest {
   /** Board to build for; default the config's. */
   board?: BoardName;
   env?: Record<string, string | undefined>;
+  /** Where the line saying why it rebuilds goes, before the build starts (default stdout). */
+  log?: (line: string) => void;
 }
 
 export interface Bundle {
@@ -26,36 +31,29 @@ export interface Bundle {
   tls?: boolean;
 }
 
-/** Board named on the bundle's first line: `// tb-espruino-device <version> board=<chip>`. */
+/** Board named on the bundle's first line: `// tb-espruino-device <version> board=<chip> inputs=<digest>`. */
 export function bundleBoard(code: string): string | undefined {
   const first = code.slice(0, code.indexOf("\n") >>> 0);
   return /^\/\/ tb-espruino-device \S+ board=(\S+)/.exec(first)?.[1];
 }
 
-function newestMtime(paths: string[]): { ms: number; path: string } {
-  let best = { ms: 0, path: "" };
-  const visit = (p: string) => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      return;
-    }
-    if (st.isDirectory()) for (const n of readdirSync(p)) visit(join(p, n));
-    else if (st.mtimeMs > best.ms) best = { ms: st.mtimeMs, path: p };
-  };
-  paths.forEach(visit);
-  return best;
+function shown(file: string): string {
+  const r = relative(ROOT, file);
+  return r && !r.startsWith("..") && !isAbsolute(r) ? r : file;
 }
 
-/** Why `file` must be rebuilt, or undefined when it is current. */
-export function staleReason(file: string, inputs: string[], board?: string): string | undefined {
-  if (!existsSync(file)) return `${relative(process.cwd(), file) || file} does not exist`;
-  const have = bundleBoard(readFileSync(file, "latin1"));
-  if (board && have !== board) return `it was built for ${have ?? "an unknown board"}, not ${board}`;
-  const newest = newestMtime(inputs);
-  if (newest.ms > statSync(file).mtimeMs) return `${relative(ROOT, newest.path) || newest.path} changed since the last build`;
-  return undefined;
+/** Why `file` must be rebuilt for `now` (the current inputs), or undefined when it was built from exactly them. */
+export function staleReason(file: string, now: BuildInputs, board: string): string | undefined {
+  if (!existsSync(file)) return "it does not exist";
+  const code = readFileSync(file, "latin1");
+  const have = bundleBoard(code);
+  if (have !== board) return `it was built for ${have ?? "an unknown board"}, not ${board}`;
+  const digest = bundleInputsDigest(code);
+  if (!digest) return "it does not record what it was built from (an older build)";
+  if (digest === now.digest) return undefined;
+  // The record beside the bundle names the parts; without it (or from another build) only the digest tells.
+  const was = readInputsFile(file);
+  return was?.digest === digest ? `it was built from other inputs (${describeChange(was, now)})` : "it was built from other inputs";
 }
 
 export async function prepareBundle(r: BundleRequest): Promise<Bundle> {
@@ -70,19 +68,21 @@ export async function prepareBundle(r: BundleRequest): Promise<Bundle> {
     if (!(e instanceof ConfigError) || !existsSync(file) || r.configFile) throw e;
   }
   const board = (config?.config.board ?? r.board ?? bundleBoard(readFileSync(file, "latin1"))) as BoardName;
-  const inputs = [join(ROOT, "src"), join(ROOT, "rollup.config.js"), join(ROOT, "package.json"), join(ROOT, "tools", "build"),
-    boardJsonPath(board), ...(config ? [config.file, config.config.serverCert] : [])];
-  const reason = config ? staleReason(file, inputs, board) : undefined;
+  const reason = config ? staleReason(file, firmwareInputs({ config: config.config, configFile: config.file }), board) : undefined;
   if (!reason) {
     return { file, code: readFileSync(file, "latin1"), board, built: false, reason: "up to date", lines: [], tls: config?.config.tls };
   }
-  // The build pulls in rollup and ESLint: loaded only when a build is due, so errors stay quick.
+  (r.log ?? console.log)(`I flash: ${existsSync(file) ? "rebuilding" : "building"} ${shown(file)}: ${reason}`);
+  // The build pulls in rollup and the type checker: loaded only when a build is due, so errors stay quick.
   const { BuildError, buildFirmware } = await import("../bundler/build.ts");
   const { CertError } = await import("../bundler/cert.ts");
+  const bar = progress("build");
   try {
-    const b = await buildFirmware({ configFile: r.configFile, env, outFile: file });
+    const b = await buildFirmware({ configFile: r.configFile, env, outFile: file, onPhase: (what) => bar.update(what) });
+    bar.done();
     return { file, code: b.code, board, built: true, reason, lines: [...b.warnings, `I build: ${b.sizeLine}`], tls: config?.config.tls };
   } catch (e) {
+    bar.done();
     if (e instanceof BuildError || e instanceof ConfigError || e instanceof CertError) {
       const size = /^E size:/m.test(e.message);
       throw new ToolError(e.message + "\n" + (size

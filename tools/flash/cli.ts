@@ -140,7 +140,8 @@ async function flash(o: Options): Promise<number> {
 
   const bundle = await prepareBundle({ file: o.file, configFile: o.config, board: o.board });
   for (const l of bundle.lines) console.log(l);
-  console.log(bundle.built ? `I flash: built ${o.file} (${bundle.reason})` : `I flash: ${o.file} is up to date`);
+  // A rebuild said why before it started (prepareBundle).
+  if (!bundle.built) console.log(`I flash: ${o.file} is up to date`);
   const target = loadBoard(bundle.board);
   checkBundle(bundle.code, o.file, bundle.board, target);
 
