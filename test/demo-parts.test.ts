@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
+import { generateSelfSigned } from "../tools/certs/generate.ts";
 import { ensureCertPair, keyPathFor } from "../tools/demo/cert-pair.ts";
 import { startLocalEndpoint } from "../tools/demo/local-endpoint.ts";
 import { parseStartArgs } from "../tools/start.ts";
@@ -121,25 +122,30 @@ test("the key lies beside the certificate, named as ThingsBoard's guide names it
   assert.equal(keyPathFor("/a/tb.crt"), "/a/tb_key.pem");
 });
 
-test("cert pair: made in place for a local host, kept when present, a scratch pair when the key is not ours", () => {
+test("cert pair: the configured pair when both files are there, else a throw-away pair in the demo's scratch folder, never in the user's", () => {
+  // No certificate yet, local host: the user's folder stays as it is (a later real build would embed it).
   const home = join(dir, "local");
   const scratch = join(dir, "scratch");
   const made = ensureCertPair({ serverCert: join(home, "server.pem"), host: "localhost", scratchDir: scratch });
-  assert.deepEqual([made.certPath, made.keyPath, made.replacesConfigured], [join(home, "server.pem"), join(home, "server_key.pem"), false]);
-  assert.match(made.note, /^made a throw-away RSA-2048 certificate for localhost: /);
+  assert.deepEqual([made.certPath, made.keyPath, made.replacesConfigured], [join(scratch, "demo-server.pem"), join(scratch, "demo-server_key.pem"), true]);
+  assert.match(made.note, /server\.pem is missing: made a throw-away RSA-2048 certificate for localhost in \S+scratch for the demo alone/);
+  assert.ok(!existsSync(home), "nothing written beside the config");
   assert.match(execFileSync("openssl", ["x509", "-in", made.certPath, "-noout", "-subject"], { encoding: "utf8" }), /CN ?= ?localhost/);
 
-  const again = ensureCertPair({ serverCert: join(home, "server.pem"), host: "localhost", scratchDir: scratch });
-  assert.deepEqual([again.note, again.replacesConfigured], ["", false]);
+  // The user's own pair (npm run certs): used as it is.
+  const own = join(dir, "own");
+  generateSelfSigned({ host: "localhost", outDir: own });
+  const kept = ensureCertPair({ serverCert: join(own, "server.pem"), host: "localhost", scratchDir: scratch });
+  assert.deepEqual([kept.certPath, kept.note, kept.replacesConfigured], [join(own, "server.pem"), "", false]);
 
   // A real server's certificate without its key: left alone, the endpoint gets its own pair.
   const real = join(dir, "real");
-  ensureCertPair({ serverCert: join(real, "tb.pem"), host: "localhost", scratchDir: scratch });
+  generateSelfSigned({ host: "localhost", outDir: real, certName: "tb.pem", keyName: "tb_key.pem" });
   rmSync(join(real, "tb_key.pem"));
   const swapped = ensureCertPair({ serverCert: join(real, "tb.pem"), host: "tb.example.org", scratchDir: scratch });
   assert.equal(swapped.replacesConfigured, true);
   assert.equal(swapped.certPath, join(scratch, "demo-server.pem"));
-  assert.match(swapped.note, /tb\.pem has no key beside it \(tb_key\.pem\): the local endpoint uses a throw-away certificate for tb\.example\.org/);
+  assert.match(swapped.note, /tb\.pem has no key beside it \(tb_key\.pem\): made a throw-away RSA-2048 certificate for tb\.example\.org/);
   assert.ok(!existsSync(join(real, "tb_key.pem")), "the user's folder is not written");
 
   // A remote host's missing certificate is not made in the user's folder either.

@@ -3,13 +3,14 @@
 // ThingsBoard endpoint on loopback with the config's token, builds the firmware for where that endpoint
 // listens, boots the bundle on a virtual board whose access point matches the config, streams the
 // board's log and serves a live page (status, latest values, chart, RPC buttons). Ctrl-C stops it all.
+// Everything it builds or makes goes under .vboard/, never into dist/ or certs/: a later real build or
+// flash must not find the demo's bundle (built for its port) or its certificate.
 // `--engine espruino` runs the board on the real interpreter's Linux build (ESPRUINO_BIN) instead of the
 // node engine's imitation; the page reads the endpoint, so it is the same on both.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { mask, ROOT } from "./common/index.ts";
+import { mask, progress, ROOT } from "./common/index.ts";
 import { BuildError, buildFirmware } from "./bundler/build.ts";
 import { CertError } from "./bundler/cert.ts";
 import { ConfigError, DEFAULT_CONFIG_FILE, EXAMPLE_CONFIG_FILE, loadDeviceConfig } from "./bundler/config.ts";
@@ -22,6 +23,9 @@ import { espruinoBinary } from "./vboard/espruino/native.ts";
 
 const USAGE = "usage: npm start -- [--engine node|espruino] [--seconds N] [--time-scale N] [--storage DIR] [--page-port N] [--out FILE]";
 const DEFAULT_PAGE_PORT = 8080;
+/** The demo's own folder: its bundle, its throw-away certificates, the board's Storage. */
+export const DEMO_DIR = join(ROOT, ".vboard");
+export const DEMO_BUNDLE = join(DEMO_DIR, "firmware.js");
 
 function say(msg: string): void {
   console.log(`I start: ${msg}`);
@@ -102,8 +106,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     const { config } = loadDeviceConfig({ file: configFile });
     // Each engine keeps Storage its own way (a file per Storage file; the interpreter's espruino.flash).
-    const storageDir = resolve(args.storage ?? join(ROOT, ".vboard", args.engine === "node" ? config.board : `${config.board}-${args.engine}`));
-    const scratch = mkdtempSync(join(tmpdir(), "tb-demo-"));
+    const storageDir = resolve(args.storage ?? join(DEMO_DIR, args.engine === "node" ? config.board : `${config.board}-${args.engine}`));
+    // One folder per run: two demos at once never swap each other's key and certificate.
+    mkdirSync(join(DEMO_DIR, "certs"), { recursive: true });
+    const scratch = mkdtempSync(join(DEMO_DIR, "certs", "demo-"));
     cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
 
     const pair = ensureCertPair({ serverCert: config.serverCert, host: config.host, scratchDir: scratch });
@@ -123,11 +129,15 @@ async function main(argv: string[]): Promise<number> {
     const env: Record<string, string | undefined> = { ...process.env };
     if (local.moved) env.TB_PORT = String(local.tlsPort);
     if (pair.replacesConfigured) env.TB_SERVER_CERT = pair.certPath;
-    const outFile = args.out ? resolve(args.out) : undefined;
-    const result = await buildFirmware({ configFile, env, outFile });
+    const bar = progress("build");
+    let result;
+    try {
+      result = await buildFirmware({ configFile, env, outFile: args.out ? resolve(args.out) : DEMO_BUNDLE, onPhase: (what) => bar.update(what) });
+    } finally {
+      bar.done();
+    }
     for (const w of result.warnings) console.log(w);
     console.log(`I build: ${result.sizeLine}`);
-    if (local.moved && !outFile) say(`note: dist/firmware.js now points at port ${local.tlsPort}; run npm run build before you flash a real board`);
 
     const view = new DeviceView({ endpoint: ep, deviceName, statusEveryMs: 5000, rpcTimeoutMs: 5000 });
     cleanups.push(() => view.close());
@@ -154,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
     });
     cleanups.push(() => board.stop());
     const engine = args.engine === "espruino" ? "engine espruino: the real interpreter" : "engine node";
-    say(`booting ${result.outFile} on a virtual ${config.board} (${engine}; access point "${config.wifiSsid}", storage ${storageDir})`);
+    say(`booting ${relative(process.cwd(), result.outFile) || result.outFile} on a virtual ${config.board} (${engine}; access point "${config.wifiSsid}", storage ${storageDir})`);
     board.flash(result.code);
     board.boot();
     say(`live page: ${page.url}  (Ctrl-C stops everything)`);
