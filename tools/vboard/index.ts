@@ -3,13 +3,13 @@
 // See shared/docs/espruino-platform.md §2-3 for the behaviour it reproduces.
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
-import * as vm from "node:vm";
 import { BoardClock } from "./clock.ts";
 import { BoardConsole } from "./console.ts";
 import { NativeHeap } from "./heap.ts";
 import { boardOf } from "./options.ts";
 import { EspruinoBoard } from "./espruino/board.ts";
 import type { BoardJson, BoardName } from "../common/index.ts";
+import type { InterruptGuard } from "./interrupt.ts";
 import { Program } from "./runtime.ts";
 import { isLoopback } from "./sockets.ts";
 import { BoardStorage } from "./storage.ts";
@@ -57,6 +57,7 @@ export class VirtualBoard extends BoardConsole {
   private program?: Program;
   private pins = new Map<string, boolean>();
   private pendingRestart?: NodeJS.Immediate | NodeJS.Timeout;
+  private interrupts?: InterruptGuard;
 
   readonly ap: { setPassword(p: string): void; setPresent(p: boolean): void; dropLink(reason?: string): void; restoreLink(): void };
 
@@ -142,15 +143,17 @@ export class VirtualBoard extends BoardConsole {
 
   /** Runs one line typed at the REPL in the running program's context (tools/vboard/repl.ts).
    *  ran is false while no program runs (between reset() and the next start). */
-  evaluate(code: string): { ran: boolean; value?: unknown; threw?: boolean } {
+  evaluate(code: string): { ran: boolean; value?: unknown; threw?: boolean; interrupted?: boolean } {
     const p = this.program;
     if (!p || !p.alive || this.stopped) return { ran: false };
-    try {
-      return { ran: true, value: vm.runInContext(code, p.context, { filename: "REPL" }) };
-    } catch (e) {
-      p.uncaught(e);
-      return { ran: true, threw: true };
-    }
+    return { ran: true, ...p.evaluate(code) };
+  }
+
+  /** Lets Ctrl-C interrupt the program's code (the REPL's worker sends it; interrupt.ts). Returns
+   *  what takes it back. */
+  acceptInterrupts(guard: InterruptGuard): () => void {
+    this.interrupts = guard;
+    return () => { if (this.interrupts === guard) this.interrupts = undefined; };
   }
 
   // --- internals -----------------------------------------------------------------------------------
@@ -212,6 +215,7 @@ export class VirtualBoard extends BoardConsole {
       write: (t) => this.write(t, this.o.echo),
       request: (k, a) => this.request(k, a),
       deepSleep: (us) => this.deepSleep(us),
+      interrupts: () => this.interrupts,
     });
     this.program = p;
     p.print(`Espruino ${this.json.info.binary_version} ${this.json.info.id} (virtual board)`);
