@@ -2,9 +2,12 @@
 // real `espruino` CLI and for `npm run monitor`: the `>` prompt, echo, `\x10` echo-off lines,
 // `\x1B\x0A` (Alt-Enter) newlines that do not execute, Ctrl-C, `=result` for echoed lines.
 // Input runs in the running program's context, so Storage writes, reset() and load() act on the board.
-// See shared/docs/espruino-platform.md §4 for what the CLI sends.
-import { createServer, type Socket } from "node:net";
+// The sockets live on a worker thread (repl-wire.mjs), so that Ctrl-C reaches the board even while
+// its program is stuck in a loop, and interrupts it (interrupt.ts).
+// Espruino's platform facts (what the CLI sends) are summarised in the README's "Engines".
+import { Worker } from "node:worker_threads";
 import { formatArgs } from "./format.ts";
+import { INTERRUPT_GRACE_MS, InterruptGuard } from "./interrupt.ts";
 import { isLoopback } from "./sockets.ts";
 import type { Board, VirtualBoard } from "./index.ts";
 
@@ -26,29 +29,55 @@ export interface ReplOptions {
 /** How long a line waits for a program to run after reset()/load() before it is dropped. */
 const RESTART_WAIT_MS = 2000;
 
+type WireMessage =
+  | { t: "listening"; port: number }
+  | { t: "error"; message: string }
+  | { t: "open" | "close"; id: number }
+  | { t: "data"; id: number; text: string };
+
+/** One connection's way back to its socket (on the worker). */
+interface Wire {
+  write(text: string): void;
+  destroy(): void;
+}
+
 export async function startRepl(board: Board, o: ReplOptions = {}): Promise<ReplServer> {
-  // The real interpreter has its own line editor: its console is passed through as it is.
+  // The real interpreter has its own line editor: its console is passed through (espruino/board.ts).
   if (board.engine === "espruino") return board.serveRepl(o);
   const host = o.host ?? "127.0.0.1";
   if (!isLoopback(host)) throw new Error(`startRepl: host "${host}" is not a loopback address; use 127.0.0.1 or ::1`);
-  const sessions = new Set<ReplSession>();
-  const server = createServer((sock) => {
-    const s = new ReplSession(board, sock);
-    sessions.add(s);
-    sock.on("close", () => { s.dispose(); sessions.delete(s); });
+  const guard = new InterruptGuard();
+  const worker = new Worker(new URL("./repl-wire.mjs", import.meta.url), {
+    workerData: { host, port: o.port ?? 0, state: guard.state.buffer, graceMs: INTERRUPT_GRACE_MS },
   });
-  await new Promise<void>((res, rej) => {
-    server.once("error", rej);
-    server.listen(o.port ?? 0, host, () => { server.off("error", rej); res(); });
-  });
-  const port = (server.address() as { port: number }).port;
+  const sessions = new Map<number, ReplSession>();
+  let release: (() => void) | undefined;
+  const port = await new Promise<number>((res, rej) => {
+    worker.once("error", rej);
+    worker.on("message", (m: WireMessage) => {
+      switch (m.t) {
+        case "listening": res(m.port); break;
+        case "error": rej(new Error(`startRepl: cannot listen on ${host}:${o.port ?? 0}: ${m.message}`)); break;
+        case "open": sessions.set(m.id, new ReplSession(board, {
+          write: (text) => worker.postMessage({ t: "write", id: m.id, text }),
+          destroy: () => worker.postMessage({ t: "end", id: m.id }),
+        })); break;
+        case "data": sessions.get(m.id)?.receive(m.text); break;
+        case "close": sessions.get(m.id)?.dispose(); sessions.delete(m.id); break;
+      }
+    });
+  }).catch(async (e) => { await worker.terminate(); throw e; });
+  release = board.acceptInterrupts(guard);
   const url = `tcp://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  let closed: Promise<void> | undefined;
   return {
     host, port, url,
-    close: () => new Promise<void>((res) => {
-      for (const s of sessions) s.dispose(true);
+    close: () => closed ??= new Promise<void>((res) => {
+      release?.();
+      for (const s of sessions.values()) s.dispose();
       sessions.clear();
-      server.close(() => res());
+      worker.once("exit", () => res());
+      worker.postMessage({ t: "stop" });
     }),
   };
 }
@@ -66,23 +95,24 @@ class ReplSession {
   private disposed = false;
   private readonly onOutput = (text: string) => this.boardOutput(text);
 
-  constructor(private board: VirtualBoard, private sock: Socket) {
-    sock.setNoDelay(true);
-    sock.on("data", (d) => { this.pending += d.toString("latin1"); this.pump(); });
-    sock.on("error", () => { /* the peer went away; "close" follows */ });
+  constructor(private board: VirtualBoard, private wire: Wire) {
     board.on("output", this.onOutput);
   }
 
-  dispose(destroy = false): void {
+  receive(text: string): void {
+    this.pending += text;
+    this.pump();
+  }
+
+  dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     clearTimeout(this.waitTimer);
     this.board.off("output", this.onOutput);
-    if (destroy) this.sock.destroy();
   }
 
   private send(text: string): void {
-    if (!this.disposed && this.sock.writable) this.sock.write(text.replace(/\r?\n/g, "\r\n"), "latin1");
+    if (!this.disposed) this.wire.write(text.replace(/\r?\n/g, "\r\n"));
   }
 
   /** Program output while the prompt shows: print over the prompt, then draw it again. */
@@ -166,6 +196,8 @@ class ReplSession {
     const wasAtPrompt = this.atPrompt;
     this.line = "";
     this.atPrompt = false;
+    // Espruino ends the echoed line before running it: what it prints starts on a line of its own.
+    if (echo && !this.waitingSince) this.send("\n");
     const r = this.board.evaluate(code);
     if (!r.ran) {
       this.line = code;
@@ -176,7 +208,7 @@ class ReplSession {
         this.waitingSince = 0;
         this.line = "";
         this.echo = true;
-        this.send("\nUncaught Error: no program is running on the virtual board\n>");
+        this.send("Uncaught Error: no program is running on the virtual board\n>");
         return true;
       }
       this.pending = "\r" + this.pending; // retry this Enter
@@ -187,8 +219,8 @@ class ReplSession {
     this.waitingSince = 0;
     this.echo = true;
     if (echo) {
-      if (!r.threw) this.send("\n=" + (typeof r.value === "string" ? JSON.stringify(r.value) : formatArgs([r.value])));
-      this.send("\n>");
+      if (!r.threw) this.send("=" + (typeof r.value === "string" ? JSON.stringify(r.value) : formatArgs([r.value])) + "\n");
+      this.send(">");
       this.atPrompt = true;
     }
     return true;
