@@ -10,10 +10,11 @@
 // assertion `len <= 64` (src/jsdevices.c). The program answers with marker lines on its console
 // (`\x01vb:r <id> <json>`, `\x01vb:s` for an SNTP request, `\x01vb:z <us>` for deep sleep) that never
 // reach the output: writing to that socket while TLS is open fails `ASSERT(net)` (network.c).
-// The CLI and the monitor use the interpreter's telnet server.
+// The CLI and the monitor use the interpreter's telnet server, through the host's proxy
+// (repl-proxy.ts: Ctrl-C, resets, the markers that land on the telnet console).
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { memoryVariant, type BoardJson, type BoardName, type MemoryVariant } from "../../common/index.ts";
@@ -23,9 +24,13 @@ import { REASONS } from "../wifi.ts";
 import type { ReplOptions, ReplServer } from "../repl.ts";
 import type { VirtualBoardOptions } from "../index.ts";
 import { preloadLibrary, espruinoBinary } from "./native.ts";
+import { serveTelnetProxy } from "./repl-proxy.ts";
 
-/** Espruino's Linux build serves its REPL over telnet on this port only (one instance per machine). */
+/** Espruino's Linux build serves its REPL over telnet on this port only (one instance per machine);
+ *  under the board, preload.c moves it to a free loopback port, and the REPL proxy serves any port. */
 export const TELNET_PORT = 2323;
+/** How long a new interpreter process may take to open its telnet server. */
+const TELNET_START_MS = 10_000;
 /** Starts the program's answers on its console. */
 const MARK = "\x01vb:";
 const WIFI_MODULE = readFileSync(join(import.meta.dirname, "wifi.js"), "latin1");
@@ -66,6 +71,12 @@ export class EspruinoBoard extends BoardConsole {
   private rawLine = "";
 
   private lastLine = "";
+  /** The interpreter process's number (1 for the first) and, once it listens, its telnet port. */
+  private gen = 0;
+  private telnet?: { gen: number; port: number };
+  private readonly telnetFile: string;
+  /** REPL clients joined to the running interpreter's telnet server. */
+  private telnetClients = 0;
   private nextEval = 1;
   private evals = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
   private restartTimer?: NodeJS.Timeout;
@@ -95,6 +106,7 @@ export class EspruinoBoard extends BoardConsole {
     this.dir = resolve(o.storageDir);
     mkdirSync(this.dir, { recursive: true });
     this.clockFile = join(this.dir, "vboard-clock.bin");
+    this.telnetFile = join(this.dir, "vboard-telnet-port");
     const id = createHash("sha256").update(this.dir).digest();
     const hex = (b: number[]) => b.map((x) => x.toString(16).padStart(2, "0"));
     const mac = hex([0x02, ...id.subarray(0, 5)]);
@@ -142,7 +154,7 @@ export class EspruinoBoard extends BoardConsole {
   }
 
   /** Runs `expr` in the running program and resolves with its value (through JSON). The answer comes
-   *  on the console, so not while a telnet client holds it. */
+   *  on the console (stdout, or a telnet client's through the REPL proxy). */
   evaluate(expr: string, timeoutMs = 5000): Promise<unknown> {
     if (this.stopped) return Promise.reject(new Error("the virtual board was stopped"));
     const id = this.nextEval++;
@@ -190,14 +202,68 @@ export class EspruinoBoard extends BoardConsole {
     this.rejectWaiters();
   }
 
-  /** The console for the CLI and the monitor: the interpreter's own telnet REPL (port 2323, one
-   *  client at a time), on a board created with `telnet: true`. Its stdin is no way in for an upload:
-   *  fed that fast it runs out of memory and fails an assertion. */
+  /** The console for the CLI and the monitor: the interpreter's own telnet REPL behind the host's
+   *  proxy (repl-proxy.ts), on a board created with `telnet: true`; any loopback port (default: a
+   *  free one). Its stdin is no way in for an upload: fed that fast it runs out of memory and fails
+   *  an assertion. */
   async serveRepl(o: ReplOptions = {}): Promise<ReplServer> {
-    if (!this.o.telnet) throw new Error("serveRepl: create the espruino-engine board with telnet: true (its REPL is Espruino's telnet server on port 2323)");
-    if (o.port !== undefined && o.port !== TELNET_PORT) throw new Error(`serveRepl: the Linux build's telnet port is fixed at ${TELNET_PORT}, not ${o.port}`);
-    if (o.host !== undefined && o.host !== "127.0.0.1") throw new Error("serveRepl: reach the Linux build's telnet server at 127.0.0.1");
-    return { host: "127.0.0.1", port: TELNET_PORT, url: `tcp://127.0.0.1:${TELNET_PORT}`, close: async () => undefined };
+    if (!this.o.telnet) throw new Error("serveRepl: create the espruino-engine board with telnet: true (its REPL is Espruino's telnet server)");
+    if (o.host !== undefined && o.host !== "127.0.0.1") throw new Error("serveRepl: the espruino engine's REPL listens on 127.0.0.1 only");
+    return serveTelnetProxy(this, o.port ?? 0);
+  }
+
+  /** Ctrl-C for a busy program: SIGINT, which the Linux build turns into "Execution Interrupted". */
+  interrupt(): void {
+    this.proc?.kill("SIGINT");
+  }
+
+  /** The telnet port of an interpreter process newer than generation `after`. */
+  async telnetAfter(after: number): Promise<{ gen: number; port: number } | undefined> {
+    const end = Date.now() + TELNET_START_MS;
+    // Polled: the port appears when the process has started (a reset restarts it after a moment).
+    while (!this.stopped && Date.now() < end) {
+      if (this.telnet && this.telnet.gen > after) return this.telnet;
+      if (this.proc && this.gen > after && !this.telnet) this.readTelnetPort();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return undefined;
+  }
+
+  /** A REPL client joined the interpreter's telnet server; returns what says it left. */
+  telnetJoined(): () => void {
+    this.telnetClients++;
+    let left = false;
+    return () => { if (!left) { left = true; this.telnetClients--; } };
+  }
+
+  /** Console text that went to a telnet client: its marker lines are the board's (taken out), and
+   *  its last line tells E.reboot() from a crash when the process ends. */
+  telnetFilter(): (text: string) => string {
+    let carry = "";
+    return (text) => {
+      let t = carry + text;
+      carry = "";
+      let out = "";
+      for (;;) {
+        const at = t.indexOf(MARK);
+        if (at < 0) {
+          // A marker may be cut between chunks: hold back a tail that could start one.
+          let keep = 0;
+          for (let n = Math.min(MARK.length - 1, t.length); n > 0 && !keep; n--) if (MARK.startsWith(t.slice(-n))) keep = n;
+          out += t.slice(0, t.length - keep);
+          carry = t.slice(t.length - keep);
+          break;
+        }
+        const nl = t.indexOf("\n", at);
+        if (nl < 0) { out += t.slice(0, at); carry = t.slice(at); break; }
+        out += t.slice(0, at);
+        this.onMarker(t.slice(at + MARK.length, nl).replace(/\r$/, ""));
+        t = t.slice(nl + 1);
+      }
+      const lines = out.split("\n").map((l) => l.replace(/\r/g, "").replace(/^(>?\x1b\[J|>)+/, "").trim()).filter(Boolean);
+      if (lines.length) this.lastLine = lines.at(-1)!;
+      return out;
+    };
   }
 
   // --- internals -----------------------------------------------------------------------------------
@@ -332,6 +398,12 @@ export class EspruinoBoard extends BoardConsole {
     this.inBanner = true;
     this.rawLine = "";
     this.ctrl = undefined;
+    this.gen++;
+    this.telnet = undefined;
+    if (this.o.telnet) {
+      rmSync(this.telnetFile, { force: true });
+      env = { ...env, VBOARD_TELNET_PORT_FILE: this.telnetFile };
+    }
     // Then interactive mode, as a board's console: it loads .boot0-.boot3 and .bootcde from Storage
     // as a board does at power-on, and stays up (with a file argument the Linux build exits once idle).
     const p = spawn(this.bin, this.o.telnet ? ["--telnet"] : [], { cwd: this.dir, env, stdio: ["pipe", "pipe", "pipe"] });
@@ -343,6 +415,12 @@ export class EspruinoBoard extends BoardConsole {
     p.stdin!.on("error", () => undefined);
     // "close", not "exit": the last output (E.reboot's "Not implemented") must have been read.
     p.on("close", (code, signal) => { if (this.proc === p) this.onExit(code, signal); });
+  }
+
+  private readTelnetPort(): void {
+    if (!existsSync(this.telnetFile)) return;
+    const port = Number(readFileSync(this.telnetFile, "latin1").trim());
+    if (Number.isInteger(port) && port > 0) this.telnet = { gen: this.gen, port };
   }
 
   private kill(): Promise<void> {
@@ -361,8 +439,11 @@ export class EspruinoBoard extends BoardConsole {
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.proc = undefined;
     if (this.stopped) return;
-    if (code === 1 && /Not implemented/.test(this.lastLine)) {
-      // E.reboot() on the Linux build: the board restarts from the same Storage.
+    // E.reboot() on the Linux build prints "Not implemented" and exits with status 1. On a telnet
+    // console that line is lost (the process ends before its idle loop sends it), and status 1
+    // has no other cause at run time (a failed ASSERT ends it by a signal).
+    if (code === 1 && (/Not implemented/.test(this.lastLine) || this.telnetClients > 0)) {
+      // The board restarts from the same Storage.
       this.emit("reboot", "reboot");
       this.restartTimer = setTimeout(() => this.start(), 10);
       return;

@@ -16,6 +16,11 @@
  * "localhost" and dotted loopback addresses as usual, anything else not at all (a DNS failure, as on a
  * board whose network has no such name); connect() to an address outside 127.0.0.0/8 is refused.
  * So no test can reach past the machine, whatever its resolver knows.
+ *
+ * The console. The build's telnet server listens on port 2323 on every interface, one board per
+ * machine. With VBOARD_TELNET_PORT_FILE set, that bind goes to a free loopback port instead, written
+ * to the file, where the host's REPL (tools/vboard/espruino/repl-proxy.ts) reaches it. Later binds
+ * of 2323 in the same process (a soft reset restarts the server) get the same port again.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -27,6 +32,7 @@
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/select.h>
@@ -44,11 +50,15 @@ struct board_clock {
 static const struct board_clock *shared;
 static int (*real_select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
 static int (*real_connect)(int, const struct sockaddr *, socklen_t);
+static int (*real_bind)(int, const struct sockaddr *, socklen_t);
+static int telnet_port;
+#define ESPRUINO_TELNET_PORT 2323
 
 
 __attribute__((constructor)) static void board_clock_init(void) {
   real_select = (int (*)(int, fd_set *, fd_set *, fd_set *, struct timeval *))dlsym(RTLD_NEXT, "select");
   real_connect = (int (*)(int, const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT, "connect");
+  real_bind = (int (*)(int, const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT, "bind");
   const char *path = getenv("VBOARD_CLOCK");
   if (!path) return;
   int fd = open(path, O_RDONLY);
@@ -162,4 +172,35 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len) {
     return -1;
   }
   return real_connect(fd, sa, len);
+}
+
+/* Writes the telnet port to VBOARD_TELNET_PORT_FILE whole (a temporary file renamed over it). */
+static void publish_telnet_port(const char *file) {
+  char tmp[4096], text[16];
+  int n = snprintf(tmp, sizeof tmp, "%s.tmp", file);
+  if (n < 0 || (size_t)n >= sizeof tmp) return;
+  int len = snprintf(text, sizeof text, "%d\n", telnet_port);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return;
+  ssize_t wrote = write(fd, text, (size_t)len);
+  close(fd);
+  if (wrote == len) rename(tmp, file);
+}
+
+int bind(int fd, const struct sockaddr *sa, socklen_t len) {
+  const char *file = getenv("VBOARD_TELNET_PORT_FILE");
+  if (!file || !sa || sa->sa_family != AF_INET || len < (socklen_t)sizeof(struct sockaddr_in) ||
+      ntohs(((const struct sockaddr_in *)sa)->sin_port) != ESPRUINO_TELNET_PORT)
+    return real_bind(fd, sa, len);
+  struct sockaddr_in a = *(const struct sockaddr_in *)sa;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons((uint16_t)telnet_port); /* 0 the first time: any free port */
+  int r = real_bind(fd, (const struct sockaddr *)&a, sizeof a);
+  if (r != 0) return r;
+  socklen_t alen = sizeof a;
+  if (getsockname(fd, (struct sockaddr *)&a, &alen) == 0) {
+    telnet_port = ntohs(a.sin_port);
+    publish_telnet_port(file);
+  }
+  return r;
 }
