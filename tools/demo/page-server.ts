@@ -1,6 +1,7 @@
 // The live page's own small HTTP server (loopback only): the static page from tools/demo/public, a JSON
 // snapshot, server-sent events for live updates, and two actions (an RPC, a shared attribute change)
-// passed to the device through the local endpoint's programmatic API.
+// passed to the device through the local endpoint's programmatic API. Closing it tells open pages
+// with a "stopped" event, so they show the demo as stopped rather than the device as connected.
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,6 +20,8 @@ const STATIC: Record<string, [file: string, type: string]> = {
 };
 const MAX_BODY = 16 * 1024;
 const HISTORY = 600;
+/** How long close() waits for open pages to receive the "stopped" event. */
+const BYE_MS = 500;
 const METHOD_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 export interface PageServerOptions {
@@ -46,7 +49,9 @@ class HttpError extends Error {
 export async function startPageServer(o: PageServerOptions): Promise<PageServer> {
   const log = o.log ?? (() => {});
   const streams = new Set<ServerResponse>();
-  const snapshot = () => ({ device: o.view.device(), keys: o.keys, info: o.info, history: o.view.history(HISTORY) });
+  // The interval limits go with every snapshot, so the page checks its fields by the rule this server applies.
+  const limits = { minIntervalMs: MIN_INTERVAL_MS, maxIntervalMs: MAX_INTERVAL_MS };
+  const snapshot = () => ({ device: o.view.device(), keys: o.keys, info: o.info, limits, history: o.view.history(HISTORY) });
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {
@@ -101,6 +106,7 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
           throw new HttpError(400, `send {"telemetryIntervalMs": N}; the page changes only that shared attribute, got keys ${short(keys)}`);
         }
         const ms = body.telemetryIntervalMs;
+        // Any whole number in the firmware's range; the page words its own check the same way (app.js).
         if (typeof ms !== "number" || !Number.isInteger(ms) || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
           throw new HttpError(400, `telemetryIntervalMs must be a whole number of ms from ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS}, got ${short(ms)}`);
         }
@@ -133,11 +139,14 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
   return {
     url,
     port,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of streams) s.end();
-      server.close(() => resolve());
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // The goodbye is flushed before the sockets go (briefly: a stuck browser must not hold up Ctrl-C).
+      const byes = [...streams].map((s) => new Promise<void>((resolve) => s.end("event: stopped\ndata: {}\n\n", resolve)));
+      await Promise.race([Promise.all(byes), new Promise((resolve) => setTimeout(resolve, BYE_MS).unref())]);
       server.closeAllConnections();
-    }),
+      await closed;
+    },
   };
 }
 

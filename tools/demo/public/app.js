@@ -1,14 +1,23 @@
 // The live page: state from the demo server's event stream (/api/events), commands through its JSON API.
+// When that server goes (the demo stopped), the page says so instead of showing the last device state
+// as current, and reconnects by itself once a server answers again.
 import { drawChart } from "/chart.js";
 
 const WINDOW_MS = 5 * 60 * 1000;
 const MAX_POINTS = 3000;
+/** How often a page whose server is gone asks whether it is back, and how long each try may take. */
+const PROBE_MS = 2000;
 const $ = (id) => document.getElementById(id);
 
 const state = {
   keys: ["temperature", "humidity"],
   device: null,
   info: {},
+  /** The page server: "connecting" until the first snapshot, "live", or "stopped" (gone). */
+  server: "connecting",
+  stoppedAt: 0,
+  /** The firmware's interval range: as the server sends it, and until then as index.html has it. */
+  limits: { minIntervalMs: Number($("rpc-interval").min), maxIntervalMs: Number($("rpc-interval").max) },
   /** key -> [{t, v}] numeric readings, oldest first */
   series: {},
   /** key -> {ts, value} */
@@ -76,18 +85,23 @@ function el(tag, attrs, ...children) {
 // ---- rendering ----
 function renderDevice() {
   const d = state.device;
+  const up = state.server === "live";
+  // Without its server the page cannot know the device's state: the last one is not shown as current.
+  const connected = up && !!d && d.connected;
+  const conn = $("conn");
+  conn.className = "pill " + (connected ? "on" : state.server === "stopped" ? "stopped" : "off");
+  conn.dataset.connected = String(connected);
+  text("conn", state.server === "stopped" ? "stopped" : !d ? "connecting…" : connected ? "connected" : "disconnected");
   if (!d) return;
   text("device-name", d.name);
-  const conn = $("conn");
-  conn.className = "pill " + (d.connected ? "on" : "off");
-  conn.dataset.connected = String(d.connected);
-  text("conn", d.connected ? "connected" : "disconnected");
-  text("st-connection", d.connected ? `connected for ${duration(Date.now() - d.connectedSince)}`
-    : d.lastDisconnect ? `down since ${new Date(d.lastDisconnect.at).toLocaleTimeString([], { hour12: false })} (${d.lastDisconnect.reason})` : "not connected yet");
+  const clock = (ts) => new Date(ts).toLocaleTimeString([], { hour12: false });
+  text("st-connection", !up ? `unknown: the demo stopped at ${clock(state.stoppedAt)}`
+    : connected ? `connected for ${duration(Date.now() - d.connectedSince)}`
+    : d.lastDisconnect ? `down since ${clock(d.lastDisconnect.at)} (${d.lastDisconnect.reason})` : "not connected yet");
   text("st-last-seen", ago(d.lastSeen));
   const s = d.status && d.status.value;
   if (s) {
-    const live = d.connected ? Date.now() - d.status.at : 0;
+    const live = connected ? Date.now() - d.status.at : 0;
     text("st-uptime", typeof s.uptimeMs === "number" ? duration(s.uptimeMs + live) : "–");
     text("st-queue", show(s.queueDepth ?? "–"));
     text("st-sent", show(s.sent ?? "–"));
@@ -180,7 +194,26 @@ async function sendRpc(button, method, params) {
   }
 }
 
+/** Why `input` holds no acceptable interval, in the server's words; "" when it does. */
+function intervalProblem(input) {
+  const { minIntervalMs: min, maxIntervalMs: max } = state.limits;
+  const ms = input.valueAsNumber;
+  if (Number.isInteger(ms) && ms >= min && ms <= max) return "";
+  return `telemetryIntervalMs must be a whole number of ms from ${min} to ${max}, got ${input.value === "" ? "nothing" : input.value}`;
+}
+
+/** The interval fields take any whole number in the firmware's range; the browser shows the problem. */
+function checkIntervals() {
+  for (const input of [$("rpc-interval"), $("attr-interval")]) {
+    input.min = String(state.limits.minIntervalMs);
+    input.max = String(state.limits.maxIntervalMs);
+    input.setCustomValidity(intervalProblem(input));
+  }
+}
+
 function wireCommands() {
+  for (const id of ["rpc-interval", "attr-interval"]) $(id).addEventListener("input", checkIntervals);
+  checkIntervals();
   for (const b of document.querySelectorAll("button[data-rpc]")) {
     if (b.closest("form")) continue; // the forms send their own, with the input's value
     b.addEventListener("click", () => sendRpc(b, b.dataset.rpc, {}));
@@ -194,18 +227,61 @@ function wireCommands() {
     ev.preventDefault();
     const ms = Number($("attr-interval").value);
     const at = new Date().toLocaleTimeString([], { hour12: false });
-    const { ok, data } = await post("/api/attributes", { telemetryIntervalMs: ms });
-    logAnswer(`telemetryIntervalMs shared attribute · ${at}`, ok, ok ? `saved ${ms} ms; pushed to the device` : data.error);
+    try {
+      const { ok, data } = await post("/api/attributes", { telemetryIntervalMs: ms });
+      logAnswer(`telemetryIntervalMs shared attribute · ${at}`, ok, ok ? `saved ${ms} ms; pushed to the device` : data.error);
+    } catch (e) {
+      logAnswer(`telemetryIntervalMs shared attribute · failed · ${at}`, false, String(e));
+    }
   });
 }
 
-// ---- live stream ----
+// ---- the page server: live, or stopped and probed until it is back ----
+let stream = null;
+let probeTimer = 0;
+
+function setServer(server) {
+  if (server === "stopped" && state.server !== "stopped") state.stoppedAt = Date.now();
+  state.server = server;
+  document.body.dataset.server = server;
+  $("server-banner").hidden = server !== "stopped";
+  $("commands").disabled = server !== "live";
+  renderDevice();
+}
+
+/** The stream ended: "stopped" said so; anything else is checked with one request before it counts. */
+function lost(said) {
+  if (!stream) return;
+  stream.close();
+  stream = null;
+  if (said) setServer("stopped");
+  probe(said ? PROBE_MS : 250);
+}
+
+function probe(delay) {
+  clearTimeout(probeTimer);
+  probeTimer = setTimeout(async () => {
+    try {
+      const res = await fetch("/api/state", { cache: "no-store", signal: AbortSignal.timeout(PROBE_MS) });
+      if (res.ok) return connect();
+    } catch {
+      // refused or timed out: the server is still gone
+    }
+    setServer("stopped");
+    probe(PROBE_MS);
+  }, delay);
+}
+
 function connect() {
-  const es = new EventSource("/api/events");
+  const es = (stream = new EventSource("/api/events"));
+  es.addEventListener("stopped", () => lost(true));
+  // EventSource would retry by itself, but would not tell the page in the meantime.
+  es.onerror = () => lost(false);
   es.addEventListener("snapshot", (ev) => {
     const s = JSON.parse(ev.data);
     state.keys = s.keys;
     state.info = s.info;
+    if (s.limits) state.limits = s.limits;
     state.device = s.device;
     state.series = {};
     state.latest = {};
@@ -213,9 +289,10 @@ function connect() {
     addEntries(s.history);
     const iv = s.device.client.telemetryIntervalMs ?? s.info.telemetryIntervalMs;
     if (typeof iv === "number") $("rpc-interval").value = $("attr-interval").value = String(iv);
+    checkIntervals();
     $("footer").textContent = Object.entries(s.info).map(([k, v]) => `${k}: ${v}`).join(" · ");
     renderLegend();
-    renderDevice();
+    setServer("live");
     renderLatest();
     renderChart();
   });
@@ -228,11 +305,6 @@ function connect() {
     renderLatest();
     renderChart();
   });
-  es.onerror = () => {
-    const conn = $("conn");
-    conn.className = "pill off";
-    conn.textContent = "page server unreachable";
-  };
 }
 
 wireCommands();
