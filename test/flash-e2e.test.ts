@@ -66,7 +66,7 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
         onOutput: (stdout, stderr, stdin) => {
           // Leave the monitor (Ctrl-]) once it shows the running firmware's log.
           const done = stdout.indexOf("I flash: done");
-          if (!left && /leave with Ctrl-\] or Ctrl-C twice/.test(stderr) && done >= 0 && /\n[EWI] \(\d+\) \w+: /.test(stdout.slice(done))) {
+          if (!left && /leave with Ctrl-\], Ctrl-C goes to the board/.test(stderr) && done >= 0 && /\n[EWI] \(\d+\) \w+: /.test(stdout.slice(done))) {
             left = true;
             stdin.write("\x1d");
           }
@@ -77,7 +77,7 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
       assert.match(r.stdout, /^I flash: building \S*firmware\.js: it does not exist$/m);
       assert.match(r.stdout, /^I flash: Espruino 2v29 \(ESP32\) answered on tcp:\/\/127\.0\.0\.1:\d+; uploading/m);
       assert.match(r.stdout, /^I flash: done: esp32 stored \d+ bytes in \.bootcde/m);
-      assert.match(r.stderr, /--- monitor on tcp:\/\/127\.0\.0\.1:\d+; leave with Ctrl-\] or Ctrl-C twice ---/);
+      assert.match(r.stderr, /--- monitor on tcp:\/\/127\.0\.0\.1:\d+; leave with Ctrl-\], Ctrl-C goes to the board, Ctrl-T H: help ---/);
       assert.ok(left, "the monitor showed the firmware's log");
       const code = readFileSync(file, "latin1");
       assert.match(code, /^\/\/ tb-espruino-device \S+ board=esp32 inputs=[0-9a-f]{16}\n/);

@@ -1,11 +1,15 @@
-// npm run monitor -- --port PORT [--baud 115200] [--board esp32c3]: the board's serial log.
+// npm run monitor -- --port PORT [--baud 115200] [--board esp32c3] [--timestamps]: the board's serial
+// log and its REPL, with idf.py monitor's keys (tools/serial/terminal.ts): Ctrl-] leaves, Ctrl-C
+// goes to the board, Ctrl-T opens the menu; Ctrl-T F runs npm run flash with --config and --file.
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BOARDS, isBoardName, loadBoard, ToolError } from "../common/index.ts";
 import { checkSerialPort, isTcpPort, listSerialPorts, noPortError } from "../serial/ports.ts";
 import { monitorPort } from "../serial/terminal.ts";
+import { runFlash } from "./flash.ts";
 
-const USAGE = "usage: npm run monitor -- --port /dev/ttyUSB0|/dev/ttyACM0|tcp://host:port [--baud 115200] [--board esp32|esp32c3|esp32s3]";
+const USAGE = "usage: npm run monitor -- --port /dev/ttyUSB0|/dev/ttyACM0|tcp://host:port [--baud 115200] [--board esp32|esp32c3|esp32s3]\n" +
+  "       [--timestamps] [--config device.config.json] [--file dist/firmware.js] (the last two for Ctrl-T F, build and flash)";
 
 export async function main(argv: string[]): Promise<number> {
   let values;
@@ -14,6 +18,9 @@ export async function main(argv: string[]): Promise<number> {
       port: { type: "string", short: "p" },
       baud: { type: "string", short: "b" },
       board: { type: "string" },
+      timestamps: { type: "boolean", default: false },
+      config: { type: "string" },
+      file: { type: "string" },
       help: { type: "boolean", short: "h" },
     } }));
   } catch (e) {
@@ -36,12 +43,18 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    if (!values.port) throw noPortError("monitor", await listSerialPorts(), board);
-    if (!isTcpPort(values.port)) {
-      const warnings = values.board ? checkSerialPort("monitor", values.port, board) : (checkSerialPort("monitor", values.port, board), []);
-      for (const w of warnings) console.error(w);
+    const port = values.port;
+    if (!port) throw noPortError("monitor", await listSerialPorts(), board);
+    if (!isTcpPort(port)) {
+      // Without --board the chip is unknown: the port is still checked (it throws when unusable),
+      // but a mismatch with the default board is no reason to warn.
+      const warnings = checkSerialPort("monitor", port, board);
+      if (values.board) for (const w of warnings) console.error(w);
     }
-    return await monitorPort(values.port, baud);
+    // Flash gets only what the user gave: it takes the board and baud from the config otherwise.
+    const flash = (signal: AbortSignal) => runFlash({ port, board: values.board, baud: values.baud === undefined ? undefined : baud,
+      config: values.config, file: values.file }, signal);
+    return await monitorPort(port, baud, { timestamps: values.timestamps, flash });
   } catch (e) {
     if (e instanceof ToolError) {
       console.error(e.message);

@@ -9,7 +9,18 @@ export interface ConsoleLink {
   /** Resolves when the other end closes the link. */
   readonly closed: Promise<void>;
   close(): Promise<void>;
+  /** Resets the board: the ESP32 way on a serial port, E.reboot() over tcp://. */
+  reset(): Promise<void>;
+  /** How reset() does it, for notices and help. */
+  readonly resetHow: string;
 }
+
+/** Over tcp:// there are no reset lines: stop what runs (Ctrl-C), then Espruino's own reboot,
+ *  which restarts the chip and runs .bootcde again as power-on does (reset() would not run it). */
+export const TCP_RESET = "\x03E.reboot()\n";
+/** esptool's hard reset: RTS pulls EN low while DTR stays high-level (IO0 free, so the chip boots its
+ *  app); 200 ms each way is what esptool gives chips on native USB, and enough for a USB-UART bridge. */
+const EN_LOW_MS = 200;
 
 export function parseTcpPort(port: string): { host: string; port: number } {
   const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]*)(?::(\d+))?\/?$/.exec(port);
@@ -39,6 +50,8 @@ async function openTcp(tool: string, port: string): Promise<ConsoleLink> {
     onData: (fn) => { listeners.push(fn); },
     closed,
     close: async () => { sock.destroy(); await closed; },
+    reset: async () => { if (sock.writable) sock.write(TCP_RESET, "latin1"); },
+    resetHow: "Ctrl-C, then E.reboot()",
   };
 }
 
@@ -59,5 +72,14 @@ async function openSerial(tool: string, port: string, baud: number): Promise<Con
       if (!sp.isOpen) return;
       await new Promise<void>((r) => sp.close(() => r()));
     },
+    reset: async () => {
+      const set = (o: { dtr: boolean; rts: boolean }) => new Promise<void>((res, rej) => sp.set(o, (e) => (e ? rej(e) : res())));
+      const wait = () => new Promise((r) => setTimeout(r, EN_LOW_MS));
+      await set({ dtr: false, rts: true });
+      await wait();
+      await set({ dtr: false, rts: false });
+      await wait();
+    },
+    resetHow: "EN pulled low by RTS, as esptool does",
   };
 }
