@@ -1,4 +1,4 @@
-// The SNTP clock step on the virtual board (platform doc §3): Espruino keys its timers on the system
+// The SNTP clock step on the virtual board (docs/espruino.md §3.2): Espruino keys its timers on the system
 // time, so when the clock jumps ~56 years forward every pending setTimeout fires at once and a
 // setInterval runs back to back, adding its interval each time, until it has caught up. First the
 // node engine's timers (tools/vboard/clock.ts) on their own, then a program on each engine.

@@ -3,7 +3,7 @@
 //
 // Timers are kept as Espruino keeps them: each is due at a moment of the board's clock, and an idle
 // pass runs every timer that is due. So when the clock steps (SNTP setting it ~56 years forward
-// behind Espruino's back, platform doc §3), every pending setTimeout fires at once and a setInterval
+// behind Espruino's back, docs/espruino.md §3.2), every pending setTimeout fires at once and a setInterval
 // runs back to back, adding its interval each time, until it has caught up with the new time: one
 // run per pass, each pass on its own setImmediate turn, so Node's I/O keeps going meanwhile.
 import { performance } from "node:perf_hooks";

@@ -1,4 +1,4 @@
-// The board's native heap, as platform doc §2 describes it: at boot the interpreter turns all but
+// The board's native heap, as docs/espruino.md §2.1 describes it: at boot the interpreter turns all but
 // ESP_HEAP_SIZE bytes into JsVars, and joining Wi-Fi and every TLS connection then live in what is
 // left. The figures are the board definition's (board/<chip>.json device.variants and device.tls),
 // so a board short of heap fails TLS here as it would there: mbedtls_ssl_setup throws from

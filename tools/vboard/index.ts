@@ -1,6 +1,6 @@
 // The virtual board: runs a firmware bundle as an ESP32-family board with Espruino 2v29 would,
 // with real sockets (loopback only), a file-backed Storage and a simulated access point.
-// See shared/docs/espruino-platform.md §2-3 for the behaviour it reproduces.
+// docs/espruino.md §2-3 has the behaviour it reproduces.
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { BoardClock } from "./clock.ts";
@@ -126,7 +126,7 @@ export class VirtualBoard extends BoardConsole {
   }
 
   /** What an SNTP answer does to the board's clock: it jumps to `epochSeconds` (default: the host's
-   *  wall time) without the timers being told (platform doc §3). */
+   *  wall time) without the timers being told (docs/espruino.md §3.2). */
   stepClock(epochSeconds = Date.now() / 1000): void {
     this.clock.setTime(epochSeconds);
   }

@@ -1,5 +1,5 @@
 // The simulated access point and the board's Wi-Fi station, as Espruino 2v29's ESP32 `Wifi` module
-// behaves (platform doc §3): connect's callback only on success, no automatic reconnect,
+// behaves (docs/espruino.md §3.1): connect's callback only on success, no automatic reconnect,
 // `disconnected` with the ESP-IDF reason as a number string and its name in `msg`, the SSID cut to
 // 31 bytes and the password to 63 characters. The espruino engine's stand-in (espruino/wifi.js)
 // follows the same rules.

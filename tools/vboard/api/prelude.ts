@@ -4,7 +4,7 @@
 // source, so that its classes extend the context's own Promise and Date.
 import * as vm from "node:vm";
 
-/** Globals V8 has and Espruino 2v29 lacks: measured absent (platform doc §1), or not in Espruino's reference. */
+/** Globals V8 has and Espruino 2v29 lacks: measured absent (docs/espruino.md §1.2), or not in Espruino's reference. */
 export const REMOVED_GLOBALS = ["Map", "Set", "WeakMap", "WeakSet", "Symbol", "Reflect", "Proxy", "WeakRef",
   "FinalizationRegistry", "BigInt", "BigInt64Array", "BigUint64Array", "SharedArrayBuffer", "Atomics",
   "WebAssembly", "Intl", "AggregateError", "console"];

@@ -1,7 +1,7 @@
 // require("Wifi") with Espruino 2v29's ESP32 semantics, over the simulated station (../wifi.ts).
 import { Emitter, type Fn, type ProgramHost } from "./host.ts";
 
-/** What the board says when a program calls Wifi.setSNTP twice in one boot (platform doc §3: it sets
+/** What the board says when a program calls Wifi.setSNTP twice in one boot (docs/espruino.md §3.1: it sets
  *  SNTP's operating mode while SNTP runs, which lwIP asserts against; read from source, not run). */
 export const SECOND_SNTP = "vboard: Wifi.setSNTP called again while SNTP runs: an IDF 4 build (ESP32-C3/S3) most likely panics and reboots here";
 

@@ -1,8 +1,8 @@
 // The virtual board on the real interpreter: a process of Espruino's Linux build per power cycle,
-// given what an ESP32 build has and the Linux build lacks (platform doc §2-3, shared/espruino's
-// README): a `Wifi` module and the simulated access point in Storage, `ESP32`, `LED1`, the board's
-// serial and temperature in `.boot0`, a clock that starts at 1970 and that SNTP steps and a network
-// that reaches only loopback (preload.c), and
+// given what an ESP32 build has and the Linux build lacks (docs/espruino.md §2.5 and §3): a `Wifi`
+// module and the simulated access point in Storage, `ESP32`, `LED1`, the board's serial and
+// temperature in `.boot0`, a clock that starts at 1970 and that SNTP steps and a network that
+// reaches only loopback (preload.c), and
 // E.reboot() (the process exits with status 1) restarting it from the same Storage.
 // The host talks to the running program over a loopback socket that `.boot0` opens (lines:
 // `e <id> <expr>` evaluates, `a <json>` rewrites the access point, `d <code> <name>` drops the

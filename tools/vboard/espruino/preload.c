@@ -4,7 +4,7 @@
  *
  * The clock.
  * An ESP32 boots with its clock at 1970 + uptime, and SNTP later sets it to real time behind
- * Espruino's back, without its timers being adjusted (platform doc §3). The Linux build reads only
+ * Espruino's back, without its timers being adjusted (docs/espruino.md §3.2). The Linux build reads only
  * gettimeofday() and sleeps only in select(), so interposing those two reproduces that clock:
  *   board time = anchor_board + (real time - anchor_real) * scale
  * The anchors live in a small file (VBOARD_CLOCK) mapped shared, which the host rewrites to step the

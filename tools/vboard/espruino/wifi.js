@@ -1,5 +1,5 @@
 // Storage module "Wifi" for the Espruino Linux build, which has no radio: 2v29's ESP32 `Wifi` as
-// the platform doc §3 describes it (libs/network/esp32/jswrap_esp32_network.c). connect's callback
+// docs/espruino.md §3.1 describes it (libs/network/esp32/jswrap_esp32_network.c). connect's callback
 // fires only on success, nothing rejoins after a drop, `disconnected` carries the ESP-IDF reason as
 // a number string and its name in `msg`, getDetails has no rssi, the SSID is cut to 31 bytes and the
 // password to 63 characters, setSNTP takes strings only.
@@ -96,7 +96,7 @@ W.getHostname = function (cb) {
 W.setSNTP = function (server, zone) {
   if (typeof zone != "string") throw new Error("Zone is not a string");
   if (typeof server != "string") throw new Error("Server is not a string");
-  // A second call sets SNTP's mode while it runs, which lwIP asserts against (platform doc §3).
+  // A second call sets SNTP's mode while it runs, which lwIP asserts against (docs/espruino.md §3.1).
   if (st.sntp) print("vboard: Wifi.setSNTP called again while SNTP runs: an IDF 4 build (ESP32-C3/S3) most likely panics and reboots here");
   else st.sntp = 1;
   askTime();
