@@ -9,8 +9,8 @@ import type { FirmwareConfig } from "../../src/config.ts";
 import { boardJsonPath, loadBoard, ROOT, type BoardJson } from "../common/index.ts";
 import { LOG_LEVELS, type DeviceConfig } from "./config.ts";
 
-export function packageVersion(root = ROOT): string {
-  return JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
+export function packageVersion(): string {
+  return JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
 }
 
 /** The one object the firmware receives: only what it needs at run time. */
@@ -57,15 +57,15 @@ function sha256(data: string | Buffer): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-/** Every file below `dir`, as paths relative to `root`, sorted (so the digest does not depend on directory order). */
-function filesUnder(dir: string, root: string): string[] {
+/** Every file below `dir`, as paths from the project's root, sorted (so the digest does not depend on directory order). */
+function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
   const out: string[] = [];
   const visit = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) visit(p);
-      else if (e.isFile()) out.push(relative(root, p));
+      else if (e.isFile()) out.push(relative(ROOT, p));
     }
   };
   visit(dir);
@@ -76,8 +76,7 @@ function filesUnder(dir: string, root: string): string[] {
  * The digests of everything a build of `config` (already loaded, TB_* variables applied) reads.
  * A certificate that cannot be read counts as "missing": the build then says what is wrong with it.
  */
-export function firmwareInputs(o: { config: DeviceConfig; configFile: string; root?: string }): BuildInputs {
-  const root = o.root ?? ROOT;
+export function firmwareInputs(o: { config: DeviceConfig; configFile: string }): BuildInputs {
   const parts: Record<string, string> = {};
   const part = (name: string, data: string | Buffer) => { parts[name] = sha256(data).slice(0, PART_CHARS); };
 
@@ -94,13 +93,13 @@ export function firmwareInputs(o: { config: DeviceConfig; configFile: string; ro
     }
   }
   part("certificate", cert);
-  part("version", packageVersion(root));
+  part("version", packageVersion());
   part("board", readFileSync(boardJsonPath(o.config.board)));
   for (const f of ["rollup.config.js", "tsconfig.json", "package-lock.json"]) {
-    if (existsSync(join(root, f))) part(f, readFileSync(join(root, f)));
+    if (existsSync(join(ROOT, f))) part(f, readFileSync(join(ROOT, f)));
   }
-  for (const f of [...filesUnder(join(root, "src"), root), ...filesUnder(join(root, "tools", "bundler"), root)]) {
-    part(f.split("\\").join("/"), readFileSync(join(root, f)));
+  for (const f of [...filesUnder(join(ROOT, "src")), ...filesUnder(join(ROOT, "tools", "bundler"))]) {
+    part(f.split("\\").join("/"), readFileSync(join(ROOT, f)));
   }
   const digest = sha256(Object.keys(parts).sort().map((k) => `${k}=${parts[k]}\n`).join("")).slice(0, DIGEST_CHARS);
   return { digest, configFile: o.configFile, parts };
@@ -173,14 +172,13 @@ export function describeChange(was: BuildInputs, now: BuildInputs): string {
   if (changed.includes("version")) reasons.push("the version in package.json changed");
   // Another board brings its own board file: "board changed" above says it.
   if (changed.includes("board") && !changed.includes("config.board")) reasons.push("the board's board/*.json changed");
-  const under = (prefix: string, label: string) => {
-    const files = changed.filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length));
-    if (!files.length) return;
-    const what = (f: string) => (was.parts[prefix + f] === undefined ? `${f} added` : now.parts[prefix + f] === undefined ? `${f} removed` : f);
-    reasons.push(`${label} changed (${list(files.map(what), 2)})`);
-  };
-  under("src/", "src/");
-  under("tools/bundler/", "the bundler");
-  for (const f of ["rollup.config.js", "tsconfig.json", "package-lock.json"]) if (changed.includes(f)) reasons.push(`${f} changed`);
+  // Every other part is a file, named by its path from the project's root.
+  const files = changed.filter((n) => !n.startsWith("config.") && !["certificate", "version", "board"].includes(n));
+  const modified = files.filter((f) => was.parts[f] !== undefined && now.parts[f] !== undefined);
+  const added = files.filter((f) => was.parts[f] === undefined);
+  const removed = files.filter((f) => now.parts[f] === undefined);
+  if (modified.length) reasons.push(`${list(modified, 2)} changed`);
+  if (added.length) reasons.push(`${list(added, 2)} added`);
+  if (removed.length) reasons.push(`${list(removed, 2)} removed`);
   return reasons.join("; ") || "what changed is not recorded";
 }
