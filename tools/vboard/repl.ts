@@ -4,7 +4,7 @@
 // Input runs in the running program's context, so Storage writes, reset() and load() act on the board.
 // The sockets live on a worker thread (repl-wire.mjs), so that Ctrl-C reaches the board even while
 // its program is stuck in a loop, and interrupts it (interrupt.ts).
-// Espruino's platform facts (what the CLI sends) are summarised in the README's "Engines".
+// What the CLI sends and what the REPL answers: docs/espruino.md §4.5.
 import { Worker } from "node:worker_threads";
 import { formatArgs } from "./format.ts";
 import { INTERRUPT_GRACE_MS, InterruptGuard } from "./interrupt.ts";
