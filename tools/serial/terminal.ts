@@ -107,8 +107,8 @@ export function runMonitor(first: ConsoleLink, io: MonitorIo, label: string, o: 
   const notice = (text: string) => { printer.end(); io.notice.write(text); };
 
   let link = first;
-  /** Set while the monitor itself closes the link (to flash), so that the close is not the board's. */
-  let closing = false;
+  /** Links the monitor closed itself (to flash, or when done): their end is not the board's. */
+  const dropped = new WeakSet<ConsoleLink>();
   let resetAt = -Infinity;
   let flashing: AbortController | undefined;
   let done = false;
@@ -118,7 +118,7 @@ export function runMonitor(first: ConsoleLink, io: MonitorIo, label: string, o: 
   const attach = (l: ConsoleLink) => {
     link = l;
     l.onData((t) => { if (link === l) printer.write(t); });
-    l.closed.then(() => { if (link === l && !closing) void lost(l); });
+    l.closed.then(() => { if (link === l && !dropped.has(l)) void lost(l); });
   };
 
   const finish = async (why: "key" | "closed") => {
@@ -133,7 +133,7 @@ export function runMonitor(first: ConsoleLink, io: MonitorIo, label: string, o: 
     // A paused stdin pipe still holds the event loop open; the monitor is done with it.
     (io.input as { unref?: () => void }).unref?.();
     notice(why === "key" ? "--- monitor closed ---\n" : `--- ${label} closed the connection ---\n`);
-    closing = true;
+    dropped.add(link);
     await link.close();
     resolveDone(why);
   };
@@ -175,9 +175,8 @@ export function runMonitor(first: ConsoleLink, io: MonitorIo, label: string, o: 
       return;
     }
     notice(`--- closing ${label} to build and flash (Ctrl-C stops it) ---\n`);
-    closing = true;
+    dropped.add(link);
     await link.close();
-    closing = false;
     flashing = new AbortController();
     let code: number;
     try {
