@@ -1,9 +1,18 @@
 // The monitor's keys as a state machine (tools/serial/keys.ts) and its line printer: what each key
-// does, with no terminal and no board. The same keys through real processes: monitor-vboard.test.ts.
+// does, with no terminal and no board; then the monitor on a serial port (a socat pseudo-terminal
+// pair). The same keys through real processes and virtual boards: monitor-vboard.test.ts.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { test } from "node:test";
+import { SerialPort } from "serialport";
 import { helpText, keyName, MonitorKeys } from "../tools/serial/keys.ts";
-import { LinePrinter, PARTIAL_FLUSH_MS, timestamp } from "../tools/serial/terminal.ts";
+import { openLink } from "../tools/serial/link.ts";
+import { LinePrinter, PARTIAL_FLUSH_MS, runMonitor, timestamp } from "../tools/serial/terminal.ts";
+import { until } from "./helpers/wait.ts";
 
 test("plain keys and Ctrl-C go to the board, joined into one send", () => {
   const k = new MonitorKeys();
@@ -81,4 +90,38 @@ test("the printer: whole lines coloured and stamped, an open line shown after a 
   p.write("open");
   p.end();
   assert.ok(out.endsWith(" open\n"), "end() closes an open line before a notice");
+});
+
+test("on a serial port: the board's lines show, keys and Ctrl-C reach it, a port without modem lines says it cannot reset", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tb-monitor-serial-"));
+  const a = join(dir, "tty-monitor");
+  const b = join(dir, "tty-board");
+  // socat is what npm run pretest installs for the pseudo-terminal tests.
+  const socat = spawn("socat", [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: "ignore" });
+  const socatExit = new Promise<void>((r) => socat.once("exit", () => r()));
+  t.after(async () => { socat.kill(); await socatExit; rmSync(dir, { recursive: true, force: true }); });
+  await until("socat's pseudo-terminals", () => existsSync(a) && existsSync(b), 5000);
+  const board = await new Promise<SerialPort>((res, rej) => {
+    const p: SerialPort = new SerialPort({ path: b, baudRate: 115200 }, (e) => (e ? rej(e) : res(p)));
+  });
+  t.after(() => new Promise<void>((r) => (board.isOpen ? board.close(() => r()) : r())));
+  let fromMonitor = "";
+  board.on("data", (d: Buffer) => { fromMonitor += d.toString("latin1"); });
+
+  const input = new PassThrough();
+  let out = "";
+  let notices = "";
+  const link = await openLink("monitor", a, 115200);
+  const done = runMonitor(link, { input, output: { write: (x) => { out += x; } }, notice: { write: (x) => { notices += x; } }, colour: false },
+    `${a} at 115200 baud`);
+  board.write("I (5) app: from the board\r\n");
+  await until("the board's line on the monitor", () => out.includes("I (5) app: from the board\n"), 5000);
+  input.write("1+1\r\x03");
+  await until("keys and Ctrl-C at the board", () => fromMonitor === "1+1\r\x03", 5000);
+  input.write("\x14r");
+  await until("the reset notices", () => /cannot reset the board through \S+ at 115200 baud: .+; press its reset button ---\n/.test(notices), 5000);
+  assert.match(notices, /^--- resetting the board \(EN pulled low by RTS, as esptool does\) ---$/m);
+  input.write("\x1d");
+  assert.equal(await done, "key");
+  assert.equal(fromMonitor, "1+1\r\x03", "nothing else reached the board");
 });

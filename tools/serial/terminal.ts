@@ -163,7 +163,12 @@ export function runMonitor(first: ConsoleLink, io: MonitorIo, label: string, o: 
       case "reset":
         notice(`--- resetting the board (${link.resetHow}) ---\n`);
         resetAt = Date.now();
-        await link.reset();
+        try {
+          await link.reset();
+        } catch (e) {
+          // A port without modem lines (a pseudo-terminal, some adapters) cannot pull EN.
+          notice(`--- cannot reset the board through ${label}: ${(e as Error).message}; press its reset button ---\n`);
+        }
         return;
       case "flash": return flash();
     }
