@@ -41,7 +41,7 @@ function usesThisOrArguments(node) {
  * Rewrites two spellings the minifier keeps as written into shorter ones with the same meaning on
  * Espruino: `const` becomes `let` (the type check already forbids reassignment), and a function
  * declaration that uses neither `this` nor `arguments` becomes `let f = (...) => {...}`. Espruino
- * hoists nothing (platform doc §1), so a declaration and a `let` are usable from the same line on,
+ * hoists nothing (docs/espruino.md §1.3), so a declaration and a `let` are usable from the same line on,
  * and the gate still checks every function is defined before it runs. ~0.5 KB on the firmware.
  */
 function shorterDeclarations(context) {

@@ -1,5 +1,5 @@
-// What arrives from the network, checked for Espruino's JSON.parse rather than V8's (platform doc
-// §1, issue item 4): every malformed RPC request gets {"error": ...} on its response topic, every
+// What arrives from the network, checked for Espruino's JSON.parse rather than V8's (docs/espruino.md
+// §1.5, issue item 4): every malformed RPC request gets {"error": ...} on its response topic, every
 // malformed shared attribute update or attribute response a W line naming what was wrong, and
 // telemetry keeps flowing on the same connection afterwards. Against mosquitto, whose watcher can
 // publish any bytes on the device's topics and sees the board's answers.

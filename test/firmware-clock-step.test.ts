@@ -1,4 +1,4 @@
-// The acceptance test of the SNTP clock step (platform doc §3, issue item 7): a board boots at 1970
+// The acceptance test of the SNTP clock step (docs/espruino.md §3.2, issue item 7): a board boots at 1970
 // + uptime, and SNTP then sets its clock ~56 years forward behind Espruino's back, so every pending
 // timer fires at once. The real bundle, against the local ThingsBoard endpoint over TLS, must keep
 // one reading per interval in order (no burst, no gap), keep its connection (a CONNACK, keep-alive,

@@ -1,4 +1,4 @@
-// Native heap for TLS (issue 14, platform doc §2), on the real bundle: the start-up split, the W line
+// Native heap for TLS (issue 14, docs/espruino.md §2.1, §2.3), on the real bundle: the start-up split, the W line
 // before connecting when the board definition leaves too little, the E line when TLS fails for it,
 // retries that back off, and readings kept until the link is up. The node engine makes TLS fail as
 // a board does (heap.ts); the Linux interpreter takes TLS buffers from its JsVars, so there the

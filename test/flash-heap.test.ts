@@ -1,4 +1,4 @@
-// Picking the interpreter that fits (platform doc §2): flash reads the board's memory split over its
+// Picking the interpreter that fits (docs/espruino.md §2.1): flash reads the board's memory split over its
 // REPL and warns in one line when TLS would not find enough native heap; --install-espruino and --help
 // name the build that leaves enough. The decision is pure (tools/flash/heap.ts); one end-to-end run
 // per engine goes through a virtual board's REPL.

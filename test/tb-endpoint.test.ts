@@ -1,6 +1,6 @@
 // The local ThingsBoard-compatible endpoint against real clients: MQTT.js over TLS and TCP, and raw
 // sockets speaking mqtt-packet for stimuli MQTT.js will not send. Rows "#n" are those of the behaviour
-// table in shared/docs/thingsboard-device-api.md.
+// table in docs/thingsboard.md §4.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";

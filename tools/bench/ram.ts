@@ -1,6 +1,6 @@
 // `npm run bench -- ram`: the firmware's RAM on the real interpreter (Espruino 2v29's Linux build,
 // ESPRUINO_BIN). That build takes mbedTLS buffers from JsVars where an ESP32 takes them from native
-// heap (platform doc §3, "Memory"), so an absolute figure says little: this suite runs the real bundle
+// heap (docs/espruino.md §3.4), so an absolute figure says little: this suite runs the real bundle
 // from Storage and, beside it on the same build with the same certificate, a bare TLS link (a tiny
 // program that joins Wi-Fi, sends a hand-written MQTT CONNECT and one QoS 0 PUBLISH and keeps the
 // socket open), both against the local ThingsBoard endpoint over TLS, reads process.memory() at the
@@ -38,7 +38,7 @@ import { ESPRUINO_HOWTO, espruinoBinary } from "../vboard/espruino/native.ts";
 import { PUBLISHES_MAX, PUBLISHES_MIN, type BenchOptions } from "./options.ts";
 import { breakdown, instrumentBundle, PROBE_DEFINITION, PROBE_LINE, type Breakdown, type InstrumentedBundle } from "./ram-parts.ts";
 
-/** Espruino's MQTT module doing the same job, above a bare TLS link (platform doc §3, "Memory":
+/** Espruino's MQTT module doing the same job, above a bare TLS link (docs/espruino.md §3.4:
  *  3,019 blocks in steady state against 2,659 for TLS plus a bare CONNECT, same interpreter build). */
 export const ESPRUINO_MQTT_MODULE_JSVARS = 360;
 const FW_TOKEN = "RAM_BENCH_FW_TOKEN01";
@@ -67,14 +67,14 @@ export function ramBenchInterpreter(): string | undefined {
 }
 
 /** Storage `.boot1` on both boards: the memory figures as console lines, with no REPL input. Chained
- *  timeouts, not setInterval, which runs back to back after the SNTP clock step (platform doc §3). */
+ *  timeouts, not setInterval, which runs back to back after the SNTP clock step (docs/espruino.md §3.2). */
 const SAMPLER =
   `(function(){var m=process.memory();print("ram: total "+m.total+" blocksize "+m.blocksize);` +
   `function t(){print("ram: "+process.memory().usage);setTimeout(t,${SAMPLE_MS});}setTimeout(t,${SAMPLE_MS});})();\n` +
   // Defined on every board, called only by the instrumented bundle: all runs start from the same base.
   PROBE_DEFINITION;
 /** Storage `.boot3`, the last file before `.bootcde`: the base every figure at boot is counted from.
- *  The Linux build's `Wifi` is a module in Storage (shared/espruino README) where a board has it
+ *  The Linux build's `Wifi` is a module in Storage (docs/espruino.md §2.5) where a board has it
  *  built in: loaded here, it is in the base, not in the first part that happens to require it. */
 const BASE = `require("Wifi");print("ram: base "+process.memory().usage);\n`;
 

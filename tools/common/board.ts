@@ -13,7 +13,7 @@ export interface BoardJson {
     jsVarBytes: number;
     /** Where the memory figures below come from. */
     memorySource: string;
-    /** Native heap one MQTT-over-TLS connection needs on this chip (estimates, platform doc §2):
+    /** Native heap one MQTT-over-TLS connection needs on this chip (estimates, docs/espruino.md §2.2):
      *  needBytes in all, setupBytes of it at mbedtls_ssl_setup; the fix to print when it is short. */
     tls: { needBytes: number; setupBytes: number; source: string; remedy: string };
     /** The memory split per module kind and interpreter build; the virtual board models `virtualVariant`. */

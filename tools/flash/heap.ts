@@ -1,4 +1,4 @@
-// Does the interpreter on the board leave enough native heap for TLS? (platform doc §2: at boot the
+// Does the interpreter on the board leave enough native heap for TLS? (docs/espruino.md §2.1: at boot the
 // interpreter turns all but ESP_HEAP_SIZE bytes into JsVars; Wi-Fi and TLS live in what is left.)
 // flash reads the board's split over its REPL (SPLIT_PROBE) and warns, in one line, when one TLS
 // connection (board/<chip>.json device.tls.needBytes) would not fit. The figures are estimates, so it

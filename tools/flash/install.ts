@@ -1,6 +1,6 @@
 // Installing the Espruino interpreter itself: pick the three images of a release (.tgz or folder)
 // for the board's chip, check they really are for that chip, and write them at the board JSON's
-// offsets (platform doc §2) through the ESP ROM bootloader with esptool-js, so no Python is needed.
+// offsets (docs/espruino.md §2.4) through the ESP ROM bootloader with esptool-js, so no Python is needed.
 // The equivalent esptool command is kept as the fallback to print.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";

@@ -1,6 +1,6 @@
 // Espruino's Linux build (`espruino-linux-x64 --telnet`, reached as tcp://127.0.0.1:2323) as a
 // development target: it answers process.env.BOARD "LINUX" and lacks what an ESP32 build has built
-// in (shared/espruino's README, platform doc §3). Next to the bundle, flash writes into its Storage
+// in (docs/espruino.md §2.5). Next to the bundle, flash writes into its Storage
 // the project's Wifi stand-in (tools/vboard/espruino/wifi.js, unchanged), an access point for it that
 // any SSID and password join at once (.vbap), and the ESP32/LED1 globals (.boot0), so .bootcde runs
 // there after load() or a restart as it does on a board.

@@ -10,7 +10,7 @@ export const ESPRUINO_CLI = join(ROOT, "node_modules", ".bin", "espruino");
 
 /** `storage` maps more Storage file names to local files the CLI writes before the code (`--storage name:path`). */
 export function uploadArgs(o: { port: string; baud: number; board: BoardName; file: string; storage?: Record<string, string> }): string[] {
-  // --no-ble: without it the CLI crashes at start on Linux machines without D-Bus (platform doc §4).
+  // --no-ble: without it the CLI crashes at start on Linux machines without D-Bus (docs/espruino.md §4.1).
   const storage = Object.entries(o.storage ?? {}).flatMap(([name, path]) => ["--storage", `${name}:${path}`]);
   return ["--no-ble", "-b", String(o.baud), "-p", o.port, "--board", boardJsonPath(o.board), "--config", "SAVE_ON_SEND=1",
     ...storage, o.file];

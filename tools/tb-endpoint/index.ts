@@ -1,5 +1,5 @@
 // A local ThingsBoard-compatible endpoint: MQTT over TLS and/or TCP behaving as ThingsBoard's device
-// transport (shared/docs/thingsboard-device-api.md), with stored telemetry/attributes, server-side RPC
+// transport (docs/thingsboard.md), with stored telemetry/attributes, server-side RPC
 // and shared attribute pushes, a programmatic API and an HTTP API modelled on ThingsBoard's REST calls.
 import { EventEmitter } from "node:events";
 import { randomBytes } from "node:crypto";

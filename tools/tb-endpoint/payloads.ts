@@ -1,5 +1,5 @@
 // Payload rules of ThingsBoard's JSON converter for telemetry, attributes and attribute requests
-// (shared/docs/thingsboard-device-api.md, "Telemetry rules"). Every failure throws PayloadError, which the
+// (docs/thingsboard.md §3). Every failure throws PayloadError, which the
 // session turns into a TCP close without PUBACK, as ThingsBoard does.
 
 export class PayloadError extends Error {}

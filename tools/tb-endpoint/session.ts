@@ -1,5 +1,5 @@
 // One MQTT connection, handled as ThingsBoard's MQTT transport handles a device session: the behaviour
-// table of shared/docs/thingsboard-device-api.md, row by row (rows cited as "#n").
+// table of docs/thingsboard.md §4, row by row (rows cited as "#n").
 import type { Socket } from "node:net";
 import mqtt from "mqtt-packet";
 import type { Packet, IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket } from "mqtt-packet";

@@ -1,5 +1,5 @@
 // Topic names and the subscription filters ThingsBoard's MQTT transport accepts for a device session
-// (see shared/docs/thingsboard-device-api.md, Topics table).
+// (see docs/thingsboard.md §2).
 
 export const TELEMETRY = "v1/devices/me/telemetry";
 export const ATTRIBUTES = "v1/devices/me/attributes";

@@ -1,6 +1,6 @@
 // Which references can run before the declaration of their binding has run, given that Espruino 2v29
 // has no hoisting at all: a `function`, `var`, `let`, `const` or `class` binding exists only once its
-// statement has executed (shared/docs/espruino-platform.md §1, measured).
+// statement has executed (docs/espruino.md §1.3, measured).
 //
 // Model. Code is grouped in "units": the program and every function (arrows and class members too).
 // A unit's statements run in source order. A binding is available from the end of its declaration

@@ -1,5 +1,5 @@
 // Espruino compatibility gate: checks the minified bundle (dist/firmware.js) for every construct that
-// fails, or runs wrongly, on the Espruino 2v29 interpreter (shared/docs/espruino-platform.md §1) and
+// fails, or runs wrongly, on the Espruino 2v29 interpreter (docs/espruino.md §1) and
 // names each one with its place, mapped back to src/ when a source map is given.
 import { lintBundle } from "./lint.ts";
 import { BundleLocator } from "./locate.ts";

@@ -1,4 +1,4 @@
-// Globals and built-ins Espruino 2v29 lacks or gets wrong (shared/docs/espruino-platform.md §1), checked
+// Globals and built-ins Espruino 2v29 lacks or gets wrong (docs/espruino.md §1.2), checked
 // only where a name reaches the real global object: a local binding called `Map` is left alone.
 import type { Rule, Scope } from "eslint";
 import type * as ESTree from "estree";

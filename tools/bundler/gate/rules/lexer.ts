@@ -1,6 +1,6 @@
 // Where Espruino 2v29's lexer reads the bundle differently from a standard one (acorn, whose tokens
 // ESLint's parser espree hands us): regex literals, whether a "/" starts a regex or divides, and
-// characters outside ASCII (shared/docs/espruino-platform.md §1). The lexer facts are from Espruino's
+// characters outside ASCII (docs/espruino.md §1.4). The lexer facts are from Espruino's
 // src/jslex.c (jslLexRegex and the "/" case of jslGetNextToken, 2v29) and were run on its Linux build:
 // - a regex literal ends at the first "/" not escaped by "\", even inside a character class; then
 //   only the flags g, i, m, y and u are read, any other letter is a separate token;

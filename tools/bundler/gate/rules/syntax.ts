@@ -1,4 +1,4 @@
-// Syntax Espruino 2v29's parser rejects (shared/docs/espruino-platform.md §1, "Fails"), found on the
+// Syntax Espruino 2v29's parser rejects (docs/espruino.md §1.2), found on the
 // bundle's AST. Messages speak to the TypeScript author: where the construct usually comes from and
 // what to write instead.
 import type { Rule } from "eslint";
