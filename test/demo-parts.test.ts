@@ -3,7 +3,7 @@
 // npm start and npm run sim, and the sim booting the firmware on the real interpreter.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
+import { createServer, Socket, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -15,6 +15,7 @@ import { parseStartArgs } from "../tools/start.ts";
 import { parseSimArgs } from "../tools/vboard/cli.ts";
 import { buildTestFirmware } from "./helpers/firmware.ts";
 import { onEngine } from "./helpers/engines.ts";
+import { freePort } from "./helpers/net.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const dir = mkdtempSync(join(tmpdir(), "tb-demo-parts-"));
@@ -45,7 +46,7 @@ test("start arguments: --engine node or espruino, nothing else", () => {
   assert.throws(() => parseStartArgs(["--engine"]), { message: /^E start: Option '--engine <value>' argument missing/ });
 });
 
-test("sim arguments: --engine, and on espruino the REPL is the interpreter's telnet port 2323 only", () => {
+test("sim arguments: --engine, --board, and any --repl-port on both engines", () => {
   assert.deepEqual(parseSimArgs([]), {
     engine: "node", file: "dist/firmware.js", board: undefined, storage: undefined, ssid: undefined, password: undefined,
     timeScale: 1, replPort: undefined, help: false,
@@ -53,12 +54,15 @@ test("sim arguments: --engine, and on espruino the REPL is the interpreter's tel
   assert.equal(parseSimArgs(["--repl-port", "0"]).replPort, 0, "the node engine takes any port (0: a free one)");
   const esp = parseSimArgs(["--engine", "espruino", "--time-scale", "5"]);
   assert.deepEqual([esp.engine, esp.timeScale, esp.replPort], ["espruino", 5, undefined]);
-  assert.equal(parseSimArgs(["--engine", "espruino", "--repl-port", "2323"]).replPort, 2323);
-  assert.equal(parseSimArgs(["--engine", "espruino", "--repl-port", "0"]).replPort, 2323, "0 (any port) is the fixed one");
+  // The espruino engine's REPL is a proxy in front of the interpreter's telnet server: any port too.
+  assert.equal(parseSimArgs(["--engine", "espruino", "--repl-port", "5000"]).replPort, 5000);
+  assert.equal(parseSimArgs(["--engine", "espruino", "--repl-port", "0"]).replPort, 0, "0: a free port, as on the node engine");
+  assert.equal(parseSimArgs(["--board", "esp32s3"]).board, "esp32s3");
   const bad: Array<[string[], string | RegExp]> = [
     [["--engine", "espruino2"], '--engine must be node or espruino, got "espruino2"'],
     [["--engine", "NODE"], '--engine must be node or espruino, got "NODE"'],
-    [["--engine", "espruino", "--repl-port", "5000"], "--repl-port 5000: on the espruino engine the REPL is the interpreter's own telnet server, on port 2323 only; pass --repl-port 2323 (or 0)"],
+    [["--board", "esp32c6"], '--board esp32c6 is not supported: Espruino 2v29 has no build for the ESP32-C6; use one of esp32, esp32c3, esp32s3 (README: "Board support")'],
+    [["--board", "esp32c9"], "--board esp32c9 is not a board: use one of esp32, esp32c3, esp32s3"],
     [["--repl-port", "x"], '--repl-port must be a TCP port 0-65535 (0: any free one), got "x"'],
     [["--time-scale", "0"], '--time-scale must be a positive number, got "0"'],
     [["--engin", "espruino"], /^Unknown option '--engin'/],
@@ -107,6 +111,46 @@ test("npm run sim -- --engine espruino boots the firmware on the real interprete
   } finally {
     if (groupAlive()) process.kill(-child.pid!, "SIGKILL");
     fw.cleanup();
+  }
+});
+
+test("npm run sim -- --board esp32c6: Espruino 2v29 has no build for it, one line, exit code 2", () => {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "tools/vboard/cli.ts", "--board", "esp32c6"], { cwd: ROOT, encoding: "utf8", timeout: 20_000 });
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, '--board esp32c6 is not supported: Espruino 2v29 has no build for the ESP32-C6; use one of esp32, esp32c3, esp32s3 (README: "Board support")\n');
+  assert.equal(r.stdout, "");
+});
+
+test("npm run sim -- --engine espruino --repl-port N serves the interpreter's REPL on port N", { ...onEngine("espruino"), timeout: 40_000 }, async () => {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", "tools/vboard/cli.ts", "--engine", "espruino", "--file", join(dir, "none.js"),
+    "--storage", join(dir, "sim-repl-port"), "--repl-port", String(port)],
+  { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let out = "";
+  child.stdout!.setEncoding("latin1").on("data", (d: string) => { out += d; });
+  child.stderr!.setEncoding("latin1").on("data", (d: string) => { out += d; });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const groupAlive = () => { try { process.kill(-child.pid!, 0); return true; } catch { return false; } };
+  const sock = new Socket();
+  try {
+    for (const end = Date.now() + 20_000; !/\[sim\] REPL on /.test(out); await new Promise((r) => setTimeout(r, 100))) {
+      assert.ok(Date.now() < end, `no REPL line within 20 s; the sim said:\n${out.slice(-1500)}`);
+    }
+    assert.match(out, new RegExp(`^\\[sim\\] REPL on tcp://127\\.0\\.0\\.1:${port}, the interpreter's own telnet REPL `, "m"));
+    let got = "";
+    await new Promise<void>((res, rej) => { sock.once("error", rej); sock.connect(port, "127.0.0.1", () => res()); });
+    sock.setEncoding("latin1").on("data", (d: string) => { got += d; });
+    sock.write("6*7\r");
+    for (const end = Date.now() + 10_000; !/=42\r?\n/.test(got); await new Promise((r) => setTimeout(r, 50))) {
+      assert.ok(Date.now() < end, `no =42 from the REPL within 10 s; it sent ${JSON.stringify(got.slice(-300))}`);
+    }
+    sock.destroy();
+    process.kill(child.pid!, "SIGINT");
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running"), 5000))]);
+    assert.equal(code, 0, out.slice(-500));
+  } finally {
+    sock.destroy();
+    if (groupAlive()) process.kill(-child.pid!, "SIGKILL");
   }
 });
 

@@ -1,11 +1,11 @@
 // `npm run sim`: boots a firmware bundle on a virtual board and streams its serial output until Ctrl-C.
 // `--engine espruino` runs it on the real interpreter's Linux build (ESPRUINO_BIN); its REPL is then the
-// interpreter's own telnet server, on port 2323 only.
+// interpreter's own telnet server behind the host's proxy (espruino/repl-proxy.ts), on any port as on
+// the node engine.
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { TELNET_PORT } from "./espruino/board.ts";
+import { unsupportedChip } from "../common/board.ts";
 import { espruinoBinary } from "./espruino/native.ts";
 import { BOARDS, createBoard, ENGINE_NAMES, isBoardName, type Board, type BoardName, type EngineName } from "./index.ts";
 import { startRepl } from "./repl.ts";
@@ -13,7 +13,7 @@ import { startRepl } from "./repl.ts";
 const USAGE = `usage: npm run sim -- [--engine node|espruino] [--file dist/firmware.js] [--board esp32|esp32c3|esp32s3]
   [--storage .vboard/<board>] [--ssid NAME] [--password PW] [--time-scale N] [--repl-port N]
   --repl-port serves the console as a TCP REPL on 127.0.0.1 (0: a free port) for npm run flash/monitor;
-  on --engine espruino it is the interpreter's own telnet server, on port ${TELNET_PORT} only`;
+  on --engine espruino it is the interpreter's own telnet REPL behind a proxy (Ctrl-C interrupts, resets keep the connection)`;
 
 /** The build writes "// ... board=<name>" on the bundle's first line. */
 export function boardFromBundle(code: string): BoardName | undefined {
@@ -25,12 +25,12 @@ export function boardFromBundle(code: string): BoardName | undefined {
 export interface SimArgs {
   engine: EngineName;
   file: string;
-  board?: string;
+  board?: BoardName;
   storage?: string;
   ssid?: string;
   password?: string;
   timeScale: number;
-  /** undefined: no REPL. On the espruino engine always TELNET_PORT. */
+  /** undefined: no REPL; 0: a free port. */
   replPort?: number;
   help: boolean;
 }
@@ -61,18 +61,16 @@ export function parseSimArgs(argv: string[]): SimArgs {
   }
   const engine = values.engine!;
   if (!(ENGINE_NAMES as readonly string[]).includes(engine)) throw new SimArgsError(`--engine must be node or espruino, got "${engine}"`);
+  if (values.board !== undefined && !isBoardName(values.board)) {
+    const noBuild = unsupportedChip(values.board);
+    throw new SimArgsError(noBuild
+      ? `--board ${values.board} is not supported: ${noBuild}; use one of ${BOARDS.join(", ")} (README: "Board support")`
+      : `--board ${values.board} is not a board: use one of ${BOARDS.join(", ")}`);
+  }
   const text = values["repl-port"];
-  let replPort = text === undefined ? undefined : Number(text);
+  const replPort = text === undefined ? undefined : Number(text);
   if (replPort !== undefined && !(text!.trim() !== "" && Number.isInteger(replPort) && replPort >= 0 && replPort < 65536)) {
     throw new SimArgsError(`--repl-port must be a TCP port 0-65535 (0: any free one), got "${text}"`);
-  }
-  if (engine === "espruino" && replPort !== undefined) {
-    // 0 asks for any port: the interpreter's is fixed.
-    if (replPort !== 0 && replPort !== TELNET_PORT) {
-      throw new SimArgsError(`--repl-port ${replPort}: on the espruino engine the REPL is the interpreter's own telnet server, ` +
-        `on port ${TELNET_PORT} only; pass --repl-port ${TELNET_PORT} (or 0)`);
-    }
-    replPort = TELNET_PORT;
   }
   const timeScale = Number(values["time-scale"]);
   if (!(timeScale > 0 && Number.isFinite(timeScale))) {
@@ -81,7 +79,7 @@ export function parseSimArgs(argv: string[]): SimArgs {
   return {
     engine: engine as EngineName,
     file: values.file!,
-    board: values.board,
+    board: values.board as BoardName | undefined,
     storage: values.storage,
     ssid: values.ssid,
     password: values.password,
@@ -89,15 +87,6 @@ export function parseSimArgs(argv: string[]): SimArgs {
     replPort,
     help: !!values.help,
   };
-}
-
-/** Whether something already listens on `port` (the interpreter's telnet server would not start). */
-function portTaken(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.once("error", () => res(true));
-    s.listen(port, () => s.close(() => res(false)));
-  });
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -130,16 +119,8 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const code = replOnly ? "" : readFileSync(file, "latin1");
-  const board: string = args.board ?? boardFromBundle(code) ?? "esp32";
-  if (!isBoardName(board)) {
-    console.error(`--board ${board} is not a board: use ${BOARDS.join(", ")}`);
-    return 2;
-  }
+  const board = args.board ?? boardFromBundle(code) ?? "esp32";
   const telnet = args.engine === "espruino" && replPort !== undefined;
-  if (telnet && await portTaken(TELNET_PORT)) {
-    console.error(`E sim: port ${TELNET_PORT} is in use (another espruino-engine board with a REPL?); the interpreter's telnet server needs it`);
-    return 1;
-  }
   let vb: Board;
   try {
     vb = createBoard({
@@ -160,9 +141,19 @@ async function main(argv: string[]): Promise<number> {
   console.error(`[sim] ${replOnly ? "Storage as it is" : args.file} on a virtual ${board}, ${on}; Ctrl-C to stop`);
   if (!replOnly) vb.flash(code);
   vb.boot();
-  const repl = replPort === undefined ? undefined : await startRepl(vb, { port: replPort });
+  let repl;
+  try {
+    repl = replPort === undefined ? undefined : await startRepl(vb, { port: replPort });
+  } catch (e) {
+    const message = (e as Error).message;
+    console.error(/EADDRINUSE/.test(message)
+      ? `E sim: --repl-port ${replPort} is in use on 127.0.0.1: pass another --repl-port (0: a free one)`
+      : `E sim: ${message}`);
+    await vb.stop();
+    return 1;
+  }
   if (repl) {
-    const what = vb.engine === "espruino" ? "the interpreter's own telnet server (its port is fixed; the log moves there while a client is attached)" : "TCP";
+    const what = vb.engine === "espruino" ? "the interpreter's own telnet REPL (the log moves there while a client is attached)" : "TCP";
     console.error(`[sim] REPL on ${repl.url}, ${what}: npm run flash -- --port ${repl.url}`);
   }
   await new Promise<void>((r) => {
