@@ -4,7 +4,7 @@
 // the Ctrl-T menu resets the board, shows help, toggles timestamps, sends Ctrl-T itself and builds
 // and flashes. The bytes the monitor sends are also read off the wire from a plain TCP listener.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -297,6 +297,16 @@ test("a monitor on a missing serial port or without --port says what to do", asy
   assert.match(missing.stderr, /^E monitor: \S+ttyACM9 does not exist: /);
   const refused = await run(["--port", "tcp://127.0.0.1:9"]);
   assert.match(refused.stderr, /^E monitor: nothing listens on tcp:\/\/127\.0\.0\.1:9: start the board's TCP console first/);
+});
+
+test("npm run monitor -- --board esp32c6: Espruino 2v29 has no build for it, one line, exit code 2, no port opened", () => {
+  const r = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "tools/monitor/cli.ts"), "--board", "esp32c6", "--port", join(dir, "ttyACM9")],
+    { encoding: "utf8", timeout: 30_000 });
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, 'E monitor: --board esp32c6 is not supported: Espruino 2v29 has no build for the ESP32-C6; use one of esp32, esp32c3, esp32s3 (README: "Board support")\n');
+  const typo = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "tools/monitor/cli.ts"), "--board", "esp33"], { encoding: "utf8", timeout: 30_000 });
+  assert.equal(typo.status, 2, typo.stderr);
+  assert.equal(typo.stderr, "E monitor: --board esp33 is not a board: use one of esp32, esp32c3, esp32s3\n");
 });
 
 test("colour rules: NO_COLOR wins, FORCE_COLOR forces, else only a TTY; CR-overwritten text is dropped", () => {

@@ -4,6 +4,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BOARDS, isBoardName, loadBoard, ToolError } from "../common/index.ts";
+import { unsupportedChip } from "../common/board.ts";
 import { checkSerialPort, isTcpPort, listSerialPorts, noPortError } from "../serial/ports.ts";
 import { monitorPort } from "../serial/terminal.ts";
 import { runFlash } from "./flash.ts";
@@ -33,7 +34,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const boardName = values.board ?? "esp32";
   if (!isBoardName(boardName)) {
-    console.error(`E monitor: --board ${boardName} is not a board: use ${BOARDS.join(", ")}`);
+    const noBuild = unsupportedChip(boardName);
+    console.error(noBuild
+      ? `E monitor: --board ${boardName} is not supported: ${noBuild}; use one of ${BOARDS.join(", ")} (README: "Board support")`
+      : `E monitor: --board ${boardName} is not a board: use one of ${BOARDS.join(", ")}`);
     return 2;
   }
   const board = loadBoard(boardName);
