@@ -284,6 +284,41 @@ test("Ctrl-T F builds and flashes on the monitor's port, then monitors the flash
   }
 });
 
+test("npm run flash -- --monitor: Ctrl-T F flashes again with the same port, config and file", async () => {
+  const cert = generateSelfSigned({ host: "localhost", outDir: join(dir, "cert-fm") });
+  const config = join(dir, "flash-monitor.config.json");
+  const writeConfig = (token: string) => writeFileSync(config, JSON.stringify({
+    board: "esp32", wifiSsid: "TestNet", wifiPassword: "correct-horse", host: "localhost", port: 8883,
+    accessToken: token, telemetryIntervalMs: 1000, logLevel: "info", serverCert: cert.certPath,
+  }));
+  writeConfig("FLASH_MONITOR_TOKEN_A");
+  const file = join(dir, "flash-monitor-out", "firmware.js");
+  const b = await boardWithRepl("node", "flash-monitor", "print('booted');");
+  try {
+    const m = startMonitor(["--port", b.repl.url, "--config", config, "--file", file, "--monitor"],
+      { entry: "tools/flash/cli.ts", limitMs: 180_000, cwd: dir });
+    await m.until("stdout", /^I flash: done: esp32 stored \d+ bytes in \.bootcde/m, 90_000);
+    await m.until("stderr", NOTICE);
+    assert.ok(readFileSync(file, "latin1").includes("FLASH_MONITOR_TOKEN_A"));
+    // A changed config: flash run again from the monitor must read the same file, rebuild and upload.
+    writeConfig("FLASH_MONITOR_TOKEN_B");
+    const from = m.stdout.length;
+    m.type("\x14f");
+    await m.until("stderr", /^--- closing tcp:\/\/127\.0\.0\.1:\d+ to build and flash \(Ctrl-C stops it\) ---$/m);
+    await m.until("stdout", /^I flash: rebuilding \S*firmware\.js: .*accessToken changed/m, 30_000, from);
+    await m.until("stdout", /^I flash: done: esp32 stored \d+ bytes in \.bootcde/m, 90_000, from);
+    await m.until("stderr", /^--- flash done ---\n--- monitor on tcp:\/\/127\.0\.0\.1:\d+ again ---$/m);
+    m.type("\x1d");
+    assert.equal(await m.exit, 0, m.stderr);
+    assert.doesNotMatch(m.stderr, /build and flash is not offered here/);
+    const bundle = readFileSync(file, "latin1");
+    assert.ok(bundle.includes("FLASH_MONITOR_TOKEN_B"), "the bundle was rebuilt into the same --file from the same --config");
+    assert.equal(await b.vb.readFile(".bootcde"), bundle, ".bootcde holds the rebuilt bundle");
+  } finally {
+    await b.stop();
+  }
+});
+
 test("a monitor on a missing serial port or without --port says what to do", async () => {
   const run = (args: string[]) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
     const child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "tools/monitor/cli.ts"), ...args], { stdio: ["ignore", "ignore", "pipe"] });

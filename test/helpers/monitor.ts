@@ -15,8 +15,9 @@ export interface MonitorRun {
   kill(): void;
 }
 
-export function startMonitor(args: string[], o: { env?: Record<string, string>; limitMs?: number; cwd?: string } = {}): MonitorRun {
-  const child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "tools/monitor/cli.ts"), ...args], {
+/** `entry`: the tool to run instead of tools/monitor/cli.ts (tools/flash/cli.ts for flash --monitor). */
+export function startMonitor(args: string[], o: { env?: Record<string, string>; limitMs?: number; cwd?: string; entry?: string } = {}): MonitorRun {
+  const child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, o.entry ?? "tools/monitor/cli.ts"), ...args], {
     cwd: o.cwd ?? ROOT,
     stdio: ["pipe", "pipe", "pipe"],
     env: colourEnv({ ...process.env, NO_COLOR: "1", ...o.env }),

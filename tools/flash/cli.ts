@@ -14,6 +14,7 @@ import { ask, sample } from "./ask.ts";
 import { checkBundle, prepareBundle } from "./bundle.ts";
 import { heapWarning, interpreterAdvice, parseSplit, releaseWarning, SPLIT_PROBE } from "./heap.ts";
 import { planInstall, writeRelease } from "./install.ts";
+import { runFlash } from "./reflash.ts";
 import { LINUX_BOARD, linuxStorageFiles, linuxWarning, stageStorageFiles } from "./linux.ts";
 import { checkSerialPort, checkTcpAddress, isTcpPort, listSerialPorts, noPortError } from "../serial/ports.ts";
 import { upload } from "./upload.ts";
@@ -217,7 +218,9 @@ async function flash(o: Options): Promise<number> {
   console.log(`I flash: done: ${bundle.board} stored ${len} bytes in .bootcde` + (extraNames.length ? ` (and ${extraNames.join(", ")})` : "") +
     ` and runs them at every ${linux ? "start of the interpreter" : "reset"}` +
     (started ? ` (${started} start-up log line(s) seen)` : ""));
-  if (o.monitor) return monitorPort(port, baud);
+  // Ctrl-T F in this monitor runs flash again with what this run was given (the paths are absolute by now).
+  const again = { port, board: o.board, baud: o.baud, config: o.config, file: o.file };
+  if (o.monitor) return monitorPort(port, baud, { flash: (signal) => runFlash(again, signal) });
   return 0;
 }
 

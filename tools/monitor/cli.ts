@@ -7,7 +7,7 @@ import { BOARDS, isBoardName, loadBoard, ToolError } from "../common/index.ts";
 import { unsupportedChip } from "../common/board.ts";
 import { checkSerialPort, isTcpPort, listSerialPorts, noPortError } from "../serial/ports.ts";
 import { monitorPort } from "../serial/terminal.ts";
-import { runFlash } from "./flash.ts";
+import { runFlash } from "../flash/reflash.ts";
 
 const USAGE = "usage: npm run monitor -- --port /dev/ttyUSB0|/dev/ttyACM0|tcp://host:port [--baud 115200] [--board esp32|esp32c3|esp32s3]\n" +
   "       [--timestamps] [--config device.config.json] [--file dist/firmware.js] (the last two for Ctrl-T F, build and flash)";

@@ -1,7 +1,8 @@
-// Ctrl-T F: the monitor runs `npm run flash` (flash.sh, the same entry point and so the same
-// build-when-stale, upload and check) on its port with its --board, --baud, --config and --file,
-// while the monitor has the port closed. A child process, so a failed build cannot take the
-// monitor down, and tools/flash's command line stays its own.
+// Ctrl-T F in a monitor (npm run monitor, and npm run flash -- --monitor): `npm run flash` again
+// (flash.sh, the same entry point and so the same build-when-stale, upload and check) on the
+// monitor's port with the --board, --baud, --config and --file it was given, while the monitor has
+// the port closed. A child process, so a failed build cannot take the monitor down. It lives here,
+// beside the flash it runs, so that both monitors use it without tools/flash importing tools/monitor.
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { ROOT } from "../common/index.ts";
@@ -14,7 +15,7 @@ export interface FlashArgs {
   file?: string;
 }
 
-/** The arguments for flash.sh, paths made absolute from the monitor's working directory. */
+/** The arguments for flash.sh, paths made absolute from the caller's working directory. */
 export function flashArgv(a: FlashArgs): string[] {
   return ["--port", a.port,
     ...(a.board ? ["--board", a.board] : []),
@@ -23,7 +24,7 @@ export function flashArgv(a: FlashArgs): string[] {
     ...(a.file ? ["--file", resolve(a.file)] : [])];
 }
 
-/** Runs flash.sh with the monitor's output; resolves with its exit status (1 when it could not start). */
+/** Runs flash.sh on this process's output; resolves with its exit status (1 when it could not start). */
 export function runFlash(a: FlashArgs, signal: AbortSignal): Promise<number> {
   return new Promise((res) => {
     const child = spawn("bash", [join(ROOT, "flash.sh"), ...flashArgv(a)], { stdio: ["ignore", "inherit", "inherit"], signal });
