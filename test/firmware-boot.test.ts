@@ -40,7 +40,8 @@ test("the bundle carries the validated config and the certificate as DER base64"
   assert.ok(fw.code.includes(der), "DER base64 of certs/server.pem is embedded");
   assert.ok(!fw.code.includes("BEGIN CERTIFICATE"), "no PEM text in the bundle");
   assert.ok(fw.code.includes('"TestNet"') && fw.code.includes('"TEST_TOKEN_123"'));
-  assert.match(fw.code, /^\/\/ tb-espruino-device \S+ board=esp32c3\n/);
+  // The first line names the board and the digest of the inputs the bundle was built from (flash compares it).
+  assert.match(fw.code, /^\/\/ tb-espruino-device \S+ board=esp32c3 inputs=[0-9a-f]{16}\n/);
   assert.doesNotMatch(fw.code, /\b(import|export)\s/, "no module syntax left");
   assert.equal(fw.bytes, Buffer.byteLength(readFileSync(fw.outFile, "latin1"), "latin1"));
 });
