@@ -91,7 +91,8 @@ test("node engine: a step back delays pending timers by the step; a small step f
   t.clearAll();
 });
 
-test("node engine: clearTimeout of a fired, cleared or never issued id is ignored, undefined clears all (2v29)", async () => {
+// The same rules as a program sees them, on both engines: test/vboard.test.ts ("as the real interpreter does").
+test("node engine: clear of a fired, cleared or never issued id is ignored, undefined throws and clears nothing, clearAll clears all (2v29)", async () => {
   const { t, log } = timers();
   const fired = t.set(() => log.push("fired"), 1, [], false);
   await sleep(20);
@@ -104,10 +105,16 @@ test("node engine: clearTimeout of a fired, cleared or never issued id is ignore
   t.set(() => log.push("a"), 30, [], false);
   t.set(() => log.push("b"), 30, [], true);
   assert.equal(t.count, 2);
-  t.clear(undefined, "Timeout");
-  assert.equal(t.count, 0);
+  assert.throws(() => t.clear(undefined, "Timeout"), { message: "clearTimeout(undefined) not allowed. Use clearTimeout() instead" });
+  assert.throws(() => t.clear(undefined, "Interval"), { message: "clearInterval(undefined) not allowed. Use clearInterval() instead" });
+  assert.equal(t.count, 2, "an explicit undefined clears nothing");
+  await sleep(50);
+  assert.deepEqual(log.slice(0, 3), ["fired", "a", "b"]);
+  t.clearAll();
+  assert.equal(t.count, 0, "clearTimeout() with no argument: every timer");
+  const n = log.length;
   await sleep(60);
-  assert.deepEqual(log, ["fired"]);
+  assert.equal(log.length, n, "the interval runs no more");
 });
 
 // The same on a board: a program with a 60 s timeout and a 1 s interval, and its clock stepped.

@@ -81,14 +81,14 @@ export class BoardTimers {
   }
 
   /**
-   * Espruino 2v29's clearTimeout/clearInterval: `undefined` (or no argument) clears every timer; any
-   * other id that is not live (already fired, cleared, never issued, 0, null) is ignored, as the 2v29
-   * Linux build does (measured; older releases threw "Unknown Timeout" there). `kind` is
-   * which of the two was called: they share one set of ids, as in Espruino.
+   * Espruino 2v29's clearTimeout(id)/clearInterval(id) given an argument (with none they clear every
+   * timer: clearAll). An explicit `undefined` throws, as the 2v29 Linux build does (measured, docs/espruino.md
+   * §3.2; a RangeError here, which the program sees as its Error: api/host.ts guard); any other id that
+   * is not live (already fired, cleared, never issued, 0, null) is ignored. `kind` is which of the two
+   * was called: they share one set of ids, as in Espruino.
    */
-  clear(id: unknown, kind?: "Timeout" | "Interval"): void {
-    void kind;
-    if (id === undefined) return this.clearAll();
+  clear(id: unknown, kind: "Timeout" | "Interval" = "Timeout"): void {
+    if (id === undefined) throw new RangeError(`clear${kind}(undefined) not allowed. Use clear${kind}() instead`);
     if (this.live.delete(Number(id))) this.schedule();
   }
 

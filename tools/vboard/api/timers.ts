@@ -7,8 +7,9 @@ export function timerGlobals(p: ProgramHost, t: BoardTimers): Record<string, unk
   return {
     setTimeout: p.guard((fn: unknown, ms?: unknown, ...a: unknown[]) => (p.alive ? t.set(fn, ms, a, false) : 0)),
     setInterval: p.guard((fn: unknown, ms?: unknown, ...a: unknown[]) => (p.alive ? t.set(fn, ms, a, true) : 0)),
-    clearTimeout: (id?: unknown) => t.clear(id, "Timeout"),
-    clearInterval: (id?: unknown) => t.clear(id, "Interval"),
+    // With no argument every timer goes; an explicit undefined throws (BoardTimers.clear).
+    clearTimeout: p.guard((...a: unknown[]) => (a.length ? t.clear(a[0], "Timeout") : t.clearAll())),
+    clearInterval: p.guard((...a: unknown[]) => (a.length ? t.clear(a[0], "Interval") : t.clearAll())),
     getTime: () => clock.now(),
     setTime: (sec: unknown) => clock.setTime(Number(sec)),
   };
