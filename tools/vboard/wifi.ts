@@ -108,9 +108,14 @@ export class WifiStation implements NetworkLink {
     if (was !== this.isUp()) for (const fn of [...this.linkListeners]) fn(this.isUp());
   }
 
+  /** Wifi.connect. 2v29 does not disconnect first (it sets the driver's config and calls
+   *  esp_wifi_connect); here, as the stand-ins assume, a station still joined leaves (reason 8
+   *  ASSOC_LEAVE, queued like every event) and joins again. The callback belongs to the program that
+   *  called: one started by a load() meanwhile never gets it. */
   connect(ssid: string, password: string | undefined, cb?: (...a: any[]) => unknown): void {
     this.cancelJoin();
     if (this.isUp()) this.fail("assoc_leave");
+    const caller = this.events;
     // What 2v29 copies into the driver's config: 31 bytes of SSID, 63 characters of password.
     ssid = Buffer.from(ssid, "latin1").subarray(0, 31).toString("latin1");
     password = password?.slice(0, 63);
@@ -125,14 +130,20 @@ export class WifiStation implements NetworkLink {
       this.setStatus("connected");
       this.events?.emit("connected", { ip: ap.ip, netmask: ap.netmask, gw: ap.gw });
       // 2v29 calls back only on success, with null.
-      if (cb) this.events?.callback(cb, [null]);
+      if (cb && this.events === caller) caller?.callback(cb, [null]);
     }, this.ap.joinDelayMs);
   }
 
+  /** The station leaves or fails to join: the status changes at once (the driver's event task sets
+   *  it), while `disconnected` is queued, as Espruino queues every Wi-Fi event
+   *  (jsiQueueObjectCallbacks): it reaches the program after the code that caused it has returned,
+   *  never inside a connect() or disconnect() call (docs/espruino.md §3.1). */
   private fail(reason: string): void {
     const [code, name] = REASONS[reason.toLowerCase()] ?? [200, reason.toUpperCase()];
     this.setStatus(name);
-    this.events?.emit("disconnected", { ssid: this.ssid, mac: this.bssid, reason: String(code), msg: name });
+    const to = this.events;
+    const details = { ssid: this.ssid, mac: this.bssid, reason: String(code), msg: name };
+    setImmediate(() => to?.emit("disconnected", details));
   }
 
   disconnect(): void {
