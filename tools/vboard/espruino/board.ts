@@ -316,8 +316,9 @@ export class EspruinoBoard extends BoardConsole {
     };
     for (const [name, data] of this.pending) files[name] = data;
     this.pending.clear();
+    // A power cycle turns the radio off: the Wifi stand-in's station state (.vbsta, which load() keeps) goes.
     return `global.__vbSetup=1;(function(){var S=require("Storage"),F=${JSON.stringify(files)};` +
-      `for(var n in F)if(S.read(n)!==F[n])S.write(n,F[n]);})();\n` +
+      `for(var n in F)if(S.read(n)!==F[n])S.write(n,F[n]);S.erase(".vbsta");})();\n` +
       // quit() (the Linux build's own) ends the run cleanly; waiting for it to go idle can spin.
       `quit();\n`;
   }
