@@ -48,8 +48,9 @@ export function startWifi(settings: WifiSettings, user: NetworkUser): void {
   let attempts = 0;
   /** JOINING, UP or WAITING for the retry timer (unset before the first join). */
   let state: number;
-  /** 1 once SNTP is started (unset before). */
-  let sntp: number;
+  /** Truthy once SNTP runs: 1 when this program started it, or the SSID the station was joined to
+   *  when this program started (see the end). Unset before. */
+  let sntp: unknown;
 
   function join(): void {
     state = JOINING;
@@ -114,12 +115,21 @@ export function startWifi(settings: WifiSettings, user: NetworkUser): void {
   wifi.on("disconnected", (e) => {
     // ESP32 builds send the ESP-IDF reason as a number string plus its name in `msg`.
     const reason = e && (e.msg || e.reason);
-    if (state == JOINING) failed("reason " + reason);
-    else if (state == UP) {
+    if (state == JOINING) {
+      // 8 ASSOC_LEAVE ends an earlier association (left by a connect, or by our own disconnect) and,
+      // queued, can arrive once the next join has begun (docs/espruino.md §3.1): no failure of this
+      // join, whose timeout still ends it if it never completes.
+      if (reason != "ASSOC_LEAVE") failed("reason " + reason);
+    } else if (state == UP) {
       log(WARN, TAG, "Link to " + ssid + " lost (reason " + reason + "); rejoining in " + later());
       digitalWrite(LED1, 0);
       user.down();
     }
   });
-  join();
+  // load(), which flash runs, restarts the program but not the radio (docs/espruino.md §3.1). A
+  // station joined now was joined by an earlier program of this boot, which started SNTP: sntp takes
+  // its SSID, as a second setSNTP is unsafe. Still on this network, with its address: take the link
+  // as it is (a connect would only leave it and join again).
+  if ((sntp = (wifi.getDetails() as WifiDetails).ssid) == ssid && parseInt(stationIp())) joined();
+  else join();
 }
