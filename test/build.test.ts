@@ -38,7 +38,8 @@ test("npm run build with the example config writes dist/firmware.js and prints t
   assert.ok(code.length > 1000);
   // The project's budget: the whole firmware, certificate included. 10 KB was the goal (issue 4); issue
   // 10 passed the settings in as arguments, added sensor failures and cut the firmware's RAM by a third,
-  // for 10.5 KB; this holds the line at 11 KB until the bytes are won back, so nothing grows unnoticed.
+  // and keeping the Wi-Fi link across load() came to 10.6 KB; this holds the line at 11 KB until the bytes
+  // are won back, so nothing grows unnoticed.
   assert.ok(code.length <= 11264, `dist/firmware.js for the example config is ${code.length} bytes, over 11 KB: ` +
     "npm run bench -- size shows which module grew");
   assert.ok(code.includes("require(\"Wifi\")"), "Wi-Fi comes from the board's built-in module");
