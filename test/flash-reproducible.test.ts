@@ -87,6 +87,20 @@ test("first flash builds; the bundle records its inputs by digest, the file besi
   assert.ok(code.includes(TOKEN1), "the bundle embeds dev1's token");
 });
 
+test("no config to build from: the bundle is flashed as it is, said so with the config's problem, never called up to date", async () => {
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
+  delete env.TB_CONFIG;
+  // No --config and no device.config.json where flash runs.
+  const r = await run("bash", [join(ROOT, "flash.sh"), "--port", repl.url, "--file", fw], { cwd: dir, env, limitMs: 90_000 });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(rebuildLine(r), undefined);
+  assert.doesNotMatch(r.stdout, /is up to date/);
+  const said = r.stdout.split("\n").filter((l) => l.startsWith("W flash: no config to build from"));
+  assert.equal(said.length, 1, r.stdout);
+  assert.match(said[0]!, /device\.config\.json/, "names the config it looked for");
+  assert.ok(said[0]!.endsWith(`; flashing ${fw} as it is, built from ${join(dir, "dev1.json")}`), said[0]);
+});
+
 test("the same inputs again: not rebuilt, whatever the file dates say", async () => {
   const before = readFileSync(fw, "latin1");
   // A source file newer than the bundle no longer means anything: only content counts.

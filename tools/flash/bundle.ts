@@ -64,13 +64,21 @@ export async function prepareBundle(r: BundleRequest): Promise<Bundle> {
   try {
     config = loadDeviceConfig({ file: r.configFile, env });
   } catch (e) {
-    // Without a usable config an existing bundle can still be flashed as it is.
+    // Without a usable config an existing bundle can still be flashed as it is, but never called up to
+    // date: nothing says what it was built from.
     if (!(e instanceof ConfigError) || !existsSync(file) || r.configFile) throw e;
+    const board = (r.board ?? bundleBoard(readFileSync(file, "latin1"))) as BoardName;
+    const from = readInputsFile(file)?.configFile;
+    const why = e.message.split("\n")[0]!.replace(/^E config: /, "");
+    return {
+      file, code: readFileSync(file, "latin1"), board, built: false, reason: "as it is",
+      lines: [`W flash: no config to build from (${why}); flashing ${shown(file)} as it is, built ${from ? "from " + from : "from inputs it does not record"}`],
+    };
   }
-  const board = (config?.config.board ?? r.board ?? bundleBoard(readFileSync(file, "latin1"))) as BoardName;
-  const reason = config ? staleReason(file, firmwareInputs({ config: config.config, configFile: config.file }), board) : undefined;
+  const board = (config.config.board ?? r.board) as BoardName;
+  const reason = staleReason(file, firmwareInputs({ config: config.config, configFile: config.file }), board);
   if (!reason) {
-    return { file, code: readFileSync(file, "latin1"), board, built: false, reason: "up to date", lines: [], tls: config?.config.tls };
+    return { file, code: readFileSync(file, "latin1"), board, built: false, reason: "up to date", lines: [], tls: config.config.tls };
   }
   (r.log ?? console.log)(`I flash: ${existsSync(file) ? "rebuilding" : "building"} ${shown(file)}: ${reason}`);
   // The build pulls in rollup and the type checker: loaded only when a build is due, so errors stay quick.

@@ -142,7 +142,7 @@ async function flash(o: Options): Promise<number> {
   const bundle = await prepareBundle({ file: o.file, configFile: o.config, board: o.board });
   for (const l of bundle.lines) console.log(l);
   // A rebuild said why before it started (prepareBundle).
-  if (!bundle.built) console.log(`I flash: ${o.file} is up to date`);
+  if (bundle.reason == "up to date") console.log(`I flash: ${o.file} is up to date`);
   const target = loadBoard(bundle.board);
   checkBundle(bundle.code, o.file, bundle.board, target);
 
