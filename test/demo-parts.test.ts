@@ -82,34 +82,48 @@ test("--engine espruino without ESPRUINO_BIN: one line saying how to get an inte
   }
 });
 
-test("npm run sim -- --engine espruino boots the firmware on the real interpreter", { ...onEngine("espruino"), timeout: 30_000 }, async () => {
-  const fw = await buildTestFirmware();
-  // Its own process group, so whatever it started can be stopped with it if it does not stop itself.
-  const child = spawn(process.execPath, ["--import", "tsx", "tools/vboard/cli.ts", "--engine", "espruino", "--file", fw.outFile,
-    "--storage", join(dir, "sim-espruino"), "--ssid", "TestNet", "--password", "correct-horse", "--time-scale", "5"],
-  { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
+/** `npm run sim` with `args` in a process group of its own (so what it started can be stopped with it):
+ *  its output so far, its exit, whether the group is alive, and a bounded wait for a line. */
+function spawnSim(args: string[]) {
+  const child = spawn(process.execPath, ["--import", "tsx", "tools/vboard/cli.ts", ...args],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let out = "";
   child.stdout!.setEncoding("latin1").on("data", (d: string) => { out += d; });
   child.stderr!.setEncoding("latin1").on("data", (d: string) => { out += d; });
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   const groupAlive = () => { try { process.kill(-child.pid!, 0); return true; } catch { return false; } };
-  try {
-    const until = async (re: RegExp, ms: number) => {
+  return {
+    child,
+    out: () => out,
+    groupAlive,
+    /** Ctrl-C, then its exit code, or "still running" after 5 s. */
+    interrupt: () => {
+      process.kill(child.pid!, "SIGINT");
+      return Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running"), 5000))]);
+    },
+    kill: () => { if (groupAlive()) process.kill(-child.pid!, "SIGKILL"); },
+    until: async (re: RegExp, ms: number) => {
       for (const end = Date.now() + ms; !re.test(out); await new Promise((r) => setTimeout(r, 100))) {
         assert.ok(Date.now() < end, `no ${re} within ${ms} ms; the sim said:\n${out.slice(-1500)}`);
       }
-    };
-    await until(/\[APP\] Startup\.\. tb-espruino-device \S+ for esp32c3, Espruino 2v29\n/, 15_000);
-    assert.match(out, /^\[sim\] .*firmware\.js on a virtual esp32c3, the real interpreter \(engine espruino\); Ctrl-C to stop\n/);
-    assert.match(out, /Espruino 2v29 ESP32C3_IDF4 \(virtual board, real interpreter\)\n/);
-    await until(/wifi: Connected to TestNet/, 5000);
+    },
+  };
+}
+
+test("npm run sim -- --engine espruino boots the firmware on the real interpreter", { ...onEngine("espruino"), timeout: 30_000 }, async () => {
+  const fw = await buildTestFirmware();
+  const sim = spawnSim(["--engine", "espruino", "--file", fw.outFile, "--storage", join(dir, "sim-espruino"),
+    "--ssid", "TestNet", "--password", "correct-horse", "--time-scale", "5"]);
+  try {
+    await sim.until(/\[APP\] Startup\.\. tb-espruino-device \S+ for esp32c3, Espruino 2v29\n/, 15_000);
+    assert.match(sim.out(), /^\[sim\] .*firmware\.js on a virtual esp32c3, the real interpreter \(engine espruino\); Ctrl-C to stop\n/);
+    assert.match(sim.out(), /Espruino 2v29 ESP32C3_IDF4 \(virtual board, real interpreter\)\n/);
+    await sim.until(/wifi: Connected to TestNet/, 5000);
     // Ctrl-C: the sim stops the interpreter and exits 0.
-    process.kill(child.pid!, "SIGINT");
-    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running"), 5000))]);
-    assert.equal(code, 0, out.slice(-500));
-    assert.ok(!groupAlive(), "the interpreter stopped with the sim");
+    assert.equal(await sim.interrupt(), 0, sim.out().slice(-500));
+    assert.ok(!sim.groupAlive(), "the interpreter stopped with the sim");
   } finally {
-    if (groupAlive()) process.kill(-child.pid!, "SIGKILL");
+    sim.kill();
     fw.cleanup();
   }
 });
@@ -123,20 +137,12 @@ test("npm run sim -- --board esp32c6: Espruino 2v29 has no build for it, one lin
 
 test("npm run sim -- --engine espruino --repl-port N serves the interpreter's REPL on port N", { ...onEngine("espruino"), timeout: 40_000 }, async () => {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "tools/vboard/cli.ts", "--engine", "espruino", "--file", join(dir, "none.js"),
-    "--storage", join(dir, "sim-repl-port"), "--repl-port", String(port)],
-  { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  let out = "";
-  child.stdout!.setEncoding("latin1").on("data", (d: string) => { out += d; });
-  child.stderr!.setEncoding("latin1").on("data", (d: string) => { out += d; });
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  const groupAlive = () => { try { process.kill(-child.pid!, 0); return true; } catch { return false; } };
+  const sim = spawnSim(["--engine", "espruino", "--file", join(dir, "none.js"), "--storage", join(dir, "sim-repl-port"),
+    "--repl-port", String(port)]);
   const sock = new Socket();
   try {
-    for (const end = Date.now() + 20_000; !/\[sim\] REPL on /.test(out); await new Promise((r) => setTimeout(r, 100))) {
-      assert.ok(Date.now() < end, `no REPL line within 20 s; the sim said:\n${out.slice(-1500)}`);
-    }
-    assert.match(out, new RegExp(`^\\[sim\\] REPL on tcp://127\\.0\\.0\\.1:${port}, the interpreter's own telnet REPL `, "m"));
+    await sim.until(/\[sim\] REPL on /, 20_000);
+    assert.match(sim.out(), new RegExp(`^\\[sim\\] REPL on tcp://127\\.0\\.0\\.1:${port}, the interpreter's own telnet REPL `, "m"));
     let got = "";
     await new Promise<void>((res, rej) => { sock.once("error", rej); sock.connect(port, "127.0.0.1", () => res()); });
     sock.setEncoding("latin1").on("data", (d: string) => { got += d; });
@@ -145,12 +151,10 @@ test("npm run sim -- --engine espruino --repl-port N serves the interpreter's RE
       assert.ok(Date.now() < end, `no =42 from the REPL within 10 s; it sent ${JSON.stringify(got.slice(-300))}`);
     }
     sock.destroy();
-    process.kill(child.pid!, "SIGINT");
-    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running"), 5000))]);
-    assert.equal(code, 0, out.slice(-500));
+    assert.equal(await sim.interrupt(), 0, sim.out().slice(-500));
   } finally {
     sock.destroy();
-    if (groupAlive()) process.kill(-child.pid!, "SIGKILL");
+    sim.kill();
   }
 });
 
