@@ -101,6 +101,17 @@ test("no config to build from: the bundle is flashed as it is, said so with the 
   assert.ok(said[0]!.endsWith(`; flashing ${fw} as it is, built from ${join(dir, "dev1.json")}`), said[0]);
 });
 
+test("no config and a file that names no board: one line saying to pass --board, no stack trace", async () => {
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
+  delete env.TB_CONFIG;
+  const other = join(dir, "other.js");
+  writeFileSync(other, "print(1);\n");
+  const r = await run("bash", [join(ROOT, "flash.sh"), "--port", repl.url, "--file", other], { cwd: dir, env, limitMs: 60_000 });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+  assert.match(r.stderr, new RegExp(`^E flash: no config to build from \\(.*device\\.config\\.json.*\\), and ${other.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} names no board on its first line: pass --board esp32, esp32c3 or esp32s3`, "m"));
+});
+
 test("the same inputs again: not rebuilt, whatever the file dates say", async () => {
   const before = readFileSync(fw, "latin1");
   // A source file newer than the bundle no longer means anything: only content counts.

@@ -67,9 +67,13 @@ export async function prepareBundle(r: BundleRequest): Promise<Bundle> {
     // Without a usable config an existing bundle can still be flashed as it is, but never called up to
     // date: nothing says what it was built from.
     if (!(e instanceof ConfigError) || !existsSync(file) || r.configFile) throw e;
-    const board = (r.board ?? bundleBoard(readFileSync(file, "latin1"))) as BoardName;
-    const from = readInputsFile(file)?.configFile;
     const why = e.message.split("\n")[0]!.replace(/^E config: /, "");
+    const board = (r.board ?? bundleBoard(readFileSync(file, "latin1"))) as BoardName | undefined;
+    if (!board) {
+      throw fail("flash", `no config to build from (${why}), and ${shown(file)} names no board on its first line`,
+        "pass --board esp32, esp32c3 or esp32s3 to flash it as it is, or fix the config so flash can build the firmware");
+    }
+    const from = readInputsFile(file)?.configFile;
     return {
       file, code: readFileSync(file, "latin1"), board, built: false, reason: "as it is",
       lines: [`W flash: no config to build from (${why}); flashing ${shown(file)} as it is, built ${from ? "from " + from : "from inputs it does not record"}`],
@@ -88,7 +92,7 @@ export async function prepareBundle(r: BundleRequest): Promise<Bundle> {
   try {
     const b = await buildFirmware({ configFile: r.configFile, env, outFile: file, onPhase: (what) => bar.update(what) });
     bar.done();
-    return { file, code: b.code, board, built: true, reason, lines: [...b.warnings, `I build: ${b.sizeLine}`], tls: config?.config.tls };
+    return { file, code: b.code, board, built: true, reason, lines: [...b.warnings, `I build: ${b.sizeLine}`], tls: config.config.tls };
   } catch (e) {
     bar.done();
     if (e instanceof BuildError || e instanceof ConfigError || e instanceof CertError) {
