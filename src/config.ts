@@ -7,7 +7,14 @@ export interface FirmwareConfig {
   wifiPassword: string;
   host: string;
   port: number;
+  /** "" when the board provisions itself with provisionKey and provisionSecret (docs/thingsboard.md §5). */
   accessToken: string;
+  provisionKey: string;
+  provisionSecret: string;
+  /** The name to provision under; "" for one made from the chip's serial. */
+  deviceName: string;
+  /** The update code (docs/ota.md) is in the bundle only when true. */
+  ota: boolean;
   telemetryIntervalMs: number;
   /** 0 none, 1 error, 2 warn, 3 info, 4 debug, 5 verbose (ESP-IDF's order). */
   logLevel: number;

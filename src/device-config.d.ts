@@ -13,6 +13,10 @@ declare module "device-config" {
   export const host: string;
   export const port: number;
   export const accessToken: string;
+  export const provisionKey: string;
+  export const provisionSecret: string;
+  export const deviceName: string;
+  export const ota: boolean;
   export const telemetryIntervalMs: number;
   /** 0 none, 1 error, 2 warn, 3 info, 4 debug, 5 verbose (ESP-IDF's order). */
   export const logLevel: number;

@@ -68,6 +68,7 @@ describe("the example config", () => {
       accessToken: "A1_TEST_TOKEN", telemetryIntervalMs: 5000, skipCnCheck: false, logLevel: "info",
       serverCert: join(ROOT, "certs", "server.pem"),
       sensor: "simulated", temperatureKey: "temperature", humidityKey: "humidity", queueCapacity: 50, sntpServer: "pool.ntp.org",
+      provisionDeviceKey: "", provisionDeviceSecret: "", deviceName: "", ota: false, firmwareVersion: "",
     } satisfies DeviceConfig);
     assert.deepEqual(Object.keys(config).sort(), [...CONFIG_KEYS].sort());
   });
@@ -91,6 +92,7 @@ describe("valid files", () => {
       accessToken: TOKEN, telemetryIntervalMs: 60000, skipCnCheck: true, logLevel: "debug",
       serverCert: join(ROOT, "test", "fixtures", "certs", "tb.pem"),
       sensor: "simulated", temperatureKey: "temperature", humidityKey: "humidity", queueCapacity: 50, sntpServer: "pool.ntp.org",
+      provisionDeviceKey: "", provisionDeviceSecret: "", deviceName: "", ota: false, firmwareVersion: "",
     });
   });
 
@@ -100,6 +102,7 @@ describe("valid files", () => {
       board: "esp32", wifiSsid: "Garden Shed", wifiPassword: "", host: "192.168.1.10", port: 8883, tls: true, accessToken: TOKEN,
       telemetryIntervalMs: 5000, skipCnCheck: false, logLevel: "info", serverCert: join(FIX, "certs", "server.pem"),
       sensor: "simulated", temperatureKey: "temperature", humidityKey: "humidity", queueCapacity: 50, sntpServer: "pool.ntp.org",
+      provisionDeviceKey: "", provisionDeviceSecret: "", deviceName: "", ota: false, firmwareVersion: "",
     });
   });
 
@@ -189,6 +192,34 @@ describe("bad values", () => {
   test("missing accessToken", () => {
     const { accessToken: _, ...raw } = good;
     assertOne(validate(raw), "device.config.json", "accessToken", "is missing", "Copy access token");
+  });
+
+  test("provisioning instead of a token: key and secret, an optional name", () => {
+    const { accessToken: _, ...raw } = good;
+    const c = validateDeviceConfig({ ...raw, provisionDeviceKey: "pk1", provisionDeviceSecret: "ps1", deviceName: "shed-1" }, origin);
+    assert.equal(c.accessToken, "");
+    assert.deepEqual([c.provisionDeviceKey, c.provisionDeviceSecret, c.deviceName], ["pk1", "ps1", "shed-1"]);
+  });
+
+  test("credentials: both ways at once, half of provisioning, a name without provisioning", () => {
+    const { accessToken: _, ...raw } = good;
+    assertOne(validate({ ...good, provisionDeviceKey: "pk1", provisionDeviceSecret: "ps1" }), "device.config.json", "accessToken",
+      "together with provisioning", "remove it to let the board provision itself");
+    assertOne(validate({ ...raw, provisionDeviceKey: "pk1" }), "device.config.json", "provisionDeviceSecret", "is missing", "Device provisioning");
+    assertOne(validate({ ...raw, provisionDeviceSecret: "ps1" }), "device.config.json", "provisionDeviceKey", "is missing");
+    assertOne(validate({ ...good, deviceName: "shed-1" }), "device.config.json", "deviceName", "only when provisioning");
+    assertOne(validate(raw), "device.config.json", "accessToken", "is missing", "provisionDeviceKey and provisionDeviceSecret");
+  });
+
+  test("bad provisioning values, device names and firmware versions name the key and the rule", () => {
+    const { accessToken: _, ...raw } = good;
+    const prov = { ...raw, provisionDeviceKey: "pk1", provisionDeviceSecret: "ps1" };
+    assertOne(validate({ ...prov, provisionDeviceKey: "" }), "device.config.json", "provisionDeviceKey", "is empty");
+    assertOne(validate({ ...prov, provisionDeviceSecret: "ab cd" }), "device.config.json", "provisionDeviceSecret", "has whitespace");
+    assertNoSecret(validate({ ...prov, provisionDeviceSecret: "ab cd" }), "ab cd");
+    assertOne(validate({ ...prov, deviceName: " shed" }), "device.config.json", "deviceName", "not a usable device name");
+    assertOne(validate({ ...good, firmwareVersion: "1.0 beta" }), "device.config.json", "firmwareVersion", "1-32 of A-Z a-z 0-9");
+    assert.equal(validateDeviceConfig({ ...good, firmwareVersion: "1.2.0+shed" }, origin).firmwareVersion, "1.2.0+shed");
   });
 
   test("missing wifiSsid", () => {
@@ -396,7 +427,8 @@ describe("environment overrides", () => {
 
   test("the env var names follow TB_<KEY_IN_UPPER_SNAKE>", () => {
     assert.deepEqual(CONFIG_KEYS.map(envVarFor), ["TB_BOARD", "TB_WIFI_SSID", "TB_WIFI_PASSWORD", "TB_HOST", "TB_PORT", "TB_TLS",
-      "TB_ACCESS_TOKEN", "TB_TELEMETRY_INTERVAL_MS", "TB_SKIP_CN_CHECK", "TB_LOG_LEVEL", "TB_SERVER_CERT",
+      "TB_ACCESS_TOKEN", "TB_PROVISION_DEVICE_KEY", "TB_PROVISION_DEVICE_SECRET", "TB_DEVICE_NAME", "TB_OTA", "TB_FIRMWARE_VERSION",
+      "TB_TELEMETRY_INTERVAL_MS", "TB_SKIP_CN_CHECK", "TB_LOG_LEVEL", "TB_SERVER_CERT",
       "TB_SENSOR", "TB_TEMPERATURE_KEY", "TB_HUMIDITY_KEY", "TB_QUEUE_CAPACITY", "TB_SNTP_SERVER"]);
   });
 

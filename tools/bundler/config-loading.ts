@@ -9,7 +9,7 @@ import { closest, distance } from "fastest-levenshtein";
 import { getNodeValue, parseTree, printParseErrorCode, visit, type Node, type ParseError } from "jsonc-parser";
 import {
   configWarnings, CONFIG_KEYS, DEFAULT_CONFIG_FILE, deviceConfigSchema, envVarFor, EXAMPLE_CONFIG_FILE, fields,
-  PLAIN_PORT, plainMqttProblems, type DeviceConfig, type EnvKind, type Key,
+  PLAIN_PORT, plainMqttProblems, credentialProblems, type DeviceConfig, type EnvKind, type Key,
 } from "./config-rules.ts";
 import {
   ConfigError, duplicateKey, envMessages, explain, fileMessages, jsonSyntaxProblem, keyProblem, keyWarning, unknownKey,
@@ -49,14 +49,17 @@ function checkDeviceConfig(raw: unknown, origin: ConfigOrigin): Checked {
   const result = deviceConfigSchema.safeParse(given);
   if (!result.success) {
     const problems: string[] = [];
+    const reported = new Set<string>();
     for (const issue of result.error.issues) {
       if (issue.code === "unrecognized_keys") {
         for (const k of issue.keys) problems.push(unknownKey(fileLabel, k));
         continue;
       }
       const key = String(issue.path[0]) as Key;
+      reported.add(key);
       problems.push(keyProblem(where(key), key, explain(issue, key, given[key])));
     }
+    for (const p of credentialProblems(given)) if (!reported.has(p.key)) problems.push(keyProblem(where(p.key), p.key, p.text));
     return { problems, warnings: [] };
   }
   const config: DeviceConfig = {
@@ -65,7 +68,7 @@ function checkDeviceConfig(raw: unknown, origin: ConfigOrigin): Checked {
   };
   // Plain MQTT's default port is ThingsBoard's plain one, not the schema's TLS default.
   if (!config.tls && given.port === undefined) config.port = PLAIN_PORT;
-  const problems = plainMqttProblems(config, given).map((p) => keyProblem(where(p.key), p.key, p.text));
+  const problems = [...credentialProblems(given), ...plainMqttProblems(config, given)].map((p) => keyProblem(where(p.key), p.key, p.text));
   if (problems.length) return { problems, warnings: [] };
   const isExample = origin.file !== undefined && basename(origin.file) === EXAMPLE_CONFIG_FILE;
   const warnings = configWarnings(config, given, isExample).map((w) => keyWarning(where(w.key), w.key, w.text));

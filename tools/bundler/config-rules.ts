@@ -19,7 +19,17 @@ export interface DeviceConfig {
   port: number;
   /** False: plain MQTT, no certificate (an explicit choice for boards whose native heap cannot hold TLS). */
   tls: boolean;
+  /** The device's access token; "" when the board gets one by provisioning. */
   accessToken: string;
+  /** ThingsBoard device provisioning (docs/thingsboard.md §5): the device profile's key and secret ("" when unused). */
+  provisionDeviceKey: string;
+  provisionDeviceSecret: string;
+  /** The name a provisioned device asks for; "" for one made from the chip's serial. */
+  deviceName: string;
+  /** Firmware updates over ThingsBoard's OTA (docs/ota.md): the update code is built in only when true. */
+  ota: boolean;
+  /** What the board reports as its firmware version (fw_version of an update); "" for package.json's version. */
+  firmwareVersion: string;
   telemetryIntervalMs: number;
   skipCnCheck: boolean;
   logLevel: LogLevel;
@@ -121,6 +131,32 @@ function checkAccessToken(s: string): string | undefined {
   return undefined;
 }
 
+/** Where a provisioning key and secret come from, for every message about them. */
+const PROVISION_WHERE = "ThingsBoard: Profiles → Device profiles → your profile → Device provisioning";
+
+function checkProvisionValue(s: string): string | undefined {
+  if (s === "") return `is empty: copy it from ${PROVISION_WHERE}, or remove the key to use accessToken`;
+  if (/\s/.test(s)) return `has whitespace: copy it again from ${PROVISION_WHERE}, without spaces or line breaks`;
+  if (s.length > 256) return `has ${s.length} characters; ThingsBoard's are far shorter: copy it again from ${PROVISION_WHERE}`;
+  if (/[^\x21-\x7e]/.test(s)) return `has a character that is not printable ASCII: copy it again from ${PROVISION_WHERE}`;
+  return undefined;
+}
+
+function checkDeviceName(s: string): string | undefined {
+  if (/^[\x20-\x7e]{1,64}$/.test(s) && !/["\\]/.test(s) && s.trim() === s) return undefined;
+  return `${JSON.stringify(s.slice(0, 40))} is not a usable device name: use 1-64 printable ASCII characters without quotes, ` +
+    "backslashes or spaces at either end, or remove the key for one made from the chip's serial";
+}
+
+/** docs/ota.md §2: what an OTA package header may carry as title and version. */
+export const FIRMWARE_VERSION_RULE = /^[A-Za-z0-9._+-]{1,32}$/;
+
+function checkFirmwareVersion(s: string): string | undefined {
+  if (FIRMWARE_VERSION_RULE.test(s)) return undefined;
+  return `${JSON.stringify(s.slice(0, 40))} is not a usable version: use 1-32 of A-Z a-z 0-9 . _ + -, e.g. "1.2.0", ` +
+    "or remove the key for package.json's version";
+}
+
 function checkPort(n: number): string | undefined {
   if (n >= 1 && n <= 65535) return undefined;
   return `${n} is out of range: use 1-65535 (ThingsBoard MQTT over TLS listens on 8883)`;
@@ -197,8 +233,22 @@ const FIELDS = {
     schema: z.boolean().default(true), env: "boolean", example: true,
   },
   accessToken: {
-    schema: z.string().superRefine(rule(checkAccessToken)), env: "string", secret: true, example: "A1_TEST_TOKEN",
-    missing: "set it to your device's access token (ThingsBoard: Entities → Devices → your device → Copy access token)",
+    schema: z.string().superRefine(rule(checkAccessToken)).default(""), env: "string", secret: true, example: "A1_TEST_TOKEN",
+  },
+  provisionDeviceKey: {
+    schema: z.string().superRefine(rule(checkProvisionValue)).default(""), env: "string", example: "",
+  },
+  provisionDeviceSecret: {
+    schema: z.string().superRefine(rule(checkProvisionValue)).default(""), env: "string", secret: true, example: "",
+  },
+  deviceName: {
+    schema: z.string().superRefine(rule(checkDeviceName)).default(""), env: "string", example: "",
+  },
+  ota: {
+    schema: z.boolean().default(false), env: "boolean", example: false,
+  },
+  firmwareVersion: {
+    schema: z.string().superRefine(rule(checkFirmwareVersion)).default(""), env: "string", example: "",
   },
   telemetryIntervalMs: {
     schema: z.int().superRefine(rule(checkInterval)).default(5000), env: "integer", example: 5000,
@@ -279,6 +329,30 @@ export function plainMqttProblems(c: DeviceConfig, given: Record<string, unknown
       "remove serverCert for plain MQTT, or remove \"tls\": false to use TLS" });
   }
   return out;
+}
+
+/** One way to get credentials: an access token, or a provisioning key and secret. Judged on what was
+ *  given alone, so that it is reported beside the schema's own problems too. */
+export function credentialProblems(given: Record<string, unknown>): KeyNote[] {
+  const token = given.accessToken !== undefined;
+  const key = given.provisionDeviceKey !== undefined;
+  const secret = given.provisionDeviceSecret !== undefined;
+  if (token && (key || secret)) {
+    return [{ key: "accessToken", text: "is set together with provisioning (provisionDeviceKey/provisionDeviceSecret): " +
+      "keep accessToken for a device you created in ThingsBoard, or remove it to let the board provision itself" }];
+  }
+  if (key !== secret) {
+    const missing = key ? "provisionDeviceSecret" : "provisionDeviceKey";
+    return [{ key: missing, text: `is missing: provisioning needs both the key and the secret (${PROVISION_WHERE})` }];
+  }
+  if (!token && !key) {
+    return [{ key: "accessToken", text: "is missing: set it to your device's access token (ThingsBoard: Entities → Devices → " +
+      "your device → Copy access token), or set provisionDeviceKey and provisionDeviceSecret to let the board provision itself" }];
+  }
+  if (given.deviceName !== undefined && !key) {
+    return [{ key: "deviceName", text: "is used only when provisioning: remove it (ThingsBoard names a device you create yourself)" }];
+  }
+  return [];
 }
 
 /** Values that work but are probably not meant; `isExample` when the file is the example itself. */

@@ -17,12 +17,16 @@ export function packageVersion(): string {
 export function toFirmwareConfig(c: DeviceConfig, caDer: string, board: BoardJson): FirmwareConfig {
   return {
     board: c.board,
-    fwVersion: packageVersion(),
+    fwVersion: c.firmwareVersion || packageVersion(),
     wifiSsid: c.wifiSsid,
     wifiPassword: c.wifiPassword,
     host: c.host,
     port: c.port,
     accessToken: c.accessToken,
+    provisionKey: c.provisionDeviceKey,
+    provisionSecret: c.provisionDeviceSecret,
+    deviceName: c.deviceName,
+    ota: c.ota,
     telemetryIntervalMs: c.telemetryIntervalMs,
     logLevel: LOG_LEVELS.indexOf(c.logLevel),
     tls: c.tls,
