@@ -10,6 +10,9 @@ import { simulatedSensor } from "./sensors/simulated";
 import { publishAttributes, startAttributes } from "./thingsboard/attributes";
 import { isObj, own } from "./thingsboard/inbound";
 import { createLink } from "./thingsboard/link";
+import type { Provisioner } from "./thingsboard/link";
+import type { Socket } from "./mqtt/index";
+import { forgetToken, provision, storedToken } from "./thingsboard/provision";
 import { startRpc } from "./thingsboard/rpc";
 import { startTelemetry, telemetry } from "./thingsboard/telemetry";
 import { INTERVAL_KEY, LINK_TAG } from "./thingsboard/topics";
@@ -51,17 +54,20 @@ if (CONFIG.sensor == "internal") {
 log(WARN, LINK_TAG, CONFIG.tls ? "TLS does not verify the server certificate"
   : "\"tls\": false: the access token and telemetry cross the network in clear; only on a network you trust");
 
+// Espruino's tls wants the certificate's DER bytes (docs/espruino.md §3.3), made only when connecting
+// so that the embedded copy stays in the bundle (flash), not RAM.
+const openSocket: (cb: () => void) => Socket = CONFIG.tls
+  ? (cb) => require("tls").connect({ host: CONFIG.host, port: CONFIG.port, ca: atob(CONFIG.caDer) }, cb)
+  : (cb) => require("net").connect({ host: CONFIG.host, port: CONFIG.port }, cb);
+
 // The link feeds the telemetry's PUBACKs, and the telemetry sends through the link's client: the
 // telemetry's functions exist before it is started.
 const tb = createLink(
   {
-    // Espruino's tls wants the certificate's DER bytes (docs/espruino.md §3.3), made only when connecting
-    // so that the embedded copy stays in the bundle (flash), not RAM.
-    openSocket: CONFIG.tls
-      ? (cb) => require("tls").connect({ host: CONFIG.host, port: CONFIG.port, ca: atob(CONFIG.caDer) }, cb)
-      : (cb) => require("net").connect({ host: CONFIG.host, port: CONFIG.port }, cb),
+    openSocket: openSocket,
     url: (CONFIG.tls ? "mqtts://" : "mqtt://") + CONFIG.host + ":" + CONFIG.port,
-    token: CONFIG.accessToken,
+    // A provisioned board's token is in Storage from an earlier boot, or is asked for first.
+    token: CONFIG.provisionKey ? storedToken() : CONFIG.accessToken,
     clientId: SERIAL,
     tlsHeap: CONFIG.tls ? CONFIG.tlsHeap : 0,
     heapFix: CONFIG.heapFix,
@@ -78,6 +84,21 @@ const tb = createLink(
     telemetry.connected();
   },
   telemetry.published,
+  CONFIG.provisionKey
+    ? <Provisioner>{
+      run: (done) => provision({
+        openSocket: openSocket,
+        clientId: SERIAL,
+        request: {
+          // ThingsBoard names the device after it; one made from the serial tells boards apart.
+          deviceName: CONFIG.deviceName || BOARD + "-" + SERIAL.replace(/\W/g, "").slice(-12),
+          provisionDeviceKey: CONFIG.provisionKey,
+          provisionDeviceSecret: CONFIG.provisionSecret,
+        },
+      }, done),
+      forget: forgetToken,
+    }
+    : undefined,
 );
 const client = tb.client;
 // A TLS handshake that ran out of native heap reaches JavaScript only this way (docs/espruino.md §2.3).

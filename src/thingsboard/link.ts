@@ -10,7 +10,7 @@ import { freeHeap, heapShort, outOfHeap } from "../heap";
 import { ERROR, inSeconds, INFO, log, uptimeMs, WARN } from "../log";
 import { mask } from "../mask";
 import { createClient } from "../mqtt/index";
-import type { Client, Socket } from "../mqtt/index";
+import type { Client, ClientOptions, Socket } from "../mqtt/index";
 import { schedule } from "../timer";
 import type { Timer } from "../timer";
 import { LINK_TAG as TAG } from "./topics";
@@ -27,7 +27,7 @@ export interface LinkSettings {
   openSocket: (cb: () => void) => Socket;
   /** Where connect goes, for the log: "mqtts://host:port". */
   url: string;
-  /** The device's access token: the MQTT user name. */
+  /** The device's access token: the MQTT user name; "" to provision one first (then `provision` is set). */
   token: string;
   /** The MQTT client id (the board's serial number). */
   clientId: string;
@@ -35,6 +35,14 @@ export interface LinkSettings {
    *  to do when it is not there. */
   tlsHeap: number;
   heapFix: string;
+}
+
+/** Device provisioning, when the config asks for it (main.ts makes it from provision.ts): without a
+ *  token the link has `run` open a provisioning session first, which calls back with the stored token
+ *  or ""; a token the server refuses is `forget`-ten and provisioned again. */
+export interface Provisioner {
+  run(done: (token: string) => void): void;
+  forget(): void;
 }
 
 /** @json Part of the getStatus RPC answer. */
@@ -53,8 +61,10 @@ export interface Link {
   down(): void;
 }
 
-/** `connected` runs after each CONNACK, `published` on each PUBACK. */
-export function createLink(settings: LinkSettings, connected: () => void, published: (id: number) => void): Link {
+/** `connected` runs after each CONNACK, `published` on each PUBACK. `provisioner` is a parameter of
+ *  its own, not a setting, so that the minifier drops every provisioning branch of a bundle without it. */
+export function createLink(settings: LinkSettings, connected: () => void, published: (id: number) => void,
+  provisioner?: Provisioner): Link {
   const stats: LinkStats = { connects: 0, disconnects: 0, refused: 0 };
   /** The reconnect wait. */
   const timer: Timer = { clock: uptimeMs };
@@ -64,21 +74,15 @@ export function createLink(settings: LinkSettings, connected: () => void, publis
   let connectedAt = 0;
   /** Wi-Fi is up (unset before the first up()). */
   let net: number;
-
-  function open(): void {
-    schedule(timer);
-    if (!net) return;
-    if (freeHeap() < settings.tlsHeap) log(WARN, TAG, heapShort(settings.tlsHeap, settings.heapFix));
-    log(INFO, TAG, "connecting to " + settings.url + " ...");
-    client.open();
-  }
-
-  const client = /*#__NOINLINE__*/ createClient({
+  /** The token the next session uses ("" provisions first). */
+  let token = settings.token;
+  /** Read by the client at each CONNECT. */
+  const options: ClientOptions = {
     connect: settings.openSocket,
     // Uptime, not getTime(): SNTP setting the clock must not look like a missed PINGRESP.
     now: uptimeMs,
     clientId: settings.clientId,
-    username: settings.token,
+    username: token,
     onConnect: () => {
       stats.connects++;
       log(INFO, TAG, "Connected to ThingsBoard");
@@ -96,8 +100,12 @@ export function createLink(settings: LinkSettings, connected: () => void, publis
       if (kind == "refused" && (code == 2 || code == 4 || code == 5)) {
         stats.refused++;
         wait += REFUSED_WAIT_MS;
-        log(ERROR, TAG, "Token " + mask(settings.token) + " refused (CONNACK " + code +
-          "): set accessToken to the device's token; retry in " + inSeconds(wait));
+        log(ERROR, TAG, "Token " + mask(token) + " refused (CONNACK " + code + "): " +
+          (provisioner ? "provisioning again" : "set accessToken to the device's token; retry") + " in " + inSeconds(wait));
+        if (provisioner && token) {
+          provisioner.forget();
+          token = "";
+        }
       } else {
         // mbedtls_ssl_setup's failure is thrown by connect and arrives here, after open()'s W line
         // with the figures; the handshake's is uncaught (main.ts) and follows this line.
@@ -107,7 +115,26 @@ export function createLink(settings: LinkSettings, connected: () => void, publis
     },
     onPublished: published,
     log: (line) => log(ERROR, TAG, line),
-  });
+  };
+
+  const client = /*#__NOINLINE__*/ createClient(options);
+
+  function open(): void {
+    schedule(timer);
+    if (!net) return;
+    if (freeHeap() < settings.tlsHeap) log(WARN, TAG, heapShort(settings.tlsHeap, settings.heapFix));
+    log(INFO, TAG, "connecting to " + settings.url + " ...");
+    if (token || !provisioner) {
+      options.username = token;
+      return client.open();
+    }
+    // No token yet: a provisioning session first, then the device's at once, or a retry after the back-off.
+    provisioner.run((t) => {
+      let wait = 1;
+      if (!(token = t)) log(INFO, TAG, "provisioning again in " + inSeconds((wait = backoffMs(attempts++))));
+      schedule(timer, open, wait);
+    });
+  }
 
   return {
     client: client,
