@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:net";
 import { startMosquitto, type Broker } from "./helpers/mosquitto.ts";
 import { recordedClient, type Recorded } from "./helpers/espruino-mqtt-client.ts";
-import { bytes } from "./helpers/mqtt-ref.ts";
+import { utf8 } from "../src/mqtt/index.ts";
+import { bytes, refParse } from "./helpers/mqtt-ref.ts";
 
 const USER = "A1_TEST_TOKEN_0123";
 const PASS = "device-password";
@@ -49,7 +50,7 @@ test("bad credentials: CONNACK 5 becomes a clear refusal", async () => {
   assert.deepEqual(c.events, ["disconnect refused 5 refused with CONNACK 5"]);
 });
 
-test("publish/subscribe QoS 0 and 1, payloads from 0 bytes to 20 KB, non-ASCII topic", async () => {
+test("publish/subscribe QoS 0 and 1, payloads from 0 bytes to 20 KB, non-ASCII topic (encoded by the caller)", async () => {
   const sub = client({ clientId: "t-sub", maxPacket: 32 * 1024 });
   const pub = client({ clientId: "t-pub", inflight: 3 });
   const got: { topic: string; payload: string; qos: number }[] = [];
@@ -65,7 +66,7 @@ test("publish/subscribe QoS 0 and 1, payloads from 0 bytes to 20 KB, non-ASCII t
       let payload = "";
       for (let i = 0; i < n; i++) payload += String.fromCharCode(i * 7 & 255);
       const topic = `t/température/${qos}/${n}`;
-      const r = pub.client.publish(topic, payload, qos, false, true);
+      const r = pub.client.publish(utf8(topic), payload, qos);
       if (qos) ids.push(r);
       else assert.equal(r, 0);
       sent.push({ topic: bytes(topic), payload, qos });
@@ -77,10 +78,42 @@ test("publish/subscribe QoS 0 and 1, payloads from 0 bytes to 20 KB, non-ASCII t
   assert.deepEqual([...got].sort((a, b) => key(a).localeCompare(key(b))), [...sent].sort((a, b) => key(a).localeCompare(key(b))));
   assert.deepEqual(pub.published, ids, "acknowledged in order");
   assert.deepEqual(new Set(ids).size, ids.length, "distinct packet ids");
-  // UTF-8 text payloads are encoded by the client
-  pub.client.publish("t/text", "grüße €", 1);
+  // A text payload goes out as the UTF-8 bytes the caller made of it with utf8()
+  pub.client.publish("t/text", utf8("grüße €"), 1);
   await sub.until(() => got.some((m) => m.topic == "t/text"), 3000, "text message");
   assert.equal(got.find((m) => m.topic == "t/text")!.payload, bytes("grüße €"));
+});
+
+test("topics, filters and payloads are bytes: written unchanged, byte for byte, and delivered as sent", async () => {
+  const sub = client({ clientId: "t-bytes-sub" });
+  const pub = client({ clientId: "t-bytes-pub" });
+  // A filter made from text by the caller; the client sends its bytes, reports them in the SUBACK and
+  // matches the topics the broker sends against them.
+  const filter = utf8("b/größe/+");
+  const got: { topic: string; payload: string }[] = [];
+  sub.client.subscribe(filter, 1, (topic, payload) => got.push({ topic, payload }));
+  await connected(sub);
+  await sub.until(() => sub.events.includes(`suback ${filter} 1`), 3000, "SUBACK");
+  const subscribes = refParse(Buffer.from(sub.written.join(""), "latin1")).filter((p) => p.type == 8);
+  assert.deepEqual(subscribes.map((p) => p.subs), [[{ topic: bytes("b/größe/+"), qos: 1 }]], "mqtt-packet reads the filter's bytes");
+  await connected(pub);
+  let all = "";
+  for (let i = 0; i < 256; i++) all += String.fromCharCode(i);
+  const sent = [
+    // Text the caller encoded: its UTF-8 bytes.
+    { topic: utf8("b/größe/text"), payload: utf8("grüße €") },
+    // The same letters as bytes, not UTF-8: one byte each, not encoded again (the client used to).
+    { topic: utf8("b/größe/latin1"), payload: "gr\xfc\xdfe" },
+    { topic: utf8("b/größe/all"), payload: all },
+  ];
+  for (const m of sent) pub.client.publish(m.topic, m.payload, 1);
+  await pub.until(() => pub.published.length == sent.length, 5000, "PUBACKs");
+  await sub.until(() => got.length == sent.length, 5000, "all messages");
+  const published = refParse(Buffer.from(pub.written.join(""), "latin1")).filter((p) => p.type == 3);
+  assert.deepEqual(published.map((p) => ({ topic: p.topic, payload: p.payload })), sent, "mqtt-packet reads the bytes given");
+  assert.deepEqual(published[0]!.payload, bytes("grüße €"));
+  assert.equal(Buffer.from(published[1]!.payload!, "latin1").toString("hex"), "6772fcdf65");
+  assert.deepEqual(got, sent, "delivered as sent");
 });
 
 test("an incoming packet over maxPacket ends the connection with a protocol reason", async () => {

@@ -7,7 +7,7 @@ import { decoder } from "../tools/mqtt/decoder.ts";
 import { parseAny } from "../tools/mqtt/parse-any.ts";
 import { reader } from "../tools/mqtt/reader.ts";
 import type { Packet } from "../src/mqtt/packet.ts";
-import { utf8 } from "../src/mqtt/utf8.ts";
+import { utf8 } from "../src/mqtt/index.ts";
 import { bytes, ourParse, refParse, toRef } from "./helpers/mqtt-ref.ts";
 
 const SAMPLES: Packet[] = [

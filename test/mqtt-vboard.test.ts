@@ -38,16 +38,21 @@ const bytesOf = (n: number, k = 7) => Array.from({ length: n }, (_, i) => String
 /** A JS literal with every non-ASCII char escaped, so the program text on the board is pure ASCII. */
 const literal = (v: unknown) => JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
 
-interface Out { topic: string; payload: string; qos: 0 | 1; binary?: boolean; expect: Buffer }
+/** A message the board publishes: `payload` is bytes, sent as they are; with `text`, the driver passes
+ *  MQTT.utf8(payload) instead (the client encodes nothing itself). */
+interface Out { topic: string; payload: string; qos: 0 | 1; text?: boolean; expect: Buffer }
 
 const OUT: Out[] = [
   { topic: "vb/out/q0/empty", payload: "", qos: 0, expect: Buffer.alloc(0) },
   { topic: "vb/out/q0/json", payload: '{"temperature":25.5,"humidity":27}', qos: 0, expect: Buffer.from('{"temperature":25.5,"humidity":27}') },
-  { topic: "vb/out/q0/big", payload: bytesOf(1500, 11), qos: 0, binary: true, expect: Buffer.from(bytesOf(1500, 11), "latin1") },
-  // Espruino strings are 8-bit: "ü" and "ß" are one char each on the board and go out as UTF-8.
-  { topic: "vb/out/q1/text", payload: "gr\u00fc\u00dfe", qos: 1, expect: Buffer.from("grüße", "utf8") },
-  { topic: "vb/out/q1/all-bytes", payload: bytesOf(256, 1), qos: 1, binary: true, expect: Buffer.from(bytesOf(256, 1), "latin1") },
-  { topic: "vb/out/q1/big", payload: bytesOf(2000), qos: 1, binary: true, expect: Buffer.from(bytesOf(2000), "latin1") },
+  { topic: "vb/out/q0/big", payload: bytesOf(1500, 11), qos: 0, expect: Buffer.from(bytesOf(1500, 11), "latin1") },
+  // Espruino strings are 8-bit: "ü" and "ß" are one char each on the board, and go out as UTF-8
+  // once the board's own utf8() has encoded them.
+  { topic: "vb/out/q1/text", payload: "gr\u00fc\u00dfe", qos: 1, text: true, expect: Buffer.from("grüße", "utf8") },
+  // The same chars as bytes (no utf8()): they go out unchanged, one byte each.
+  { topic: "vb/out/q1/latin1", payload: "gr\u00fc\u00dfe", qos: 1, expect: Buffer.from([0x67, 0x72, 0xfc, 0xdf, 0x65]) },
+  { topic: "vb/out/q1/all-bytes", payload: bytesOf(256, 1), qos: 1, expect: Buffer.from(bytesOf(256, 1), "latin1") },
+  { topic: "vb/out/q1/big", payload: bytesOf(2000), qos: 1, expect: Buffer.from(bytesOf(2000), "latin1") },
 ];
 
 test("bundled client on the virtual board publishes QoS 0 and 1 through mosquitto intact, and receives", async () => {
@@ -59,7 +64,7 @@ test("bundled client on the virtual board publishes QoS 0 and 1 through mosquitt
 
   const caDer = readFileSync(broker.certPath, "utf8").replace(/-----[A-Z ]+-----|\s/g, "");
   const cfg = { port: broker.port, user: USER, pass: PASS, caDer,
-    messages: OUT.map((m) => ({ topic: m.topic, payload: m.payload, qos: m.qos, binary: !!m.binary })) };
+    messages: OUT.map((m) => ({ topic: m.topic, payload: m.payload, qos: m.qos, text: !!m.text })) };
   const code = (await bundleMqtt("MQTT")) + "\nvar CFG = " + literal(cfg) + ";\n" + driver;
   board = new VirtualBoard({ board: "esp32c3", storageDir: join(dir, "c3"), ap: { ssid: "vboard-ap", password: "vboard-pass" }, timeScale: 1 });
   board.flash(code);
@@ -70,8 +75,9 @@ test("bundled client on the virtual board publishes QoS 0 and 1 through mosquitt
   await board.waitFor(/^ALL ACKED$/, WAIT_MS);
   const sent = board.output.split("\n").filter((l) => l.startsWith("SENT ")).map((l) => l.trim());
   assert.deepEqual(sent, ["SENT vb/out/q0/empty 0", "SENT vb/out/q0/json 0", "SENT vb/out/q0/big 0",
-    "SENT vb/out/q1/text 2", "SENT vb/out/q1/all-bytes 3", "SENT vb/out/q1/big 4"], "QoS 0 returns 0, QoS 1 a fresh id (1 went to SUBSCRIBE)");
-  assert.deepEqual(board.output.match(/^PUBACK \d+/gm), ["PUBACK 2", "PUBACK 3", "PUBACK 4"]);
+    "SENT vb/out/q1/text 2", "SENT vb/out/q1/latin1 3", "SENT vb/out/q1/all-bytes 4", "SENT vb/out/q1/big 5"],
+    "QoS 0 returns 0, QoS 1 a fresh id (1 went to SUBSCRIBE)");
+  assert.deepEqual(board.output.match(/^PUBACK \d+/gm), ["PUBACK 2", "PUBACK 3", "PUBACK 4", "PUBACK 5"]);
 
   const until = Date.now() + WAIT_MS;
   while (got.length < OUT.length && Date.now() < until) await new Promise((r) => setTimeout(r, 20));

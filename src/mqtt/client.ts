@@ -3,6 +3,13 @@
 // on the board (tls.connect, uptime) and in Node tests; setTimeout and clearTimeout are the
 // globals both have. Reconnecting is the caller's decision:
 // after onDisconnect, call open() again when it sees fit; queued QoS 1 messages wait meanwhile.
+// Strings are bytes: every topic, filter, payload, client id, username and password the caller
+// gives, and every topic and payload it gets back, is a byte string, one char per byte (0-255),
+// sent and delivered exactly as it is. The client encodes no text: on the board every string is
+// bytes already (Espruino strings are 8-bit, docs/espruino.md §1.4; its JSON.stringify writes
+// every char from 0x7f up as \uXXXX, measured), and a caller holding text with chars above 0x7f
+// encodes it with utf8() (./utf8.ts) first. A char above 0xFF can exist only in Node, and is not
+// checked for: see publish().
 // RAM: on the board every function kept alive costs several JsVars, so the socket's listeners are
 // the client's own functions, not closures made per connection; a socket that is given up loses
 // its listeners, so none of its late events can reach the next connection.
@@ -15,7 +22,6 @@ import type { Packet } from "./packet.js";
 import { matches, validFilter } from "./topic.js";
 import { schedule } from "../timer.js";
 import type { Timer } from "../timer.js";
-import { utf8 } from "./utf8.js";
 
 /** What `connect` must return: the shape of Espruino's net/tls Socket. */
 export interface Socket {
@@ -25,7 +31,7 @@ export interface Socket {
   removeAllListeners(): void;
 }
 
-/** Gets a delivered message; topic and payload are binary strings (the UTF-8 bytes as sent). */
+/** Gets a delivered message; topic and payload are byte strings, the bytes as the broker sent them. */
 export type MessageHandler = (topic: string, payload: string, packet: Packet) => void;
 
 /**
@@ -67,7 +73,7 @@ export interface ClientOptions {
   onPublished?(id: number): void;
   /** QoS 1 publish `id` was dropped unacknowledged because the queue was full. */
   onDropped?(id: number): void;
-  /** SUBACK for `filter` (UTF-8 bytes): granted QoS 0 or 1, or 128 when the broker refused it. */
+  /** SUBACK for `filter` (the byte string subscribe() was given): granted QoS 0 or 1, or 128 when the broker refused it. */
   onSubscribed?(filter: string, granted: number): void;
 }
 
@@ -77,17 +83,21 @@ export interface Client {
   /** Sends DISCONNECT when connected and ends the socket; onDisconnect("closed") follows. */
   close(): void;
   /**
-   * Publishes `payload` (text, sent as UTF-8; binary=true sends its chars as bytes). QoS 1: kept
-   * even while disconnected, sent in order within the in-flight window, sent again with DUP after
-   * a reconnect until acknowledged; returns its packet id. QoS 0: sent at once, returns 0; or
-   * returns -1 when not connected (refused: nothing is sent). Throws on an empty topic, one with
-   * + or #, or a QoS other than 0 and 1.
+   * Publishes `payload` to `topic`, both byte strings sent as they are (for text with chars above
+   * 0x7f, pass utf8(text)). QoS 1: kept even while disconnected, sent in order within the in-flight
+   * window, sent again with DUP after a reconnect until acknowledged; returns its packet id. QoS 0:
+   * sent at once, returns 0; or returns -1 when not connected (refused: nothing is sent). Throws on
+   * an empty topic, one with + or #, or a QoS other than 0 and 1. A char above 0xFF (possible only
+   * in Node) is not refused: the check would cost the board bytes for a case it cannot have. It goes
+   * to the socket as it is, counted as one byte in the lengths; the virtual board's socket keeps its
+   * low byte.
    */
-  publish(topic: string, payload: string, qos?: number, retain?: boolean, binary?: boolean): number;
+  publish(topic: string, payload: string, qos?: number, retain?: boolean): number;
   /**
-   * Subscribes `filter` at QoS 0 or 1, now if connected and again after every CONNACK (ThingsBoard
-   * forgets subscriptions: docs/thingsboard.md §1.3). Matching messages go to `handler` if given, else to onMessage. + and #
-   * may each fill a whole level, # only the last; throws otherwise.
+   * Subscribes `filter` (a byte string sent as it is, like publish()'s topic) at QoS 0 or 1, now if
+   * connected and again after every CONNACK (ThingsBoard forgets subscriptions: docs/thingsboard.md
+   * §1.3). Matching messages go to `handler` if given, else to onMessage. + and # may each fill a
+   * whole level, # only the last; throws otherwise.
    */
   subscribe(filter: string, qos?: number, handler?: MessageHandler): void;
   /** True between CONNACK 0 and the disconnect. */
@@ -289,12 +299,12 @@ export function createClient(o: ClientOptions): Client {
       fail("closed", "closed by the client");
     },
 
-    publish(topic, payload, qos, retain, binary) {
+    publish(topic, payload, qos, retain) {
       if (!topic || /[+#]/.test(topic) || qos! > 1) {
         throw Error("mqtt: bad topic '" + topic + "' or QoS " + qos);
       }
       const id = qos ? newId() : 0;
-      const packet = publishPacket(utf8(topic), binary ? payload : utf8(payload), qos ? 1 : 0, id, !!retain, false);
+      const packet = publishPacket(topic, payload, qos ? 1 : 0, id, !!retain, false);
       if (!qos) {
         if (state != CONNECTED) return -1;
         send(packet);
@@ -313,9 +323,8 @@ export function createClient(o: ClientOptions): Client {
 
     subscribe(filter, qos, handler) {
       if (!validFilter(filter)) throw Error(`mqtt: bad filter '${filter}'`);
-      const f = utf8(filter);
-      const sub: Subscription = { topicFilter: f, qos: qos ? 1 : 0, handler: handler };
-      subs = subs.filter((s) => s.topicFilter != f);
+      const sub: Subscription = { topicFilter: filter, qos: qos ? 1 : 0, handler: handler };
+      subs = subs.filter((s) => s.topicFilter != filter);
       subs.push(sub);
       if (state == CONNECTED) sendSubscribe(sub);
     },

@@ -7,6 +7,7 @@
 //     onDisconnect: (kind, why) => setTimeout(() => c.open(), 5000) });
 //   c.open();
 //
+// Topics, filters and payloads are byte strings both ways (client.ts); utf8() turns text into them.
 // The codec is importable on its own: ./encode (packet generators), ./decode (streaming parser of
 // broker packets); host code has a parser of client packets and a generic encoder in tools/mqtt/.
 export { createClient } from "./client.js";

@@ -1,5 +1,7 @@
 // UTF-8 encoding into a binary string: Espruino strings are 8-bit (docs/espruino.md §1.4), so text
-// with chars >= 0x80 must be turned into bytes before it goes on the wire.
+// with chars >= 0x80 must be turned into bytes before it goes on the wire. The client sends the
+// strings it is given as bytes and encodes nothing itself (client.ts): this is for callers that hold
+// text. A bundle that never calls it leaves it out, as the firmware's does.
 
 import { at, chr } from "./chr.js";
 
