@@ -1,7 +1,10 @@
 // HTTP API on loopback modelled on a subset of ThingsBoard's REST API (see README.md in this folder).
-// Devices are addressed by their name where ThingsBoard uses the device UUID; no login is needed
-// (an X-Authorization header is accepted and ignored).
+// Devices are addressed by their name where ThingsBoard uses the device UUID, except in the OTA calls
+// (http-ota.ts), which use ThingsBoard's own paths and JSON. A login is needed only when the endpoint
+// was given credentials; otherwise an X-Authorization header is accepted and ignored.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { handleRest, type RestBackend } from "./http-ota.ts";
+import { errorBody, HttpError, readJson, sendJson } from "./http-util.ts";
 import { RpcError } from "./rpc.ts";
 import type { DeviceData, Scope } from "./store.ts";
 
@@ -12,23 +15,13 @@ export interface HttpBackend {
   deleteShared(name: string, keys: string[]): void;
   /** Resolves with the device's raw answer text. */
   rpc(name: string, method: string, params: unknown, timeoutMs: number, oneway: boolean): Promise<string | undefined>;
+  /** Login, OTA packages and device JSON. */
+  rest: RestBackend;
 }
 
-const MAX_BODY_BYTES = 1 << 20;
 const TELEMETRY = /^\/api\/plugins\/telemetry\/DEVICE\/([^/]+)\/(.+)$/;
 const RPC = /^\/api\/(plugins\/rpc|rpc)\/(oneway|twoway)\/([^/]+)$/;
 const SCOPES: Record<string, Scope | "server"> = { CLIENT_SCOPE: "client", SHARED_SCOPE: "shared", SERVER_SCOPE: "server" };
-
-class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
-
-// ThingsBoard's error body: {status, message, errorCode, timestamp}; codes from ThingsboardErrorCode.
-function errorCode(status: number): number {
-  return status === 400 ? 31 : status === 404 ? 32 : status === 401 ? 10 : 2;
-}
 
 export function createHttpApi(backend: HttpBackend, log: (line: string) => void): Server {
   return createServer((req, res) => {
@@ -36,7 +29,7 @@ export function createHttpApi(backend: HttpBackend, log: (line: string) => void)
       const status = e instanceof HttpError ? e.status : 500;
       const message = e instanceof Error ? e.message : String(e);
       if (status === 500) log(`http ${req.method} ${req.url}: ${message}`);
-      sendJson(res, status, { status, message, errorCode: errorCode(status), timestamp: Date.now() });
+      sendJson(res, status, errorBody(status, message));
     });
   });
 }
@@ -44,6 +37,7 @@ export function createHttpApi(backend: HttpBackend, log: (line: string) => void)
 async function route(b: HttpBackend, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   const path = url.pathname;
+  if (await handleRest(b.rest, req, res, path, url.searchParams)) return;
   if (path === "/api/devices" && req.method === "GET") return sendJson(res, 200, b.devices());
   const rpc = RPC.exec(path);
   if (rpc && req.method === "POST") return handleRpc(b, rpc[1] === "rpc" ? "v2" : "v1", rpc[2] === "oneway", decode(rpc[3]!), req, res);
@@ -169,33 +163,4 @@ async function handleRpc(b: HttpBackend, api: "v1" | "v2", oneway: boolean, name
     const status = api === "v2" ? 504 : e.code === "NO_ACTIVE_CONNECTION" ? 409 : 408;
     sendJson(res, status, undefined);
   }
-}
-
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on("error", reject);
-    req.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8");
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        reject(new HttpError(400, `request body is not valid JSON: ${JSON.stringify(text.slice(0, 60))}`));
-      }
-    });
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return;
-  if (body === undefined) return void res.writeHead(status).end();
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }

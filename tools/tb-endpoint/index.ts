@@ -1,8 +1,9 @@
 // A local ThingsBoard-compatible endpoint: MQTT over TLS and/or TCP behaving as ThingsBoard's device
-// transport (docs/thingsboard.md), with stored telemetry/attributes, server-side RPC
-// and shared attribute pushes, a programmatic API and an HTTP API modelled on ThingsBoard's REST calls.
+// transport (docs/thingsboard.md), with stored telemetry/attributes, server-side RPC, shared attribute
+// pushes and firmware updates (docs/thingsboard.md §6), a programmatic API and an HTTP API modelled on
+// ThingsBoard's REST calls.
 import { EventEmitter } from "node:events";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
@@ -10,6 +11,11 @@ import type { Server as HttpServer } from "node:http";
 import { mask } from "../common/index.ts";
 import { validateDevices, type DeviceCredentials } from "./devices.ts";
 import { createHttpApi, type HttpBackend } from "./http-api.ts";
+import type { RestBackend, RestDevice } from "./http-ota.ts";
+import {
+  answerChunk, assignmentAttributes, checksumOf, FIRMWARE_ATTRIBUTE_KEYS, FIRMWARE_STATE_KEYS, OtaPackages, summary,
+  type ChunkRequest, type FirmwareFaults, type FirmwareState, type OtaData, type OtaPackage, type OtaSummary,
+} from "./ota.ts";
 import { PayloadError, type AttributeRequest, type TelemetryEntry } from "./payloads.ts";
 import { DEFAULT_RPC_TIMEOUT_MS, RpcError, type PendingRpc } from "./rpc.ts";
 import { MqttSession, type AuthResult, type SessionHost } from "./session.ts";
@@ -20,6 +26,7 @@ export { RpcError } from "./rpc.ts";
 export type { RpcErrorCode } from "./rpc.ts";
 export { loadDevicesFile, validateDevices, type DeviceCredentials } from "./devices.ts";
 export type { TelemetryEntry } from "./payloads.ts";
+export type { FirmwareFaults, FirmwareState, OtaSummary } from "./ota.ts";
 
 export interface EndpointOptions {
   devices: Array<{ name: string; token: string }>;
@@ -37,6 +44,11 @@ export interface EndpointOptions {
   maxEntriesPerKey?: number;
   /** Provisioning key and secret; without them every provision request is answered NOT_FOUND. */
   provision?: { key: string; secret: string };
+  /**
+   * The credentials POST /api/auth/login must give; every other /api call then needs the token it
+   * answers. Without them any login succeeds and no call needs a token.
+   */
+  httpLogin?: { username: string; password: string };
   /** Log sink; default silent unless TB_ENDPOINT_LOG is set (then stderr). */
   log?: (line: string) => void;
 }
@@ -44,18 +56,28 @@ export interface EndpointOptions {
 interface DeviceState {
   name: string;
   token: string;
+  /** ThingsBoard's device id and creation time, for the REST calls. */
+  id: string;
+  createdTime: number;
+  /** Raised by every save of the device through the REST API, as ThingsBoard's version field. */
+  version: number;
   data: DeviceData;
   session?: MqttSession;
   nextRpcId: number;
   pendingRpc: Map<number, PendingRpc>;
+  /** The assigned firmware package's id. */
+  firmwareId?: string;
+  faults: FirmwareFaults;
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 /**
  * Events: "connect"(name), "disconnect"(name, reason) when a device's current session ends,
- * "telemetry"(name, entries), "attributes"(name, attrs), "refused"(maskedToken, code),
- * "closed"(reason) for every connection that ends (refused, replaced and provisioning ones included).
+ * "telemetry"(name, entries) from the device, "attributes"(name, attrs), "refused"(maskedToken, code),
+ * "closed"(reason) for every connection that ends (refused, replaced and provisioning ones included),
+ * "firmwareAssigned"(name, OtaSummary | undefined) when a device's firmware changes (undefined: none),
+ * "firmwareChunk"(name, chunk, byteCount) for every chunk answer sent (0 bytes past the end).
  */
 export class TbEndpoint extends EventEmitter {
   readonly ports: { tls?: number; tcp?: number; http?: number } = {};
@@ -65,6 +87,9 @@ export class TbEndpoint extends EventEmitter {
   private readonly servers: Array<Server | HttpServer> = [];
   private readonly host: SessionHost;
   private readonly logLine: (line: string) => void;
+  /** ThingsBoard's tenant and the one device profile every device here has. */
+  private readonly tenantId = randomUUID();
+  private readonly packages = new OtaPackages(randomUUID());
   private stopped = false;
 
   private constructor(private readonly o: EndpointOptions) {
@@ -126,6 +151,61 @@ export class TbEndpoint extends EventEmitter {
     return this.sendRpc(deviceName, method, params, DEFAULT_RPC_TIMEOUT_MS, true).then(() => undefined);
   }
 
+  /**
+   * Stores a firmware package and assigns it to the device as ThingsBoard does: telemetry
+   * target_fw_title/target_fw_version/target_fw_ts with fw_state QUEUED, then fw_state INITIATED, and
+   * the shared attributes fw_title, fw_version, fw_size, fw_checksum (SHA-256) and
+   * fw_checksum_algorithm pushed in one update to a subscribed device. A package with the same title
+   * and version is reused when its data is the same; with other data it is refused, as ThingsBoard
+   * refuses a second package of that title and version.
+   */
+  assignFirmware(deviceName: string, pkg: { title: string; version: string; data: Buffer }): OtaSummary {
+    const d = this.device(deviceName);
+    const { title, version, data } = pkg ?? {};
+    for (const [k, v] of [["title", title], ["version", version]] as const) {
+      if (typeof v !== "string" || !v || v.length > 255) throw new Error(`assignFirmware: ${k} must be a string of 1 to 255 characters, got ${JSON.stringify(v)}`);
+    }
+    if (!Buffer.isBuffer(data) || !data.length) throw new Error("assignFirmware: data must be a non-empty Buffer (the whole OTA package, docs/ota.md §2)");
+    let p = this.packages.find(title, version);
+    if (p && !(p.type === "FIRMWARE" && p.data?.bytes.equals(data))) {
+      throw new Error(`assignFirmware: a package "${title}" version ${version} already exists with other content; give the new one another version`);
+    }
+    p ??= this.packages.add({
+      type: "FIRMWARE", title, version, tag: null, deviceProfileId: this.packages.deviceProfileId, additionalInfo: null,
+      data: { bytes: Buffer.from(data), fileName: `${title}-${version}.js`, contentType: "application/octet-stream", checksumAlgorithm: "SHA256", checksum: checksumOf("SHA256", data) },
+    }, this.packagesInUse());
+    this.setFirmware(d, p);
+    return summary(p);
+  }
+
+  /** The latest fw_state, fw_error, current_fw_title and current_fw_version of the device; undefined before any. */
+  firmwareState(deviceName: string): FirmwareState | undefined {
+    const data = this.device(deviceName).data;
+    const out: FirmwareState = { ts: 0 };
+    let any = false;
+    for (const key of FIRMWARE_STATE_KEYS) {
+      const latest = data.history(key)[0];
+      if (!latest) continue;
+      any = true;
+      out[key] = typeof latest.value === "string" ? latest.value : JSON.stringify(latest.value);
+      out.ts = Math.max(out.ts, latest.ts);
+    }
+    return any ? out : undefined;
+  }
+
+  /**
+   * Test-only: `ignoreChunk` leaves the first request for that chunk unanswered, `closeAfterChunk` closes
+   * the session right after answering that chunk; each acts once. `{}` clears both.
+   */
+  firmwareFaults(deviceName: string, faults: FirmwareFaults): void {
+    const d = this.device(deviceName);
+    for (const [k, v] of Object.entries(faults ?? {})) {
+      if (k !== "ignoreChunk" && k !== "closeAfterChunk") throw new Error(`firmwareFaults: unknown fault "${k}"; use ignoreChunk or closeAfterChunk`);
+      if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new Error(`firmwareFaults: ${k} must be a chunk number (0 or more), got ${JSON.stringify(v)}`);
+    }
+    d.faults = { ...faults };
+  }
+
   isConnected(deviceName: string): boolean {
     return this.device(deviceName).session?.isOpen === true;
   }
@@ -163,11 +243,66 @@ export class TbEndpoint extends EventEmitter {
 
   private addDevice(c: DeviceCredentials): DeviceState {
     const d: DeviceState = {
-      name: c.name, token: c.token, data: new DeviceData(this.o.maxEntriesPerKey ?? 10_000), nextRpcId: 1, pendingRpc: new Map(),
+      name: c.name, token: c.token, id: randomUUID(), createdTime: Date.now(), version: 1,
+      data: new DeviceData(this.o.maxEntriesPerKey ?? 10_000), nextRpcId: 1, pendingRpc: new Map(), faults: {},
     };
     this.byName.set(c.name, d);
     this.byToken.set(c.token, d);
     return d;
+  }
+
+  private packagesInUse(): Set<string> {
+    return new Set([...this.byName.values()].flatMap((d) => (d.firmwareId ? [d.firmwareId] : [])));
+  }
+
+  /**
+   * ThingsBoard's reaction to a device's firmware changing (DefaultOtaPackageStateService): nothing when
+   * it is the same package; for a new one the target telemetry and QUEUED, INITIATED, then the fw_*
+   * shared attributes; for none, those attributes deleted.
+   */
+  private setFirmware(d: DeviceState, p: OtaPackage | undefined): void {
+    if (p?.id === d.firmwareId) return;
+    d.firmwareId = p?.id;
+    if (!p) {
+      this.deleteSharedAttributes(d.name, FIRMWARE_ATTRIBUTE_KEYS);
+      this.logLine(`${d.name}: firmware unassigned`);
+      this.emit("firmwareAssigned", d.name, undefined);
+      return;
+    }
+    const ts = Date.now();
+    d.data.addTelemetry([
+      { ts, values: { target_fw_title: p.title, target_fw_version: p.version, target_fw_ts: ts, fw_state: "QUEUED" } },
+      { ts: Date.now(), values: { fw_state: "INITIATED" } },
+    ]);
+    const { set, remove } = assignmentAttributes(p as OtaPackage & { data: OtaData });
+    this.deleteSharedAttributes(d.name, remove);
+    this.setSharedAttributes(d.name, set);
+    this.logLine(`${d.name}: firmware ${p.title} ${p.version} assigned (${p.data!.bytes.length} bytes)`);
+    this.emit("firmwareAssigned", d.name, summary(p));
+  }
+
+  /** A chunk request (docs/thingsboard.md §6): PUBACK then the bytes, or the error text then a close. */
+  private onChunkRequest(s: MqttSession, req: ChunkRequest, messageId: number | undefined): void {
+    const d = this.device(s.device!);
+    const a = answerChunk(req, s.ota, this.host.maxPacketBytes,
+      (type) => (type === "fw" && d.firmwareId ? this.packages.get(d.firmwareId) : undefined), (id) => this.packages.get(id));
+    if (a.kind === "error") {
+      // Unsubscribed, ThingsBoard still publishes, at QoS 1.
+      s.publishBytes(a.topic, Buffer.from(a.error), 1);
+      return s.close(`${req.type} chunk ${req.chunk} of request ${req.requestId}: ${a.error}`);
+    }
+    s.acknowledge(messageId);
+    if (!a.bytes) return this.logLine(`${d.name}: chunk ${req.chunk} x ${req.size} bytes lies beyond 2^31; no answer, as ThingsBoard`);
+    if (d.faults.ignoreChunk === req.chunk) {
+      delete d.faults.ignoreChunk;
+      return this.logLine(`${d.name}: test fault: chunk ${req.chunk} left unanswered`);
+    }
+    s.publishBytes(a.topic, a.bytes, 1);
+    this.emit("firmwareChunk", d.name, req.chunk, a.bytes.length);
+    if (d.faults.closeAfterChunk === req.chunk) {
+      delete d.faults.closeAfterChunk;
+      s.close(`test fault: closed after chunk ${req.chunk}`);
+    }
   }
 
   private pushToDevice(d: DeviceState, body: Record<string, unknown>): void {
@@ -295,6 +430,7 @@ export class TbEndpoint extends EventEmitter {
         this.deliverRpcs(this.device(s.device));
       },
       provision: (payload) => this.provision(payload),
+      chunkRequested: (s, req, messageId) => this.onChunkRequest(s, req, messageId),
     };
   }
 
@@ -366,6 +502,31 @@ export class TbEndpoint extends EventEmitter {
       setShared: (name, attrs) => this.setSharedAttributes(name, attrs),
       deleteShared: (name, keys) => this.deleteSharedAttributes(name, keys),
       rpc: (name, method, params, timeoutMs, oneway) => this.sendRpc(name, method, params, timeoutMs, oneway),
+      rest: this.restBackend(),
+    };
+  }
+
+  private restBackend(): RestBackend {
+    const view = (d: DeviceState): RestDevice => ({ id: d.id, name: d.name, createdTime: d.createdTime, firmwareId: d.firmwareId, version: d.version });
+    return {
+      tenantId: this.tenantId,
+      deviceProfileId: this.packages.deviceProfileId,
+      packages: this.packages,
+      login: this.o.httpLogin,
+      deviceByName: (name) => {
+        const d = this.byName.get(name);
+        return d && view(d);
+      },
+      deviceById: (id) => {
+        for (const d of this.byName.values()) if (d.id === id) return view(d);
+        return undefined;
+      },
+      packagesInUse: () => this.packagesInUse(),
+      setFirmware: (name, packageId) => {
+        const d = this.device(name);
+        d.version++;
+        this.setFirmware(d, packageId === undefined ? undefined : this.packages.get(packageId));
+      },
     };
   }
 }

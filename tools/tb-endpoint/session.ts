@@ -4,6 +4,7 @@ import type { Socket } from "node:net";
 import mqtt from "mqtt-packet";
 import type { Packet, IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket } from "mqtt-packet";
 import { FrameError, PacketReader } from "./framing.ts";
+import { OtaSessionState, parseChunkRequest, type ChunkRequest } from "./ota.ts";
 import {
   PayloadError, parseAttributeRequest, parseAttributes, parseClientRpc, parseTelemetry,
   type AttributeRequest, type TelemetryEntry,
@@ -32,6 +33,8 @@ export interface SessionHost {
   rpcResponseReceived(device: string, id: number, raw: string): void;
   subscribed(session: MqttSession, filter: string): void;
   provision(payload: Buffer): Record<string, unknown>;
+  /** Answers a firmware/software chunk request (docs/thingsboard.md §6) through the session's methods. */
+  chunkRequested(session: MqttSession, request: ChunkRequest, messageId: number | undefined): void;
 }
 
 // MQTT 5 reason codes for the 3.1.1 refusals ThingsBoard sends.
@@ -44,6 +47,8 @@ export class MqttSession {
   provisioning = false;
   /** filter -> granted QoS; dies with the session (subscriptions do not survive a reconnect). */
   readonly subscriptions = new Map<string, 0 | 1>();
+  /** Chunk sizes and packages per firmware request id; they die with the connection, as in ThingsBoard. */
+  readonly ota = new OtaSessionState();
   private readonly reader: PacketReader;
   private protocolVersion: 3 | 4 | 5 = 4;
   private connected = false;
@@ -87,13 +92,25 @@ export class MqttSession {
 
   /** Sends a PUBLISH to the device at the QoS of its matching subscription (0 when none matches). */
   publish(topic: string, body: unknown): void {
-    let qos: 0 | 1 = 0;
-    for (const [filter, granted] of this.subscriptions) if (T.filterMatches(filter, topic)) qos = Math.max(qos, granted) as 0 | 1;
-    const packet: IPublishPacket = {
-      cmd: "publish", topic, payload: Buffer.from(JSON.stringify(body)), qos, dup: false, retain: false,
-    };
+    this.publishBytes(topic, Buffer.from(JSON.stringify(body)), 0);
+  }
+
+  /**
+   * Sends raw bytes at the QoS of the matching subscription, or `unsubscribedQos` when none matches
+   * (ThingsBoard's own fallback is QoS 1; the firmware answers use it, docs/thingsboard.md §6).
+   */
+  publishBytes(topic: string, payload: Buffer, unsubscribedQos: 0 | 1): void {
+    let qos: 0 | 1 | undefined;
+    for (const [filter, granted] of this.subscriptions) if (T.filterMatches(filter, topic)) qos = Math.max(qos ?? 0, granted) as 0 | 1;
+    qos ??= unsubscribedQos;
+    const packet: IPublishPacket = { cmd: "publish", topic, payload, qos, dup: false, retain: false };
     if (qos) packet.messageId = this.takeMessageId();
     this.send(packet);
+  }
+
+  /** PUBACK for a QoS 1 or 2 PUBLISH whose handler acknowledges it itself (undefined id: QoS 0, nothing). */
+  acknowledge(messageId: number | undefined): void {
+    if (messageId) this.send({ cmd: "puback", messageId });
   }
 
   isSubscribed(topic: string): boolean {
@@ -168,13 +185,15 @@ export class MqttSession {
   private onPublish(p: IPublishPacket): void {
     const payload = typeof p.payload === "string" ? Buffer.from(p.payload) : p.payload;
     // #16: the retain flag is ignored.
+    const messageId = p.qos > 0 ? p.messageId : undefined;
     if (this.provisioning) this.onProvisionPublish(p.topic, payload);
-    else this.onDevicePublish(p.topic, payload, this.device!);
+    else if (this.onDevicePublish(p.topic, payload, this.device!, messageId) === "acknowledged") return;
     // #5, #7, #8: QoS 1 and QoS 2 both get a PUBACK with the same id, after the payload was handled.
-    if (p.qos > 0 && !this.closing) this.send({ cmd: "puback", messageId: p.messageId });
+    if (messageId && !this.closing) this.send({ cmd: "puback", messageId });
   }
 
-  private onDevicePublish(topic: string, payload: Buffer, device: string): void {
+  /** "acknowledged" when the handler sent the PUBACK itself (a chunk answer must follow its PUBACK). */
+  private onDevicePublish(topic: string, payload: Buffer, device: string, messageId: number | undefined): void | "acknowledged" {
     if (topic === T.TELEMETRY) return this.host.telemetryReceived(device, parseTelemetry(payload, Date.now()));
     if (topic === T.ATTRIBUTES) return this.host.attributesReceived(device, parseAttributes(payload));
     if (topic.startsWith(T.ATTRIBUTE_REQUEST_PREFIX)) {
@@ -192,6 +211,11 @@ export class MqttSession {
       const id = T.requestId(topic, T.RPC_REQUEST_PREFIX);
       if (id === undefined) throw new PayloadError(`client-side RPC id in "${topic}" is not an integer`);
       return this.onClientRpc(id, payload);
+    }
+    const chunk = parseChunkRequest(topic, payload);
+    if (chunk) {
+      this.host.chunkRequested(this, chunk, messageId);
+      return "acknowledged";
     }
     // #7: any other topic is acknowledged and ignored.
   }

@@ -21,6 +21,9 @@ const DEVICE_FILTERS = new Set([
   "v1/devices/me/rpc/response/+",
   "v2/fw/response/+/chunk/+",
   "v2/sw/response/+/chunk/+",
+  // Where ThingsBoard sends a chunk request's error (docs/thingsboard.md §6).
+  "v2/fw/error",
+  "v2/sw/error",
 ]);
 
 /** A provisioning session may only wait for its answer. */
