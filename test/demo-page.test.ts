@@ -2,13 +2,16 @@
 // TLS and the real firmware on a virtual board: the interval fields take any whole number in the
 // firmware's range and refuse the rest in the server's words; when the page's server goes (closed, or
 // killed with its process) the page says "stopped" and keeps saying it, and it comes back by itself
-// once a server listens on the same port again.
+// once a server listens on the same port again. The firmware update's state (fw_state, fw_error,
+// current_fw_*) is shown as a device reports it, and the "Update firmware" button works only when the
+// page server was given updateFirmware, and says why not otherwise.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import mqtt from "mqtt";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { generateSelfSigned } from "../tools/certs/generate.ts";
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from "../tools/common/index.ts";
@@ -234,4 +237,67 @@ test("the page's server killed with its process (no goodbye): stopped, then live
   assert.deepEqual(await seen(page).then((s) => [s.pill, s.banner, s.commandsDisabled]), ["disconnected", false, false]);
   await page.close();
   await kill(second.child);
+});
+
+test("firmware update: the state the device reports, and the button only with updateFirmware", { timeout: 60_000 }, async () => {
+  const fwEp = await TbEndpoint.start({ devices: [{ name: "fw-dev", token: "FW_PAGE_TOKEN_7" }], tcp: { port: 0 }, http: false });
+  const fwView = new DeviceView({ endpoint: fwEp, deviceName: "fw-dev", statusEveryMs: 0, rpcTimeoutMs: 1000 });
+  let calls = 0;
+  let outcome: () => Promise<string> = async () => "package 0.2.0 assigned to fw-dev";
+  const without = await startPageServer({ view: fwView, keys: ["temperature", "humidity"], info: {}, port: 0 });
+  const withUpdate = await startPageServer({ view: fwView, keys: ["temperature", "humidity"], info: {}, port: 0, updateFirmware: () => { calls++; return outcome(); } });
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${fwEp.ports.tcp}`, { username: "FW_PAGE_TOKEN_7", reconnectPeriod: 0, connectTimeout: 5000 });
+  const page = await browser.newPage();
+  const pageErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  const shown = () => page.evaluate(() => ({
+    state: document.getElementById("st-fw-state").textContent, current: document.getElementById("st-fw-current").textContent,
+  }));
+  const report = (values: Record<string, string>) => client.publishAsync("v1/devices/me/telemetry", JSON.stringify(values), { qos: 1 });
+  const stateIs = (text: string) => page.waitForFunction((t) => document.getElementById("st-fw-state").textContent === t, text, { timeout: 5000 });
+  try {
+    await page.goto(without.url);
+    await page.waitForFunction(() => document.body.dataset.server === "live", null, { timeout: 10_000 });
+    assert.deepEqual(await shown(), { state: "–", current: "–" }, "nothing reported yet");
+    const button = await page.$eval("#update-firmware", (b) => ({ disabled: b.disabled, title: b.title }));
+    assert.deepEqual(button, { disabled: true, title: "Firmware updates are not wired into this demo: its page server was started without updateFirmware" });
+    const refused = await fetch(new URL("/api/update-firmware", without.url), { method: "POST" });
+    assert.equal(refused.status, 503);
+    assert.match(((await refused.json()) as { error: string }).error, /started without updateFirmware/);
+
+    await report({ current_fw_title: "tb-espruino-device", current_fw_version: "0.1.0", fw_state: "DOWNLOADING" });
+    await stateIs("DOWNLOADING");
+    assert.deepEqual(await shown(), { state: "DOWNLOADING", current: "tb-espruino-device 0.1.0" });
+    await report({ fw_state: "FAILED", fw_error: "checksum mismatch" });
+    await stateIs("FAILED: checksum mismatch");
+    assert.equal(await page.getAttribute("#st-fw-state", "data-state"), "FAILED");
+    await report({ fw_state: "UPDATED", current_fw_version: "0.2.0" });
+    await stateIs("UPDATED");
+    assert.equal((await shown()).current, "tb-espruino-device 0.2.0", "the error goes with FAILED");
+    // An assignment shows the server's own state at once, before the device says anything.
+    fwEp.assignFirmware("fw-dev", { title: "tb-espruino-device", version: "0.3.0", data: Buffer.from("// package") });
+    await stateIs("INITIATED");
+
+    await page.goto(withUpdate.url);
+    await page.waitForFunction(() => document.body.dataset.server === "live", null, { timeout: 10_000 });
+    await page.waitForSelector("#update-firmware:not([disabled])", { timeout: 5000 });
+    assert.equal(await page.getAttribute("#update-firmware", "title"), "build an update and assign it to the device");
+    assert.equal((await shown()).state, "INITIATED", "a new page shows the state from the snapshot");
+    await page.click("#update-firmware");
+    assert.deepEqual(await answer(page, "updateFirmware", 0), { ok: true, text: "package 0.2.0 assigned to fw-dev" });
+    assert.equal(calls, 1);
+    outcome = async () => { throw new Error("build failed: src/main.ts(3,1): error TS1005"); };
+    await page.waitForSelector("#update-firmware:not([disabled])", { timeout: 5000 });
+    await page.click("#update-firmware");
+    assert.deepEqual(await answer(page, "updateFirmware", 1), { ok: false, text: "build failed: src/main.ts(3,1): error TS1005" });
+    assert.equal(calls, 2);
+    assert.deepEqual(pageErrors, [], "no script errors on the page");
+  } finally {
+    await page.close();
+    await client.endAsync();
+    await without.close();
+    await withUpdate.close();
+    fwView.close();
+    await fwEp.stop();
+  }
 });

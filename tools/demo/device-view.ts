@@ -1,7 +1,8 @@
 // What the live page shows of one device, kept up to date from the local endpoint's programmatic API:
 // connection, last activity, attributes, the latest getStatus answer (asked for periodically while
-// the device is connected) and telemetry as it arrives. Listeners get each change as a small event.
-import type { TbEndpoint, TelemetryEntry } from "../tb-endpoint/index.ts";
+// the device is connected), the firmware update's state and telemetry as it arrives. Listeners get
+// each change as a small event.
+import type { FirmwareState, TbEndpoint, TelemetryEntry } from "../tb-endpoint/index.ts";
 
 export interface DeviceState {
   name: string;
@@ -18,6 +19,8 @@ export interface DeviceState {
   shared: Record<string, unknown>;
   /** The telemetry interval in force: as getStatus reported it ("device"), or as the page just set it. */
   interval: { ms: number; from: string } | null;
+  /** The latest fw_state, fw_error, current_fw_title and current_fw_version (docs/thingsboard.md §6). */
+  firmware: FirmwareState | null;
 }
 
 export type ViewEvent =
@@ -43,9 +46,10 @@ export class DeviceView {
   constructor(private readonly o: DeviceViewOptions) {
     this.state = {
       name: o.deviceName, connected: o.endpoint.isConnected(o.deviceName), connectedSince: null, lastSeen: null,
-      connects: 0, disconnects: 0, lastDisconnect: null, status: null, client: {}, shared: {}, interval: null,
+      connects: 0, disconnects: 0, lastDisconnect: null, status: null, client: {}, shared: {}, interval: null, firmware: null,
     };
     this.readAttributes();
+    this.readFirmware();
     this.on(o.endpoint, "connect", (name: string) => {
       if (name !== o.deviceName) return;
       const now = Date.now();
@@ -61,7 +65,15 @@ export class DeviceView {
     this.on(o.endpoint, "telemetry", (name: string, entries: TelemetryEntry[]) => {
       if (name !== o.deviceName) return;
       this.state.lastSeen = Date.now();
+      this.readFirmware();
       this.emit({ type: "telemetry", entries });
+      this.changed();
+    });
+    // An assignment sets the fw_* shared attributes and the server's own fw_state (QUEUED, INITIATED).
+    this.on(o.endpoint, "firmwareAssigned", (name: string) => {
+      if (name !== o.deviceName) return;
+      this.readAttributes();
+      this.readFirmware();
       this.changed();
     });
     this.on(o.endpoint, "attributes", (name: string) => {
@@ -126,6 +138,10 @@ export class DeviceView {
     this.statusBusy = true;
     // A device without a getStatus handler (older firmware) answers {"error"} or times out: keep quiet.
     this.rpc("getStatus", {}).catch(() => {}).finally(() => { this.statusBusy = false; });
+  }
+
+  private readFirmware(): void {
+    this.state.firmware = this.o.endpoint.firmwareState(this.o.deviceName) ?? null;
   }
 
   private readAttributes(): void {

@@ -1,7 +1,8 @@
 // The live page's own small HTTP server (loopback only): the static page from tools/demo/public, a JSON
-// snapshot, server-sent events for live updates, and two actions (an RPC, a shared attribute change)
-// passed to the device through the local endpoint's programmatic API. Closing it tells open pages
-// with a "stopped" event, so they show the demo as stopped rather than the device as connected.
+// snapshot, server-sent events for live updates, and three actions: an RPC and a shared attribute
+// change, passed to the device through the local endpoint's programmatic API, and a firmware update,
+// done by the function the server's creator gives it. Closing it tells open pages with a "stopped"
+// event, so they show the demo as stopped rather than the device as connected.
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -23,6 +24,7 @@ const HISTORY = 600;
 /** How long close() waits for open pages to receive the "stopped" event. */
 const BYE_MS = 500;
 const METHOD_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const NO_UPDATE = "Firmware updates are not wired into this demo: its page server was started without updateFirmware";
 
 export interface PageServerOptions {
   view: DeviceView;
@@ -32,6 +34,11 @@ export interface PageServerOptions {
   info: Record<string, string | number>;
   port: number;
   log?: (line: string) => void;
+  /**
+   * Builds an update and assigns it to the device (tools/start.ts wires it); resolves with a line for the
+   * page. Without it the page's "Update firmware" button is disabled and says why.
+   */
+  updateFirmware?: () => Promise<string>;
 }
 
 export interface PageServer {
@@ -51,7 +58,10 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
   const streams = new Set<ServerResponse>();
   // The interval limits go with every snapshot, so the page checks its fields by the rule this server applies.
   const limits = { minIntervalMs: MIN_INTERVAL_MS, maxIntervalMs: MAX_INTERVAL_MS };
-  const snapshot = () => ({ device: o.view.device(), keys: o.keys, info: o.info, limits, history: o.view.history(HISTORY) });
+  // Whether the page may offer a firmware update, and if not, why (the button's tooltip).
+  const firmwareUpdate = o.updateFirmware ? { available: true } : { available: false, why: NO_UPDATE };
+  let updating = false;
+  const snapshot = () => ({ device: o.view.device(), keys: o.keys, info: o.info, limits, firmwareUpdate, history: o.view.history(HISTORY) });
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {
@@ -113,6 +123,23 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
         o.view.setShared({ telemetryIntervalMs: ms });
         log(`I demo: shared attribute telemetryIntervalMs = ${ms}`);
         return sendJson(res, 200, { shared: o.view.device().shared });
+      }
+      case "/api/update-firmware": {
+        allow(req, "POST");
+        if (!o.updateFirmware) throw new HttpError(503, NO_UPDATE);
+        if (updating) throw new HttpError(409, "a firmware update is already under way; wait for its answer");
+        updating = true;
+        const started = Date.now();
+        try {
+          const message = await o.updateFirmware();
+          log(`I demo: firmware update: ${message}`);
+          return sendJson(res, 200, { message: String(message), ms: Date.now() - started });
+        } catch (e) {
+          log(`W demo: firmware update failed: ${(e as Error).message}`);
+          throw new HttpError(502, (e as Error).message);
+        } finally {
+          updating = false;
+        }
       }
       default:
         throw new HttpError(404, `no such page or API: ${path}; the page is at /`);

@@ -23,6 +23,10 @@ const state = {
   /** key -> {ts, value} */
   latest: {},
   points: 0,
+  /** Whether the server can build and assign an update, and if not why: {available, why}. */
+  firmwareUpdate: { available: false, why: "" },
+  /** True while this page waits for its update request. */
+  updating: false,
 };
 const COLORS = ["#e8590c", "#1c7ed6"];
 const UNITS = { 0: "°C", 1: "%" };
@@ -114,7 +118,24 @@ function renderDevice() {
   }
   text("st-interval", !d.interval ? "–" : d.interval.from === "device" ? `${d.interval.ms} ms` : `${d.interval.ms} ms (set by ${d.interval.from})`);
   text("st-fw", d.client.firmwareVersion ? `${d.client.firmwareVersion} (${d.client.board ?? "?"})` : "–");
+  renderFirmware(d.firmware);
   renderAttributes();
+}
+
+/** fw_state as the device (or the server, when it queued the update) last reported it; fw_error only with FAILED. */
+function renderFirmware(fw) {
+  const state = fw && fw.fw_state ? fw.fw_state : "";
+  $("st-fw-state").dataset.state = state;
+  text("st-fw-state", !state ? "–" : state === "FAILED" && fw.fw_error ? `FAILED: ${fw.fw_error}` : state);
+  const current = fw ? [fw.current_fw_title, fw.current_fw_version].filter((v) => v !== undefined).join(" ") : "";
+  text("st-fw-current", current || "–");
+}
+
+function renderUpdateButton() {
+  const b = $("update-firmware");
+  const { available, why } = state.firmwareUpdate;
+  b.disabled = !available || state.updating;
+  b.title = available ? (state.updating ? "an update is under way" : "build an update and assign it to the device") : why;
 }
 
 function renderAttributes() {
@@ -223,6 +244,20 @@ function wireCommands() {
     const b = ev.target.querySelector("button");
     sendRpc(b, "setTelemetryInterval", { telemetryIntervalMs: Number($("rpc-interval").value) });
   });
+  $("update-firmware").addEventListener("click", async () => {
+    state.updating = true;
+    renderUpdateButton();
+    const at = new Date().toLocaleTimeString([], { hour12: false });
+    try {
+      const { ok, data } = await post("/api/update-firmware", {});
+      logAnswer(ok ? `updateFirmware · ${at}` : `updateFirmware · failed · ${at}`, ok, ok ? data.message : data.error);
+    } catch (e) {
+      logAnswer(`updateFirmware · failed · ${at}`, false, String(e));
+    } finally {
+      state.updating = false;
+      renderUpdateButton();
+    }
+  });
   $("attr-interval-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const ms = Number($("attr-interval").value);
@@ -282,6 +317,8 @@ function connect() {
     state.keys = s.keys;
     state.info = s.info;
     if (s.limits) state.limits = s.limits;
+    if (s.firmwareUpdate) state.firmwareUpdate = s.firmwareUpdate;
+    renderUpdateButton();
     state.device = s.device;
     state.series = {};
     state.latest = {};
