@@ -288,6 +288,26 @@ describe("assignment and chunks over MQTT", () => {
     });
   }
 
+  test("chunk numbers at the int limit: past it the connection closes; the offset is an int product, as ThingsBoard's", async () => {
+    ep.assignFirmware("dev2", { title: "limits", version: "1", data: Buffer.from("0123456789") });
+    const beyond = await RawClient.connect(port(), TOKEN2);
+    beyond.send(request("v2/fw/request/1/chunk/2147483648", "10"));
+    assert.deepEqual(await beyond.untilClosed("chunk number beyond int"), []);
+    const raw = await RawClient.connect(port(), TOKEN2);
+    try {
+      // 1024 × 2147483647 wraps to -1024 in 32 bits: ThingsBoard's copy throws after its PUBACK.
+      raw.send(request("v2/fw/request/1/chunk/2147483647", "1024", 1, 31));
+      assert.deepEqual(await raw.next().then((p) => [p.cmd, p.messageId]), ["puback", 31]);
+      await assert.rejects(raw.next(QUIET_MS), /timed out/, "no answer after that PUBACK");
+      // 65536 × 65536 wraps to 0: the answer is the package's first bytes, as ThingsBoard's is.
+      raw.send(request("v2/fw/request/3/chunk/65536", "65536", 0));
+      const wrapped = await raw.next() as IPublishPacket;
+      assert.deepEqual([wrapped.topic, Buffer.from(wrapped.payload).toString()], ["v2/fw/response/3/chunk/65536", "0123456789"]);
+    } finally {
+      raw.end();
+    }
+  });
+
   test("a chunk size over 65,536: PAYLOAD_TOO_LARGE on v2/fw/error, then the connection closes, no PUBACK", async () => {
     const raw = await RawClient.connect(port(), TOKEN2);
     raw.send(request("v2/fw/request/1/chunk/0", "65537"));
