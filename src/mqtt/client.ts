@@ -16,8 +16,8 @@
 import { TLS_CLOSE_NOTIFY } from "../constants.js";
 import { at, chr } from "./chr.js";
 import { DUP_FLAG, readPacket } from "./decode.js";
-import { connectPacket, idPacket, publishPacket, subPacket } from "./encode.js";
-import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, UNEXPECTED } from "./packet.js";
+import { connectPacket, idPacket, publishPacket, subscribePacket } from "./encode.js";
+import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, UNEXPECTED } from "./packet.js";
 import type { Packet } from "./packet.js";
 import { matches, validFilter } from "./topic.js";
 import { schedule } from "../timer.js";
@@ -201,7 +201,7 @@ export function createClient(o: ClientOptions): Client {
   /** SUBSCRIBE `filter` (bytes); its SUBACK is matched by packet id. */
   function sendSubscribe(s: Subscription): void {
     const id = newId();
-    send(subPacket(SUBSCRIBE, id, (acks[id] = s.topicFilter), s.qos));
+    send(subscribePacket(id, (acks[id] = s.topicFilter), s.qos));
   }
 
   function handle(p: Packet): void {
@@ -304,7 +304,7 @@ export function createClient(o: ClientOptions): Client {
         throw Error("mqtt: bad topic '" + topic + "' or QoS " + qos);
       }
       const id = qos ? newId() : 0;
-      const packet = publishPacket(topic, payload, qos ? 1 : 0, id, !!retain, false);
+      const packet = publishPacket(topic, payload, qos ? 1 : 0, id, retain, false);
       if (!qos) {
         if (state != CONNECTED) return -1;
         send(packet);

@@ -27,11 +27,9 @@ export function str(s: string): string {
 export function frame(type: number, flags: number, body: string): string {
   let n = body.length;
   let o = chr((type << 4) | flags);
-  do {
-    const d = n & 127;
-    n >>= 7;
-    o += chr(n ? d | MORE_BYTES : d);
-  } while (n);
+  // Low 7 bits first; MORE_BYTES on each byte but the last.
+  do o += chr(n > 127 ? (n & 127) | MORE_BYTES : n);
+  while ((n >>= 7));
   return o + body;
 }
 
@@ -44,13 +42,13 @@ export function connectPacket(clientId: string, username: string | undefined, pa
     str(clientId) + (u ? str(username!) : "") + (w ? str(password!) : ""));
 }
 
-export function publishPacket(topic: string, payload: string, qos: number, id: number, retain: boolean, dup: boolean): string {
+export function publishPacket(topic: string, payload: string, qos: number, id: number, retain: boolean | undefined, dup: boolean): string {
   return frame(PUBLISH, (dup ? DUP_FLAG : 0) | (qos << QOS_SHIFT) | (retain ? RETAIN_FLAG : 0), str(topic) + (qos ? u16(id) : "") + payload);
 }
 
-/** SUBSCRIBE of one filter at `qos`, or UNSUBSCRIBE of it (type UNSUBSCRIBE, qos ignored). */
-export function subPacket(type: number, id: number, filter: string, qos: number): string {
-  return frame(type, SUBSCRIBE_FLAGS, u16(id) + str(filter) + (type == SUBSCRIBE ? chr(qos) : ""));
+/** SUBSCRIBE of one filter at `qos`. (No UNSUBSCRIBE: the client never sends one.) */
+export function subscribePacket(id: number, filter: string, qos: number): string {
+  return frame(SUBSCRIBE, SUBSCRIBE_FLAGS, u16(id) + str(filter) + chr(qos));
 }
 
 /** A packet of a packet id alone (PUBACK, UNSUBACK), or empty (id < 0 or left out: PINGREQ,
