@@ -253,9 +253,7 @@ export function createClient(o: ClientOptions): Client {
   }
 
   // The socket's listeners: one set for every connection (fail() detaches them from a dead socket).
-  function onOpen(): void {
-    send(connectPacket(o.clientId, o.username, o.password, o.clean != false, keepalive));
-  }
+  const onOpen = () => send(connectPacket(o.clientId, o.username, o.password, o.clean != false, keepalive));
 
   function onData(chunk: string): void {
     received += chunk;
@@ -277,21 +275,19 @@ export function createClient(o: ClientOptions): Client {
 
   return {
     open() {
-      let s: Socket;
       if (state) return;
       state = WAITING_CONNACK;
       schedule(timer, tick, connackMs);
       try {
-        s = o.connect(onOpen);
+        sock = o.connect(onOpen);
       } catch (e) {
         // Espruino throws from connect when nothing listens (measured on the Linux build,
-        // docs/espruino.md §3.3).
+        // docs/espruino.md §3.3); sock stays 0.
         return fail("socket", "" + e);
       }
-      sock = s;
-      s.on("data", onData);
-      s.on("error", onEnd);
-      s.on("close", onEnd);
+      sock.on("data", onData);
+      sock.on("error", onEnd);
+      sock.on("close", onEnd);
     },
 
     close() {
