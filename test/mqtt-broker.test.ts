@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:net";
 import { startMosquitto, type Broker } from "./helpers/mosquitto.ts";
 import { recordedClient, type Recorded } from "./helpers/espruino-mqtt-client.ts";
-import { utf8 } from "../src/mqtt/index.ts";
+import { createClient, utf8, type Socket } from "../src/mqtt/index.ts";
+import type { Packet } from "../src/mqtt/packet.ts";
+import { encode } from "../tools/mqtt/encode-packet.ts";
 import { bytes, refParse } from "./helpers/mqtt-ref.ts";
 
 const USER = "A1_TEST_TOKEN_0123";
@@ -192,6 +194,39 @@ test("a handler that throws is logged; the next message and the PUBACKs still go
   assert.equal(pubacks.length, 2, "each delivered QoS 1 message was acknowledged");
   assert.ok(c.client.connected());
   assert.deepEqual(c.events.filter((e) => e.startsWith("disconnect")), []);
+});
+
+test("a PUBLISH goes to every matching handler in order, even past one that throws or subscribes; else to onMessage", () => {
+  // A socket the test drives: no broker, so each message arrives exactly once.
+  const listeners: Record<string, (arg?: unknown) => void> = {};
+  const written: string[] = [];
+  const sock: Socket = { write: (d) => written.push(d), end: () => {}, on: (ev, cb) => (listeners[ev] = cb), removeAllListeners: () => {} };
+  const seen: string[] = [];
+  const logs: string[] = [];
+  const c = createClient({ connect: () => sock, now: Date.now, clientId: "t-fanout", keepalive: 0, log: (l) => logs.push(l),
+    onMessage: (t, p) => seen.push(`onMessage ${t} ${p}`) });
+  c.subscribe("d/#", 1, (t, p) => {
+    seen.push(`d/# ${t} ${p}`);
+    throw new Error("boom");
+  });
+  c.subscribe("d/+", 1, (t, p) => {
+    seen.push(`d/+ ${t} ${p}`);
+    c.subscribe("d/x", 0, () => seen.push("d/x, subscribed during the delivery"));
+  });
+  c.subscribe("e/#", 1);
+  c.subscribe("d/y", 1, (t, p) => seen.push(`d/y ${t} ${p}`));
+  c.open();
+  const feed = (p: Packet) => listeners.data!(encode(p));
+  feed({ type: 2, session: false, code: 0 });
+  feed({ type: 3, qos: 1, dup: false, retain: false, id: 9, topic: "d/x", payload: "1" });
+  assert.deepEqual(seen, ["d/# d/x 1", "d/+ d/x 1"], "both matching handlers, in order; e/# has none, d/x came later");
+  assert.deepEqual(logs, ["mqtt: handler threw Error: boom"]);
+  assert.equal(written.at(-1), encode({ type: 4, id: 9 }), "PUBACK after the handlers");
+  seen.length = 0;
+  feed({ type: 3, qos: 0, dup: false, retain: false, topic: "e/1", payload: "2" });
+  feed({ type: 3, qos: 0, dup: false, retain: false, topic: "f", payload: "3" });
+  assert.deepEqual(seen, ["onMessage e/1 2", "onMessage f 3"], "no handler matched: onMessage");
+  c.close();
 });
 
 test("bad arguments throw one-line errors naming the problem", () => {

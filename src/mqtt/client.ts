@@ -208,10 +208,11 @@ export function createClient(o: ClientOptions): Client {
     const type = p.type;
     const id = p.id!;
     // Declared up front (one declaration statement in the bundle): the CONNACK code, the index of
-    // an acknowledged message, the handlers a PUBLISH goes to.
+    // an acknowledged message, the number of handlers a PUBLISH went to and the function that calls one.
     const code = p.code!;
     let i: number;
-    let handlers: MessageHandler[];
+    let n: number;
+    let deliver: (h: MessageHandler) => void;
     if (state == WAITING_CONNACK) {
       if (type != CONNACK) return fail("protocol", UNEXPECTED + type);
       // The code's meaning is the caller's to explain (the link knows ThingsBoard's); names cost the board bytes.
@@ -224,17 +225,20 @@ export function createClient(o: ClientOptions): Client {
       if (o.onConnect) o.onConnect(!!p.session);
       pump();
     } else if (type == PUBLISH) {
-      // Every matching subscription's handler, else onMessage. A throwing handler must not abort the
-      // rest of the chunk nor the PUBACK.
-      handlers = subs.filter((s) => s.handler && matches(s.topicFilter, p.topic!)).map((s) => s.handler!);
-      if (!handlers.length && o.onMessage) handlers.push(o.onMessage);
-      handlers.forEach((h) => {
+      // Every matching subscription's handler, in order, else onMessage. A throwing handler must not
+      // abort the rest of the chunk nor the PUBACK. (A handler that subscribes leaves this message's
+      // handlers as they were: subscribe() replaces `subs` instead of changing it.)
+      deliver = (h) => {
         try {
           h(p.topic!, p.payload!, p);
         } catch (e) {
           if (o.log) o.log("mqtt: handler threw " + e);
         }
-      });
+        n++;
+      };
+      n = 0;
+      subs.forEach((s) => s.handler && matches(s.topicFilter, p.topic!) && deliver(s.handler));
+      if (!n && o.onMessage) deliver(o.onMessage);
       if (p.qos) send(idPacket(PUBACK, id));
     } else if (type == PUBACK) {
       i = queue.findIndex((m) => m.id == id);
