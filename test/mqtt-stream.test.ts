@@ -1,5 +1,6 @@
 // Property tests of stream assembly: any chunking of any packet sequence decodes to the same
-// packets; arbitrary bytes never throw out of the decoder nor grow its buffer past the limit.
+// packets; arbitrary bytes never throw out of the decoder nor grow its buffer past the limit. And
+// topic matching against a reference made from MQTT 3.1.1 §4.7.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -7,6 +8,7 @@ import { decoder } from "../tools/mqtt/decoder.ts";
 import { encode } from "../tools/mqtt/encode-packet.ts";
 import { parseAny } from "../tools/mqtt/parse-any.ts";
 import type { Packet } from "../src/mqtt/packet.ts";
+import { matches, validFilter } from "../src/mqtt/index.ts";
 import { bytes, ourParse, refParse } from "./helpers/mqtt-ref.ts";
 
 const binary = (max: number) => fc.uint8Array({ maxLength: max }).map((u) => Buffer.from(u).toString("latin1"));
@@ -95,4 +97,38 @@ test("a packet of exactly the limit passes, one byte more is refused before its 
   const small = decoder(p.length - 1, parseAny);
   assert.equal(small.feed(p.slice(0, 3), () => n++), `packet of ${p.length} bytes over limit ${p.length - 1}`);
   assert.equal(small.held(), 0);
+});
+
+/** MQTT 3.1.1 §4.7 as a regex: "+" fills one level (maybe empty), "#" the parent level and all below;
+ *  a filter starting with a wildcard does not match a topic starting with "$". */
+function refMatches(filter: string, topic: string): boolean {
+  if (topic[0] == "$" && (filter[0] == "+" || filter[0] == "#")) return false;
+  const src = filter.split("/").map((l, i) => l == "#" ? (i ? "(/.*)?" : ".*")
+    : (i ? "/" : "") + (l == "+" ? "[^/]*" : l.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("");
+  return new RegExp("^" + src + "$", "s").test(topic);
+}
+
+test("matches() agrees with MQTT 3.1.1's topic matching on random filters and topics", () => {
+  const level = fc.constantFrom("a", "b", "", "$", "$a", "a.b");
+  const topicOf = fc.array(level, { minLength: 1, maxLength: 4 }).map((l) => l.join("/"));
+  const filterOf = fc.array(fc.oneof(level, fc.constantFrom("+", "#")), { minLength: 1, maxLength: 4 })
+    .map((l) => l.join("/")).filter(validFilter);
+  let hits = 0;
+  fc.assert(
+    fc.property(filterOf, topicOf, (f, t) => {
+      const want = refMatches(f, t);
+      if (want) hits++;
+      assert.equal(matches(f, t), want, `matches(${JSON.stringify(f)}, ${JSON.stringify(t)})`);
+    }),
+    { numRuns: 3000 },
+  );
+  assert.ok(hits > 300, "enough matching pairs: " + hits);
+  // The cases the spec spells out.
+  for (const [f, t, m] of [["sport/tennis/player1/#", "sport/tennis/player1", true], ["sport/#", "sport", true],
+    ["sport/+", "sport/", true], ["sport/+", "sport", false], ["+/+", "/finance", true], ["/+", "/finance", true],
+    ["+", "/finance", false], ["#", "$SYS/x", false], ["+/monitor", "$SYS/monitor", false], ["$SYS/#", "$SYS/x", true],
+    ["a/b", "a/b/c", false], ["a/b/c", "a/b", false]] as const) {
+    assert.equal(matches(f, t), m, `${f} ${t}`);
+    assert.equal(refMatches(f, t), m, `reference: ${f} ${t}`);
+  }
 });

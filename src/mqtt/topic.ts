@@ -5,11 +5,13 @@ export function matches(filter: string, topic: string): boolean {
   const f = filter.split("/");
   const t = topic.split("/");
   if (topic[0] == "$" && filter[0] != "$") return false;
-  for (let i = 0; i < f.length; i++) {
+  // Level by level while either has one: past the end of an array is undefined, which no level of
+  // the other equals and "+" does not fill.
+  for (let i = 0; i < f.length || i < t.length; i++) {
     if (f[i] == "#") return true;
-    if (i >= t.length || (f[i] != "+" && f[i] != t[i])) return false;
+    if (f[i] == "+" ? t[i] == null : f[i] != t[i]) return false;
   }
-  return f.length == t.length;
+  return true;
 }
 
 /** True for a valid subscription filter: "+" and "#" only as a whole level, "#" only last. */
