@@ -135,6 +135,22 @@ function byteEscapes(text: string): string {
   return [...Buffer.from(text, "utf8")].map((b) => `\\x${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
 }
 
+/** The first counted quantifier ({n}, {n,} or {n,m}) outside a character class, unescaped: its text and index. */
+export function countedQuantifier(body: string): { text: string; at: number } | undefined {
+  let inClass = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === "\\") i++;
+    else if (c === "[") inClass = true;
+    else if (c === "]") inClass = false;
+    else if (c === "{" && !inClass) {
+      const m = /^\{\d+(,\d*)?\}/.exec(body.slice(i));
+      if (m) return { text: m[0], at: i };
+    }
+  }
+  return undefined;
+}
+
 const NON_ASCII_RUN = /[^\x00-\x7f]+/g;
 const MAX_SHOWN = 6;
 
@@ -156,6 +172,16 @@ export const lexerRules: Record<string, Rule.RuleModule> = {
             `regex ${shortRegex(raw)} has an unescaped "/" inside the character class${classes.length > 1 ? "es" : ""} ${texts}: ` +
             `${ESPRUINO}'s lexer ends a regex at the first unescaped "/", even inside [...], so this code is a SyntaxError ` +
             `("Got ']' expected ','") or silently matches something else when it runs: write "\\/" there (${fixed})`,
+        });
+      }
+      const counted = countedQuantifier(body);
+      if (counted) {
+        context.report({
+          loc: context.sourceCode.getLocFromIndex(node.range![0] + 1 + counted.at),
+          message:
+            `regex ${shortRegex(raw)} has the counted quantifier "${counted.text}", which ${ESPRUINO}'s regex engine does not ` +
+            `have: the regex never matches, without an error (measured: /^a{2}$/.test("aa") is false there): ` +
+            `repeat the item instead, or test the length apart (s.length == 64 && !/[^0-9a-f]/.test(s))`,
         });
       }
       const bad = [...flags].filter((f) => !REGEX_FLAGS.includes(f));
