@@ -2,7 +2,11 @@
 export interface FirmwareConfig {
   /** Chip key of board/<board>.json: "esp32" | "esp32c3" | "esp32s3". */
   board: string;
+  /** What the board reports as current_fw_title and current_fw_version (docs/ota.md). */
+  fwTitle: string;
   fwVersion: string;
+  /** The largest bundle the board takes (board/<chip>.json), which an update must not exceed. */
+  bundleBudget: number;
   wifiSsid: string;
   wifiPassword: string;
   host: string;

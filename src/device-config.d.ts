@@ -7,7 +7,9 @@
 declare module "device-config" {
   /** Chip key of board/<board>.json: "esp32" | "esp32c3" | "esp32s3". */
   export const board: string;
+  export const fwTitle: string;
   export const fwVersion: string;
+  export const bundleBudget: number;
   export const wifiSsid: string;
   export const wifiPassword: string;
   export const host: string;

@@ -109,6 +109,13 @@ declare interface StorageModule {
   writeJSON(name: string, data: unknown): boolean;
   list(pattern?: RegExp): string[];
   erase(name: string): void;
+  /** Bytes free at the end of Storage (erased files' space comes back only with a compaction). */
+  getFree(): number;
+}
+
+/** Digests of an 8-bit string (a Storage read is hashed where it lies in flash, not copied). */
+declare interface CryptoModule {
+  SHA256(message: string | ArrayBuffer): ArrayBuffer;
 }
 
 declare function require(name: "Wifi"): WifiModule;
@@ -116,4 +123,7 @@ declare function require(name: "tls"): { connect(o: TlsConnectOptions, cb?: () =
 /** `net` ignores `ca` (and the rest of TlsConnectOptions' TLS fields). */
 declare function require(name: "net"): { connect(o: TlsConnectOptions, cb?: () => void): EspruinoSocket };
 declare function require(name: "Storage"): StorageModule;
+declare function require(name: "crypto"): CryptoModule;
+/** The global object (a property set on it is a global variable). */
+declare const global: { [name: string]: any };
 

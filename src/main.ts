@@ -10,6 +10,7 @@ import { simulatedSensor } from "./sensors/simulated";
 import { publishAttributes, startAttributes } from "./thingsboard/attributes";
 import { isObj, own } from "./thingsboard/inbound";
 import { createLink } from "./thingsboard/link";
+import { firmwareConnected, FW_KEYS, offerFirmware, startOta } from "./thingsboard/ota";
 import type { Provisioner } from "./thingsboard/link";
 import type { Socket } from "./mqtt/index";
 import { forgetToken, provision, storedToken } from "./thingsboard/provision";
@@ -80,7 +81,8 @@ const tb = createLink(
       ip: stationIp(),
       serial: SERIAL,
       droppedReadings: telemetry.status().dropped,
-    });
+    }, CONFIG.ota ? INTERVAL_KEY + "," + FW_KEYS : INTERVAL_KEY);
+    if (CONFIG.ota) firmwareConnected();
     telemetry.connected();
   },
   telemetry.published,
@@ -109,7 +111,10 @@ startTelemetry(client, sensor, {
   keys: CONFIG.keys,
   queueCapacity: CONFIG.queueCapacity,
 });
-startAttributes(client, telemetry.setIntervalMs);
+startAttributes(client, telemetry.setIntervalMs, CONFIG.ota ? offerFirmware : undefined);
+if (CONFIG.ota) {
+  startOta(client, { title: CONFIG.fwTitle, version: CONFIG.fwVersion, board: BOARD, budget: CONFIG.bundleBudget });
+}
 
 // The built-in methods. Add your own as entries here (a handler gets the request's params and
 // returns the answer).

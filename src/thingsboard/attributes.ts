@@ -23,10 +23,12 @@ export interface ClientAttributes {
 
 /**
  * Subscribes to the shared attributes: `onInterval` gets the value of each shared INTERVAL_KEY that
- * arrives (pushed update or request response), as sent: it checks the value itself. A message that
+ * arrives (pushed update or request response), as sent: it checks the value itself; `onShared`, when
+ * given, every shared object that arrives. A message that
  * is not a JSON object (inbound.ts) is logged and dropped. After every CONNACK, publishAttributes.
  */
-export function startAttributes(client: Client, onInterval: (ms: unknown, from: string) => unknown): void {
+export function startAttributes(client: Client, onInterval: (ms: unknown, from: string) => unknown,
+  onShared?: (shared: Obj) => void): void {
   // One handler for both topics: a response (on TOPIC/response/<id>) has the shared attributes
   // under "shared" (left out when there are none), an update has them at the top.
   const take: MessageHandler = (topic, payload) => {
@@ -39,17 +41,17 @@ export function startAttributes(client: Client, onInterval: (ms: unknown, from: 
       return log(WARN, "attributes", (response ? "response " : "update ") + e);
     }
     // Outside the try: what onInterval throws is the MQTT client's to report.
+    if (a && onShared) onShared(a as Obj);
     if (a && (a = own(a as Obj, INTERVAL_KEY)) !== undefined) onInterval(a, "shared attribute");
   };
   client.subscribe(TOPIC, 1, take);
   client.subscribe(TOPIC + "/response/+", 1, take);
 }
 
-/** Publishes the client attributes `info` and asks for the shared ones the firmware uses: after
- *  every CONNACK (ThingsBoard keeps nothing of a session). */
-export function publishAttributes(client: Client, info: ClientAttributes): void {
+/** Publishes the client attributes `info` and asks for the shared ones the firmware uses (`sharedKeys`,
+ *  comma-separated): after every CONNACK (ThingsBoard keeps nothing of a session). */
+export function publishAttributes(client: Client, info: ClientAttributes, sharedKeys: string): void {
   // QoS 0 (no qos argument).
   client.publish(TOPIC, toJson(info));
-  // The shared attributes the firmware uses (comma-separated).
-  client.publish(TOPIC + "/request/1", toJson({ sharedKeys: INTERVAL_KEY }));
+  client.publish(TOPIC + "/request/1", toJson({ sharedKeys: sharedKeys }));
 }

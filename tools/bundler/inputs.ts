@@ -9,6 +9,9 @@ import type { FirmwareConfig } from "../../src/config.ts";
 import { boardJsonPath, loadBoard, ROOT, type BoardJson } from "../common/index.ts";
 import { LOG_LEVELS, type DeviceConfig } from "./config.ts";
 
+/** The title this firmware reports (current_fw_title) and `npm run ota` gives its packages by default. */
+export const FIRMWARE_TITLE = "tb-espruino-device";
+
 export function packageVersion(): string {
   return JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
 }
@@ -17,7 +20,9 @@ export function packageVersion(): string {
 export function toFirmwareConfig(c: DeviceConfig, caDer: string, board: BoardJson): FirmwareConfig {
   return {
     board: c.board,
+    fwTitle: FIRMWARE_TITLE,
     fwVersion: c.firmwareVersion || packageVersion(),
+    bundleBudget: board.device.bundleBudgetBytes,
     wifiSsid: c.wifiSsid,
     wifiPassword: c.wifiPassword,
     host: c.host,
@@ -153,7 +158,7 @@ function configNames(from: string, to: string): string {
 /** Settings the firmware receives under another name than the config's. */
 const SETTING_NAMES: Record<string, string> = { keys: "temperatureKey/humidityKey" };
 /** Settings taken from another part (package.json's version, the board file): that part names the change. */
-const DERIVED = new Set(["config.fwVersion", "config.tlsHeap", "config.heapFix"]);
+const DERIVED = new Set(["config.fwTitle", "config.bundleBudget", "config.fwVersion", "config.tlsHeap", "config.heapFix"]);
 
 function list(names: string[], max = 3): string {
   const shown = names.slice(0, max);

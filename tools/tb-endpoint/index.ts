@@ -178,6 +178,11 @@ export class TbEndpoint extends EventEmitter {
     return summary(p);
   }
 
+  /** Takes the device's firmware away, as clearing it in ThingsBoard's UI does: the fw_* shared attributes go. */
+  unassignFirmware(deviceName: string): void {
+    this.setFirmware(this.device(deviceName), undefined);
+  }
+
   /** The latest fw_state, fw_error, current_fw_title and current_fw_version of the device; undefined before any. */
   firmwareState(deviceName: string): FirmwareState | undefined {
     const data = this.device(deviceName).data;

@@ -10,6 +10,7 @@ import { describe, Emitter, type BoardServices, type Fn, type ProgramHost } from
 import { socketModule } from "./api/net.ts";
 import { pinGlobals } from "./api/pins.ts";
 import { installPrelude } from "./api/prelude.ts";
+import { cryptoModule } from "./api/crypto.ts";
 import { storageModule } from "./api/storage.ts";
 import { timerGlobals } from "./api/timers.ts";
 import { wifiModule } from "./api/wifi.ts";
@@ -196,6 +197,7 @@ export class Program implements ProgramHost {
       case "Storage": m = storageModule(this); break;
       case "Wifi": m = wifiModule(this, this.wifiEvents); break;
       case "net": case "tls": m = socketModule(this, name, this.sockets); break;
+      case "crypto": m = cryptoModule(this); break;
       default: m = this.notSimulated(name);
     }
     this.moduleCache.set(name, m);

@@ -318,7 +318,9 @@ export class EspruinoBoard extends BoardConsole {
     this.pending.clear();
     // A power cycle turns the radio off: the Wifi stand-in's station state (.vbsta, which load() keeps) goes.
     return `global.__vbSetup=1;(function(){var S=require("Storage"),F=${JSON.stringify(files)};` +
-      `for(var n in F)if(S.read(n)!==F[n])S.write(n,F[n]);S.erase(".vbsta");})();\n` +
+      `for(var n in F)if(S.read(n)!==F[n])S.write(n,F[n]);S.erase(".vbsta");` +
+      // The program's own boot files, which .boot0 held aside for this run (see boot0()), go back.
+      `for(var i=1;i<4;i++){var h=S.read(".vbh"+i);if(h!==undefined){S.write(".boot"+i,h);S.erase(".vbh"+i);}}})();\n` +
       // quit() (the Linux build's own) ends the run cleanly; waiting for it to go idle can spin.
       `quit();\n`;
   }
@@ -330,6 +332,11 @@ export class EspruinoBoard extends BoardConsole {
     const temperature = this.json.device.chip === "esp32" ? String(this.o.temperatureRaw ?? 128) : "NaN";
     return [
       "// Written by the virtual board (tools/vboard/espruino): the ESP32 build's own globals.",
+      // The set-up run (a file argument) runs .boot0-.boot3 before its file; the program's .boot1-.boot3
+      // must run only at the board's boots, not there (an update's guard would count a boot, swap files
+      // and keep the run from ending). Held aside as .vbhN, put back by the set-up file.
+      `if(require("fs").statSync("vboard-setup.js")){var S=require("Storage");for(var i=1;i<4;i++)` +
+        `if(S.read(".boot"+i)!==undefined&&S.read(".vbh"+i)===undefined){S.write(".vbh"+i,S.read(".boot"+i));S.erase(".boot"+i);}}`,
       `global.LED1=${led};`,
       // process.env is made anew at each read, but a replaced one stays: the board says what it is.
       `(function(){var e=process.env;e.BOARD=${JSON.stringify(this.json.info.id)};e.SERIAL=${JSON.stringify(this.serial)};process.env=e;})();`,
@@ -389,6 +396,8 @@ export class EspruinoBoard extends BoardConsole {
       clearTimeout(limit);
       if (this.setupProc !== setup || this.stopped) return;
       this.setupProc = undefined;
+      // Gone before the board's own run, whose .boot0 tells the two runs apart by it.
+      rmSync(join(this.dir, "vboard-setup.js"), { force: true });
       if (code === 0) return this.runInterpreter(env);
       this.write(`E vboard: writing Storage failed (${signal ?? "exit status " + code}): ${said.replace(/\s+/g, " ").slice(-300)}\n`, this.o.echo);
       this.emit("crash", code ?? signal);

@@ -1,0 +1,168 @@
+// Firmware updates (docs/ota.md) on both engines, against the local endpoint over TLS: version A takes a
+// signed B and reaches UPDATED with B publishing; a tampered package (one byte changed, checksum
+// recomputed by the server) is refused with FAILED and A keeps running; a B that never reaches
+// ThingsBoard is rolled back to A, which reports FAILED and does not try B again; a download whose
+// connection is cut halfway goes on after the reconnect.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { generateSelfSigned } from "../tools/certs/generate.ts";
+import { makePackage } from "../tools/ota/package.ts";
+import { TbEndpoint } from "../tools/tb-endpoint/index.ts";
+import { createBoard, type Board, type EngineName } from "../tools/vboard/index.ts";
+import { ENGINES, onEngine } from "./helpers/engines.ts";
+import { buildTestFirmware, type TestBuild } from "./helpers/firmware.ts";
+import { until } from "./helpers/wait.ts";
+
+const TOKEN = "OTA_TOKEN_123";
+const DEV = "dev1";
+const TITLE = "tb-espruino-device";
+const SCALE = 20;
+const KEY = randomBytes(32);
+
+let dir: string;
+let ep: TbEndpoint;
+const builds: Record<string, TestBuild> = {};
+
+/** A signed package of the firmware built as `version` (built once per version). */
+function pkg(version: string, key = KEY): Buffer {
+  return makePackage({ bundle: builds[version]!.code, board: "esp32", title: TITLE, version, key });
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tb-ota-"));
+  const cert = generateSelfSigned({ host: "localhost", outDir: dir });
+  ep = await TbEndpoint.start({ devices: [{ name: DEV, token: TOKEN }], tls: cert, http: false });
+  const common = { board: "esp32", port: ep.ports.tls, accessToken: TOKEN, telemetryIntervalMs: 1000, ota: true };
+  // One certificate for all: buildTestFirmware makes its own, which the endpoint must present.
+  for (const version of ["1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0"]) {
+    builds[version] = await buildTestFirmware({ ...common, serverCert: cert.certPath, firmwareVersion: version,
+      // 1.3.0 is a bundle that can never reach ThingsBoard: the server refuses its token.
+      ...(version === "1.3.0" ? { accessToken: "NOT_THE_TOKEN" } : {}) });
+  }
+});
+
+after(async () => {
+  await ep?.stop();
+  for (const b of Object.values(builds)) b.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Version A (1.0.0) on a fresh board that holds the device's update key, as `npm run flash` leaves it. */
+function bootA(engine: EngineName, name: string): Board {
+  // No package assigned from an earlier test: A would take it at once.
+  ep.unassignFirmware(DEV);
+  const b = createBoard({ engine, board: "esp32", storageDir: join(dir, `${name}-${engine}`),
+    ap: { ssid: "TestNet", password: "correct-horse" }, timeScale: SCALE });
+  b.writeFile(".tbkey", KEY.toString("hex") + "\n");
+  b.flash(builds["1.0.0"]!.code);
+  b.boot();
+  b.stepClock();
+  return b;
+}
+
+/** The device's fw_state values, oldest first, since telemetry entry `from`. */
+function states(from: number): string[] {
+  return ep.telemetry(DEV).slice(from).map((e) => e.values.fw_state).filter((s): s is string => typeof s === "string");
+}
+
+async function connected(b: Board, from = 0): Promise<void> {
+  await b.waitFor(/^I \(\d+\) tb_mqtt: Connected to ThingsBoard$/m, 60000, from);
+}
+
+test("an OTA build holds the update code and the base build none of it", () => {
+  assert.ok(builds["1.0.0"]!.code.includes("v2/fw/request/"));
+  assert.ok(builds["1.0.0"]!.code.includes('firmwareVersion:"1.0.0"') || builds["1.0.0"]!.code.includes("1.0.0"));
+});
+
+for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engine), () => {
+  test("A takes a signed B: DOWNLOADING ... UPDATED, and B publishes", async () => {
+    const b = bootA(engine, "update");
+    try {
+      await connected(b);
+      const from = ep.telemetry(DEV).length;
+      const mark = b.output.length;
+      ep.assignFirmware(DEV, { title: TITLE, version: "1.1.0", data: pkg("1.1.0") });
+      await b.waitFor(/^I \(\d+\) ota: update to 1\.1\.0: UPDATED$/m, 120000, mark);
+      await until("fw_state UPDATED", () => ep.firmwareState(DEV)?.fw_state === "UPDATED", 20000);
+      assert.deepEqual(states(from).filter((s) => s !== "QUEUED" && s !== "INITIATED"),
+        ["DOWNLOADING", "DOWNLOADED", "VERIFIED", "UPDATING", "UPDATED"]);
+      assert.equal(ep.firmwareState(DEV)?.current_fw_version, "1.1.0");
+      await until("B's client attributes", () => ep.attributes(DEV, "client").firmwareVersion === "1.1.0", 20000);
+      const n = ep.telemetry(DEV).length;
+      await until("B's telemetry", () => ep.telemetry(DEV).slice(n).some((e) => typeof e.values.temperature === "number"), 20000);
+      assert.equal(await b.readFile(".boot1"), undefined, "the guard is gone once B connected");
+      assert.equal(await b.readFile(".tbfw"), undefined, "no download left behind");
+      assert.doesNotMatch(b.output, /Uncaught|ASSERT/, "no error at any boot");
+    } finally {
+      await b.stop();
+    }
+  });
+
+  test("a tampered package is refused with FAILED and A keeps running", async () => {
+    const b = bootA(engine, "tampered");
+    try {
+      await connected(b);
+      const good = pkg("1.2.0");
+      const bad = Buffer.from(good);
+      // One byte of the bundle changed (a digit in its own first line); the server's checksum is of the
+      // changed file, so only the signature can tell.
+      const at = bad.indexOf("1.2.0", bad.indexOf("\n"));
+      bad[at] = "7".charCodeAt(0);
+      const mark = b.output.length;
+      ep.assignFirmware(DEV, { title: TITLE, version: "1.2.0", data: bad });
+      await b.waitFor(/^E \(\d+\) ota: update 1\.2\.0 refused: signature does not match this board's key/m, 60000, mark);
+      await until("fw_state FAILED", () => ep.firmwareState(DEV)?.fw_state === "FAILED", 20000);
+      assert.match(ep.firmwareState(DEV)!.fw_error!, /signature does not match/);
+      assert.equal(ep.firmwareState(DEV)?.current_fw_version, "1.0.0");
+      const n = ep.telemetry(DEV).length;
+      await until("A still publishing", () => ep.telemetry(DEV).slice(n).some((e) => typeof e.values.temperature === "number"), 20000);
+      assert.doesNotMatch(b.output.slice(mark), /installing|Startup/, "nothing installed, no reboot");
+      assert.doesNotMatch(b.output, /Uncaught|ASSERT/, "no error at any boot");
+    } finally {
+      await b.stop();
+    }
+  });
+
+  test("a B that never reaches ThingsBoard is rolled back to A, which reports FAILED and does not retry it", async () => {
+    const b = bootA(engine, "rollback");
+    try {
+      await connected(b);
+      const mark = b.output.length;
+      ep.assignFirmware(DEV, { title: TITLE, version: "1.3.0", data: pkg("1.3.0") });
+      await b.waitFor(/^I \(\d+\) ota: installing 1\.3\.0 in place of 1\.0\.0$/m, 60000, mark);
+      await b.waitFor(/Token NO\*\*\* refused/, 60000, mark);
+      await b.waitFor(/^E \(\d+\) ota: update to 1\.3\.0: FAILED \(rolled back: it did not reach ThingsBoard (within 120 s|in 3 boots)\)$/m, 120000, mark);
+      await until("fw_state FAILED", () => ep.firmwareState(DEV)?.fw_state === "FAILED", 20000);
+      assert.match(ep.firmwareState(DEV)!.fw_error!, /rolled back/);
+      assert.equal(ep.firmwareState(DEV)?.current_fw_version, "1.0.0");
+      await b.waitFor(/ota: not trying 1\.3\.0 again: it failed before/, 30000, mark);
+      assert.equal(await b.readFile(".boot1"), undefined, "the guard removed itself");
+      assert.doesNotMatch(b.output, /Uncaught|ASSERT/, "no error at any boot");
+    } finally {
+      await b.stop();
+    }
+  });
+
+  test("a download cut halfway goes on after the reconnect", async () => {
+    const b = bootA(engine, "cut");
+    try {
+      await connected(b);
+      const mark = b.output.length;
+      ep.firmwareFaults(DEV, { closeAfterChunk: 4 });
+      ep.assignFirmware(DEV, { title: TITLE, version: "1.4.0", data: pkg("1.4.0") });
+      await b.waitFor(/tb_mqtt: Disconnected from ThingsBoard/, 60000, mark);
+      await b.waitFor(/^I \(\d+\) ota: update to 1\.4\.0: UPDATED$/m, 120000, mark);
+      await until("UPDATED at the server", () => ep.firmwareState(DEV)?.fw_state === "UPDATED", 20000);
+      assert.equal(ep.firmwareState(DEV)?.current_fw_version, "1.4.0");
+      assert.ok(ep.telemetry(DEV).some((e) => e.values.fw_state === "DOWNLOADING"));
+      assert.doesNotMatch(b.output, /Uncaught|ASSERT/, "no error at any boot");
+    } finally {
+      ep.firmwareFaults(DEV, {});
+      await b.stop();
+    }
+  });
+});
