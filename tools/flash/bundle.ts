@@ -29,6 +29,10 @@ export interface Bundle {
   lines: string[];
   /** The config's "tls" (false: plain MQTT); undefined when there is no config (a bundle flashed as it is). */
   tls?: boolean;
+  /** The config's "ota": the board then gets the update key (.tbkey); undefined without a config. */
+  ota?: boolean;
+  /** The config file it was (or would be) built from, absolute; the update key sits beside it. */
+  configFile?: string;
 }
 
 /** Board named on the bundle's first line: `// tb-espruino-device <version> board=<chip> inputs=<digest>`. */
@@ -82,7 +86,8 @@ export async function prepareBundle(r: BundleRequest): Promise<Bundle> {
   const board = (config.config.board ?? r.board) as BoardName;
   const reason = staleReason(file, firmwareInputs({ config: config.config, configFile: config.file }), board);
   if (!reason) {
-    return { file, code: readFileSync(file, "latin1"), board, built: false, reason: "up to date", lines: [], tls: config.config.tls };
+    return { file, code: readFileSync(file, "latin1"), board, built: false, reason: "up to date", lines: [], tls: config.config.tls,
+      ota: config.config.ota, configFile: config.file };
   }
   (r.log ?? console.log)(`I flash: ${existsSync(file) ? "rebuilding" : "building"} ${shown(file)}: ${reason}`);
   // The build pulls in rollup and the type checker: loaded only when a build is due, so errors stay quick.
@@ -92,7 +97,8 @@ export async function prepareBundle(r: BundleRequest): Promise<Bundle> {
   try {
     const b = await buildFirmware({ configFile: r.configFile, env, outFile: file, onPhase: (what) => bar.update(what) });
     bar.done();
-    return { file, code: b.code, board, built: true, reason, lines: [...b.warnings, `I build: ${b.sizeLine}`], tls: config.config.tls };
+    return { file, code: b.code, board, built: true, reason, lines: [...b.warnings, `I build: ${b.sizeLine}`], tls: config.config.tls,
+      ota: config.config.ota, configFile: config.file };
   } catch (e) {
     bar.done();
     if (e instanceof BuildError || e instanceof ConfigError || e instanceof CertError) {

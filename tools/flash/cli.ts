@@ -1,7 +1,9 @@
-// npm run flash -- --port PORT [--board B] [--baud N] [--monitor] [--install-espruino PATH]
+// npm run flash -- --port PORT [--board B] [--baud N] [--monitor] [--forget-token] [--install-espruino PATH]
 // Builds when stale, uploads with the espruino CLI into Storage, and succeeds only when the board
-// then answers that `.bootcde` holds the bundle. Every failure is one `E flash:` line with its fix; an
-// interpreter that leaves TLS too little native heap is one `W flash:` line (heap.ts), and it still uploads.
+// then answers that `.bootcde` holds the bundle. A config with "ota": true also gives the board its
+// update key (.tbkey, made beside the config when missing; docs/ota.md §1-2); --forget-token erases the
+// provisioned token (.tbtoken). Every failure is one `E flash:` line with its fix; an interpreter that
+// leaves TLS too little native heap is one `W flash:` line (heap.ts), and it still uploads.
 // Espruino's Linux build (BOARD "LINUX") is taken for any chip, with one W line (linux.ts).
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -18,14 +20,20 @@ import { runFlash } from "./reflash.ts";
 import { LINUX_BOARD, linuxStorageFiles, linuxWarning, stageStorageFiles } from "./linux.ts";
 import { checkSerialPort, checkTcpAddress, isTcpPort, listSerialPorts, noPortError } from "../serial/ports.ts";
 import { upload } from "./upload.ts";
+import { KEY_FILE, KEY_LENGTH, TOKEN_FILE, writeSecrets } from "./secrets.ts";
+import { ensureKey, type OtaKey } from "../ota/key.ts";
 
 const INSTALL_BAUD = 460800;
 
 const USAGE = `usage: npm run flash -- --port PORT [--board esp32|esp32c3|esp32s3] [--baud 115200] [--monitor]
-       [--file dist/firmware.js] [--config device.config.json]
+       [--file dist/firmware.js] [--config device.config.json] [--forget-token]
        [--install-espruino espruino_2v29_<chip>.tgz [--print-esptool]]
   PORT: /dev/ttyUSB0 (ESP32), /dev/ttyACM0 (ESP32-C3/S3), or tcp://host:port; Espruino's Linux build
         (espruino-linux-x64 --telnet) is a development target at tcp://127.0.0.1:2323
+  A config with "ota": true also writes the update key to the board's Storage .tbkey; the key is the file
+  beside the config (device.config.json -> device.config.ota-key), made when missing; npm run ota signs with it
+  --forget-token erases Storage .tbtoken, the token the board got by provisioning, so it provisions again:
+  with --file or --config in the same upload, otherwise alone (nothing is built or uploaded; the firmware restarts)
   --install-espruino writes the interpreter through the ESP ROM bootloader of a serial port, not tcp://
   (at --baud, default ${INSTALL_BAUD}); --print-esptool prints the equivalent esptool command instead (--port optional)
   The interpreter that leaves enough native heap for TLS (board/<chip>.json device.variants):
@@ -40,6 +48,9 @@ interface Options {
   config?: string;
   install?: string;
   printEsptool: boolean;
+  forgetToken: boolean;
+  /** --file or --config was given: a bundle is asked for even with --forget-token. */
+  bundleAsked: boolean;
 }
 
 function parse(argv: string[]): Options | number {
@@ -50,10 +61,11 @@ function parse(argv: string[]): Options | number {
       board: { type: "string" },
       baud: { type: "string", short: "b" },
       monitor: { type: "boolean", default: false },
-      file: { type: "string", default: "dist/firmware.js" },
+      file: { type: "string" },
       config: { type: "string" },
       "install-espruino": { type: "string" },
       "print-esptool": { type: "boolean", default: false },
+      "forget-token": { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     } }));
   } catch (e) {
@@ -75,14 +87,20 @@ function parse(argv: string[]): Options | number {
     console.error("E flash: --print-esptool prints the command that installs the interpreter: add --install-espruino espruino_2v29_<chip>.tgz");
     return 2;
   }
+  if (values["forget-token"] && values["install-espruino"] !== undefined) {
+    console.error("E flash: --forget-token erases a file in the interpreter's Storage, which --install-espruino does not touch: " +
+      "install first, then run npm run flash -- --port PORT --forget-token");
+    return 2;
+  }
   const baud = values.baud === undefined ? undefined : Number(values.baud);
   if (baud !== undefined && !(Number.isInteger(baud) && baud > 0)) {
     console.error(`E flash: --baud ${values.baud} is not a baud rate: use e.g. --baud 115200`);
     return 2;
   }
   return { port: values.port, board: values.board as BoardName | undefined, baud, monitor: !!values.monitor,
-    file: values.file!, config: values.config, install: values["install-espruino"],
-    printEsptool: !!values["print-esptool"] };
+    file: values.file ?? "dist/firmware.js", config: values.config, install: values["install-espruino"],
+    printEsptool: !!values["print-esptool"], forgetToken: !!values["forget-token"],
+    bundleAsked: values.file !== undefined || values.config !== undefined };
 }
 
 /** --board, else the config's board, else esp32 (for messages before a config exists). */
@@ -139,8 +157,20 @@ async function flash(o: Options): Promise<number> {
     return 0;
   }
 
+  if (o.forgetToken && !o.bundleAsked) return forgetAlone(o, port, baud);
+
   const bundle = await prepareBundle({ file: o.file, configFile: o.config, board: o.board });
   for (const l of bundle.lines) console.log(l);
+  // The key is made (or checked) before the board is touched: a damaged key file stops the flash here.
+  let key: (OtaKey & { created: boolean }) | undefined;
+  if (bundle.ota && bundle.configFile) {
+    key = ensureKey(bundle.configFile, "flash");
+    for (const w of key.warnings) console.error(w);
+    if (key.created) {
+      console.log(`I flash: made the update key ${key.file} (mode 0600, ignored by git) for ${KEY_FILE}: npm run ota signs ` +
+        "updates with it and the board takes only those; keep a copy");
+    }
+  }
   // A rebuild said why before it started (prepareBundle).
   if (bundle.reason == "up to date") console.log(`I flash: ${o.file} is up to date`);
   const target = loadBoard(bundle.board);
@@ -177,8 +207,21 @@ async function flash(o: Options): Promise<number> {
   if (short) console.error(short);
   const extra = linux ? linuxStorageFiles() : {};
   const extraNames = Object.keys(extra);
+  const stored = [...extraNames, ...(key ? [`${KEY_FILE} (the update key)`] : [])];
   console.log(`I flash: Espruino ${version} (${boardId}) answered on ${port}; uploading ${bundle.code.length.toLocaleString("en")} bytes into Storage .bootcde` +
-    (extraNames.length ? `, and ${extraNames.join(", ")}` : ""));
+    (stored.length ? `, and ${stored.join(", ")}` : ""));
+
+  // Before the upload, so that the firmware it starts finds the key, and no token when it is to provision again.
+  if (key || o.forgetToken) {
+    const link = await openLink("flash", port, baud);
+    let done;
+    try {
+      done = await writeSecrets(link, port, { forget: o.forgetToken, keyHex: key?.hex });
+    } finally {
+      await link.close();
+    }
+    if (o.forgetToken) console.log(forgotLine(port, !!done.hadToken, "the firmware uploaded now provisions again when it starts"));
+  }
 
   const staged = stageStorageFiles(extra);
   let up;
@@ -191,10 +234,12 @@ async function flash(o: Options): Promise<number> {
 
   // Success only when the board itself confirms what it stored: the bundle, and each extra file whole.
   const check = await openLink("flash", port, baud);
-  let stored;
+  let confirmed;
   try {
-    stored = await ask(check, [
+    confirmed = await ask(check, [
       ...extraNames.map((n) => `(require("Storage").read(${JSON.stringify(n)})===${JSON.stringify(extra[n])}?1:0)`),
+      // The key was read back when written; that it is still whole is enough here, without sending it again.
+      ...(key ? [`(${KEY_LENGTH}===${key.hex.length}?1:0)`] : []),
       `(function(s){return s===undefined?-1:s.length})(require("Storage").read(".bootcde"))`,
       `(function(s){return s===undefined||s.indexOf("\\xFF")>=0?0:1})(require("Storage").read(".bootcde"))`,
       `JSON.stringify(require("Storage").read(".bootcde",0,48))`,
@@ -202,25 +247,58 @@ async function flash(o: Options): Promise<number> {
   } finally {
     await check.close();
   }
-  if (!stored.words) throw fail("flash", `the board stopped answering on ${port} after the upload`, "press reset and run npm run flash again");
-  const extraOk = stored.words.slice(0, extraNames.length);
-  const bad = extraNames.filter((_, i) => extraOk[i] !== "1");
+  if (!confirmed.words) throw fail("flash", `the board stopped answering on ${port} after the upload`, "press reset and run npm run flash again");
+  const checkedNames = [...extraNames, ...(key ? [KEY_FILE] : [])];
+  const extraOk = confirmed.words.slice(0, checkedNames.length);
+  const bad = checkedNames.filter((_, i) => extraOk[i] !== "1");
   if (bad.length) {
     throw fail("flash", `the board's Storage does not hold ${bad.join(", ")} as written`, "run npm run flash again");
   }
-  const [len, complete] = stored.words.slice(extraNames.length);
-  const head = stored.words.slice(extraNames.length + 2).join(" ");
+  const [len, complete] = confirmed.words.slice(checkedNames.length);
+  const head = confirmed.words.slice(checkedNames.length + 2).join(" ");
   if (Number(len) !== bundle.code.length || complete !== "1" || head !== JSON.stringify(bundle.code.slice(0, 48))) {
     throw fail("flash", `the board's .bootcde does not match ${o.file} (stored ${len} of ${bundle.code.length} bytes)`,
       `run npm run flash again${tcp ? "" : " (a lower --baud helps on long cables)"}`);
   }
   const started = up.boardLines.filter((l) => /^[EWI] \(\d+\) /.test(l)).length;
-  console.log(`I flash: done: ${bundle.board} stored ${len} bytes in .bootcde` + (extraNames.length ? ` (and ${extraNames.join(", ")})` : "") +
+  console.log(`I flash: done: ${bundle.board} stored ${len} bytes in .bootcde` + (checkedNames.length ? ` (and ${checkedNames.join(", ")})` : "") +
     ` and runs them at every ${linux ? "start of the interpreter" : "reset"}` +
     (started ? ` (${started} start-up log line(s) seen)` : ""));
   // Ctrl-T F in this monitor runs flash again with what this run was given (the paths are absolute by now).
   const again = { port, board: o.board, baud: o.baud, config: o.config, file: o.file };
   if (o.monitor) return monitorPort(port, baud, { flash: (signal) => runFlash(again, signal) });
+  return 0;
+}
+
+/** The one line --forget-token prints: what was erased, or that there was nothing to. */
+function forgotLine(port: string, had: boolean, then: string): string {
+  return had ? `I flash: erased ${TOKEN_FILE} on ${port}, the token the board got by provisioning: ${then}`
+    : `I flash: ${port} holds no ${TOKEN_FILE} (no token from provisioning): nothing to forget`;
+}
+
+/** --forget-token without --file or --config: erase the token, restart the firmware so it provisions again, upload nothing. */
+async function forgetAlone(o: Options, port: string, baud: number): Promise<number> {
+  const link = await openLink("flash", port, baud);
+  try {
+    const answer = await ask(link, ["process.env.VERSION", "process.env.BOARD"]);
+    if (!answer.words) {
+      const heard = answer.received.replace(/[\r\n>]/g, "").trim() ? `; it sent ${sample(answer.received)}` : "; it sent nothing";
+      throw fail("flash", `no Espruino prompt on ${port}${heard}`, `check the port${isTcpPort(port) ? "" : ` and --baud ${baud}`}; nothing was erased`);
+    }
+    const done = await writeSecrets(link, port, { forget: true });
+    // load() runs .bootcde afresh (as the upload does): the firmware forgets the token it holds in RAM too.
+    // It stops the command it is in, so it runs from a timer, after the board has answered that it is set.
+    if (done.hadToken) {
+      const set = await ask(link, ["(setTimeout(function(){load();},100),1)"]);
+      if (set.words?.[0] !== "1") {
+        throw fail("flash", `${TOKEN_FILE} was erased on ${port}, but the board did not confirm the restart`, "reset the board so that it provisions again");
+      }
+    }
+    console.log(forgotLine(port, !!done.hadToken, "restarted the firmware (load()), which provisions again"));
+  } finally {
+    await link.close();
+  }
+  if (o.monitor) return monitorPort(port, baud, { flash: (signal) => runFlash({ port, board: o.board, baud: o.baud, config: o.config, file: o.file }, signal) });
   return 0;
 }
 
