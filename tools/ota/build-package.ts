@@ -44,7 +44,8 @@ export interface OtaBuildResult {
 }
 
 /**
- * Builds, signs and writes a package. Throws a ToolError (`E ota: …`) for a bad title or version, a config
+ * Builds, signs and writes a package. Like every build it runs from the project root (rollup's entry
+ * src/main.ts is relative to the working directory; npm scripts start there, npm run ota changes to it). Throws a ToolError (`E ota: …`) for a bad title or version, a config
  * without "ota": true, or a missing or damaged key; ConfigError, CertError and BuildError from the build.
  */
 export async function buildOtaPackage(r: OtaBuildRequest): Promise<OtaBuildResult> {
