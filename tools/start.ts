@@ -7,6 +7,7 @@
 // flash must not find the demo's bundle (built for its port) or its certificate.
 // `--engine espruino` runs the board on the real interpreter's Linux build (ESPRUINO_BIN) instead of the
 // node engine's imitation; the page reads the endpoint, so it is the same on both.
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -18,10 +19,12 @@ import { ensureCertPair, LOCAL_HOSTS } from "./demo/cert-pair.ts";
 import { DeviceView } from "./demo/device-view.ts";
 import { startLocalEndpoint } from "./demo/local-endpoint.ts";
 import { startPageServer } from "./demo/page-server.ts";
+import { FIRMWARE_TITLE, packageVersion } from "./bundler/inputs.ts";
+import { makePackage } from "./ota/package.ts";
 import { createBoard, ENGINE_NAMES, type EngineName } from "./vboard/index.ts";
 import { espruinoBinary } from "./vboard/espruino/native.ts";
 
-const USAGE = "usage: npm start -- [--engine node|espruino] [--seconds N] [--time-scale N] [--storage DIR] [--page-port N] [--out FILE]";
+const USAGE = "usage: npm start -- [--engine node|espruino] [--ota] [--seconds N] [--time-scale N] [--storage DIR] [--page-port N] [--out FILE]";
 const DEFAULT_PAGE_PORT = 8080;
 /** The demo's own folder: its bundle, its throw-away certificates, the board's Storage. */
 export const DEMO_DIR = join(ROOT, ".vboard");
@@ -39,6 +42,8 @@ export interface StartArgs {
   storage?: string;
   pagePort: number;
   out?: string;
+  /** Build with the update code and offer "Update firmware" on the page (a key made for this run). */
+  ota: boolean;
 }
 
 /** Parses and checks the command line; throws an Error whose message is one line naming the fix. */
@@ -54,6 +59,7 @@ export function parseStartArgs(argv: string[]): StartArgs {
         storage: { type: "string" },
         "page-port": { type: "string" },
         out: { type: "string" },
+        ota: { type: "boolean" },
       },
     }));
   } catch (e) {
@@ -74,6 +80,7 @@ export function parseStartArgs(argv: string[]): StartArgs {
     pagePort: num("page-port", values["page-port"], (n) => Number.isInteger(n) && n >= 0 && n <= 65535, "a port from 0 to 65535 (0 = any free port)", DEFAULT_PAGE_PORT),
     storage: values.storage,
     out: values.out,
+    ota: values.ota === true,
   };
 }
 
@@ -115,12 +122,15 @@ async function main(argv: string[]): Promise<number> {
     const pair = ensureCertPair({ serverCert: config.serverCert, host: config.host, scratchDir: scratch });
     if (pair.note) say(pair.note);
 
-    const deviceName = `my-${config.board}`;
-    const local = await startLocalEndpoint({ deviceName, token: config.accessToken, certPath: pair.certPath, keyPath: pair.keyPath, port: config.port });
+    // A provisioning config asks the endpoint for a token under this name (built in below).
+    const provision = config.provisionDeviceKey ? { key: config.provisionDeviceKey, secret: config.provisionDeviceSecret } : undefined;
+    const deviceName = provision && config.deviceName ? config.deviceName : `my-${config.board}`;
+    const local = await startLocalEndpoint({ deviceName, token: config.accessToken, provision, certPath: pair.certPath, keyPath: pair.keyPath, port: config.port });
     const ep = local.endpoint;
     cleanups.push(() => ep.stop());
     if (local.moved) say(`port ${config.port} is taken on this machine: the local endpoint listens on ${local.tlsPort} and the firmware is built for it`);
-    say(`local ThingsBoard endpoint: mqtts://127.0.0.1:${local.tlsPort}, device "${deviceName}" with token ${mask(config.accessToken)}; REST API http://127.0.0.1:${ep.ports.http}/api/devices`);
+    say(`local ThingsBoard endpoint: mqtts://127.0.0.1:${local.tlsPort}, device "${deviceName}" ` +
+      (provision ? "to be provisioned by the board" : `with token ${mask(config.accessToken)}`) + `; REST API http://127.0.0.1:${ep.ports.http}/api/devices`);
     ep.on("connect", (name: string) => say(`endpoint: ${name} connected`));
     ep.on("disconnect", (name: string, reason: string) => say(`endpoint: ${name} disconnected (${reason})`));
     ep.on("refused", (token: string, code: number) => say(`endpoint: refused a connection with token ${token} (CONNACK ${code})`));
@@ -129,6 +139,8 @@ async function main(argv: string[]): Promise<number> {
     const env: Record<string, string | undefined> = { ...process.env };
     if (local.moved) env.TB_PORT = String(local.tlsPort);
     if (pair.replacesConfigured) env.TB_SERVER_CERT = pair.certPath;
+    if (args.ota) env.TB_OTA = "true";
+    if (provision) env.TB_DEVICE_NAME = deviceName;
     const bar = progress("build");
     let result;
     try {
@@ -139,6 +151,18 @@ async function main(argv: string[]): Promise<number> {
     for (const w of result.warnings) console.log(w);
     console.log(`I build: ${result.sizeLine}`);
 
+    // Updates: a key for this run only (a real board gets its own from npm run flash, docs/ota.md §2);
+    // each click builds the same config as the next version and assigns it, as npm run ota would.
+    const otaKey = randomBytes(32);
+    let updates = 0;
+    const updateFirmware = async (): Promise<string> => {
+      const version = `${result.config.firmwareVersion || packageVersion()}-demo.${++updates}`;
+      const built = await buildFirmware({ configFile, env: { ...env, TB_FIRMWARE_VERSION: version }, outFile: join(scratch, `firmware-${version}.js`) });
+      const data = makePackage({ bundle: built.code, board: config.board, title: FIRMWARE_TITLE, version, key: otaKey });
+      ep.assignFirmware(deviceName, { title: FIRMWARE_TITLE, version, data });
+      return `firmware ${FIRMWARE_TITLE} ${version} (${data.length} bytes) assigned to ${deviceName}: watch fw_state`;
+    };
+
     const view = new DeviceView({ endpoint: ep, deviceName, statusEveryMs: 5000, rpcTimeoutMs: 5000 });
     cleanups.push(() => view.close());
     const page = await startPageServer({
@@ -147,6 +171,7 @@ async function main(argv: string[]): Promise<number> {
       info: { board: config.board, endpoint: `mqtts://${config.host}:${local.tlsPort} → 127.0.0.1`, configuration: configFile, telemetryIntervalMs: config.telemetryIntervalMs },
       port: args.pagePort,
       log: (line) => console.log(line),
+      ...(args.ota ? { updateFirmware } : { updateUnavailable: "Start the demo with npm start -- --ota to try firmware updates" }),
     });
     cleanups.push(() => page.close());
 
@@ -165,6 +190,7 @@ async function main(argv: string[]): Promise<number> {
     cleanups.push(() => board.stop());
     const engine = args.engine === "espruino" ? "engine espruino: the real interpreter" : "engine node";
     say(`booting ${relative(process.cwd(), result.outFile) || result.outFile} on a virtual ${config.board} (${engine}; access point "${config.wifiSsid}", storage ${storageDir})`);
+    if (args.ota) board.writeFile(".tbkey", otaKey.toString("hex") + "\n");
     board.flash(result.code);
     board.boot();
     say(`live page: ${page.url}  (Ctrl-C stops everything)`);

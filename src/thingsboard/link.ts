@@ -130,7 +130,9 @@ export function createLink(settings: LinkSettings, connected: () => void, publis
     }
     // No token yet: a provisioning session first, then the device's at once, or a retry after the back-off.
     provisioner.run((t) => {
-      let wait = 1;
+      // A second apart: the provisioning socket's TLS memory comes back only once it has closed, a
+      // moment after end() (the node engine's heap model shows the handshake failing without it).
+      let wait = 1000;
       if (!(token = t)) log(INFO, TAG, "provisioning again in " + inSeconds((wait = backoffMs(attempts++))));
       schedule(timer, open, wait);
     });

@@ -45,7 +45,7 @@ export class DeviceView {
 
   constructor(private readonly o: DeviceViewOptions) {
     this.state = {
-      name: o.deviceName, connected: o.endpoint.isConnected(o.deviceName), connectedSince: null, lastSeen: null,
+      name: o.deviceName, connected: this.known() && o.endpoint.isConnected(o.deviceName), connectedSince: null, lastSeen: null,
       connects: 0, disconnects: 0, lastDisconnect: null, status: null, client: {}, shared: {}, interval: null, firmware: null,
     };
     this.readAttributes();
@@ -91,7 +91,7 @@ export class DeviceView {
 
   /** Telemetry stored so far, at most the newest `limit` entries. */
   history(limit: number): TelemetryEntry[] {
-    return this.o.endpoint.telemetry(this.o.deviceName).slice(-limit);
+    return this.known() ? this.o.endpoint.telemetry(this.o.deviceName).slice(-limit) : [];
   }
 
   subscribe(listener: (e: ViewEvent) => void): () => void {
@@ -134,17 +134,24 @@ export class DeviceView {
   }
 
   private askStatus(): void {
-    if (this.statusBusy || this.closed || !this.o.endpoint.isConnected(this.o.deviceName)) return;
+    if (this.statusBusy || this.closed || !this.known() || !this.o.endpoint.isConnected(this.o.deviceName)) return;
     this.statusBusy = true;
     // A device without a getStatus handler (older firmware) answers {"error"} or times out: keep quiet.
     this.rpc("getStatus", {}).catch(() => {}).finally(() => { this.statusBusy = false; });
   }
 
+  /** False until a provisioning board has made its device exist. */
+  private known(): boolean {
+    return this.o.endpoint.deviceNames().includes(this.o.deviceName);
+  }
+
   private readFirmware(): void {
+    if (!this.known()) return;
     this.state.firmware = this.o.endpoint.firmwareState(this.o.deviceName) ?? null;
   }
 
   private readAttributes(): void {
+    if (!this.known()) return;
     this.state.client = this.o.endpoint.attributes(this.o.deviceName, "client");
     this.state.shared = this.o.endpoint.attributes(this.o.deviceName, "shared");
   }

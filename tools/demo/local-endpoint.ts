@@ -11,13 +11,15 @@ export interface LocalEndpoint {
 
 export async function startLocalEndpoint(o: {
   deviceName: string;
+  /** The device's token; "" when the board provisions itself with `provision` (the device then appears once it has). */
   token: string;
+  provision?: { key: string; secret: string };
   certPath: string;
   keyPath: string;
   port: number;
   log?: (line: string) => void;
 }): Promise<LocalEndpoint> {
-  const base = { devices: [{ name: o.deviceName, token: o.token }], http: { port: 0 }, log: o.log };
+  const base = { devices: o.token ? [{ name: o.deviceName, token: o.token }] : [], http: { port: 0 }, log: o.log, provision: o.provision };
   try {
     const endpoint = await TbEndpoint.start({ ...base, tls: { certPath: o.certPath, keyPath: o.keyPath, port: o.port } });
     return { endpoint, tlsPort: endpoint.ports.tls!, moved: false };

@@ -39,6 +39,8 @@ export interface PageServerOptions {
    * page. Without it the page's "Update firmware" button is disabled and says why.
    */
   updateFirmware?: () => Promise<string>;
+  /** Why there is no updateFirmware, for the disabled button's tooltip and the API's 503. */
+  updateUnavailable?: string;
 }
 
 export interface PageServer {
@@ -59,7 +61,8 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
   // The interval limits go with every snapshot, so the page checks its fields by the rule this server applies.
   const limits = { minIntervalMs: MIN_INTERVAL_MS, maxIntervalMs: MAX_INTERVAL_MS };
   // Whether the page may offer a firmware update, and if not, why (the button's tooltip).
-  const firmwareUpdate = o.updateFirmware ? { available: true } : { available: false, why: NO_UPDATE };
+  const noUpdate = o.updateUnavailable ?? NO_UPDATE;
+  const firmwareUpdate = o.updateFirmware ? { available: true } : { available: false, why: noUpdate };
   let updating = false;
   const snapshot = () => ({ device: o.view.device(), keys: o.keys, info: o.info, limits, firmwareUpdate, history: o.view.history(HISTORY) });
 
@@ -126,7 +129,7 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
       }
       case "/api/update-firmware": {
         allow(req, "POST");
-        if (!o.updateFirmware) throw new HttpError(503, NO_UPDATE);
+        if (!o.updateFirmware) throw new HttpError(503, noUpdate);
         if (updating) throw new HttpError(409, "a firmware update is already under way; wait for its answer");
         updating = true;
         const started = Date.now();
