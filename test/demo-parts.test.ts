@@ -22,7 +22,8 @@ const dir = mkdtempSync(join(tmpdir(), "tb-demo-parts-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("start arguments: defaults, and one clear line for each bad value", () => {
-  assert.deepEqual(parseStartArgs([]), { engine: "node", seconds: 0, timeScale: 1, pagePort: 8080, storage: undefined, out: undefined });
+  assert.deepEqual(parseStartArgs([]), { engine: "node", seconds: 0, timeScale: 1, pagePort: 8080, storage: undefined, out: undefined, ota: false });
+  assert.equal(parseStartArgs(["--ota"]).ota, true);
   assert.deepEqual(parseStartArgs(["--seconds", "2.5", "--page-port", "0", "--storage", "x"]).seconds, 2.5);
   const bad: Array<[string[], RegExp]> = [
     [["--seconds", "abc"], /^E start: --seconds must be a positive number of seconds \(omit it to run until Ctrl-C\), got "abc"$/],

@@ -24,7 +24,7 @@ import { makePackage } from "./ota/package.ts";
 import { createBoard, ENGINE_NAMES, type EngineName } from "./vboard/index.ts";
 import { espruinoBinary } from "./vboard/espruino/native.ts";
 
-const USAGE = "usage: npm start -- [--engine node|espruino] [--ota] [--seconds N] [--time-scale N] [--storage DIR] [--page-port N] [--out FILE]";
+const USAGE = "usage: npm start -- [--engine node|espruino] [--seconds N] [--time-scale N] [--storage DIR] [--page-port N] [--out FILE] [--ota]";
 const DEFAULT_PAGE_PORT = 8080;
 /** The demo's own folder: its bundle, its throw-away certificates, the board's Storage. */
 export const DEMO_DIR = join(ROOT, ".vboard");
