@@ -38,6 +38,7 @@ before(async () => {
   ep = await TbEndpoint.start({ devices: [{ name: DEV, token: TOKEN }], tls: cert, http: false });
   const common = { board: "esp32", port: ep.ports.tls, accessToken: TOKEN, telemetryIntervalMs: 1000, ota: true };
   // One certificate for all: buildTestFirmware makes its own, which the endpoint must present.
+  builds["c3"] = await buildTestFirmware({ ...common, board: "esp32c3", serverCert: cert.certPath, firmwareVersion: "2.0.0" });
   for (const version of ["1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0"]) {
     builds[version] = await buildTestFirmware({ ...common, serverCert: cert.certPath, firmwareVersion: version,
       // 1.3.0 is a bundle that can never reach ThingsBoard: the server refuses its token.
@@ -52,12 +53,12 @@ after(async () => {
 });
 
 /** Version A (1.0.0) on a fresh board that holds the device's update key, as `npm run flash` leaves it. */
-function bootA(engine: EngineName, name: string): Board {
+function bootA(engine: EngineName, name: string, withKey = true): Board {
   // No package assigned from an earlier test: A would take it at once.
   ep.unassignFirmware(DEV);
   const b = createBoard({ engine, board: "esp32", storageDir: join(dir, `${name}-${engine}`),
     ap: { ssid: "TestNet", password: "correct-horse" }, timeScale: SCALE });
-  b.writeFile(".tbkey", KEY.toString("hex") + "\n");
+  if (withKey) b.writeFile(".tbkey", KEY.toString("hex"));
   b.flash(builds["1.0.0"]!.code);
   b.boot();
   b.stepClock();
@@ -142,6 +143,64 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
       await b.waitFor(/ota: not trying 1\.3\.0 again: it failed before/, 30000, mark);
       assert.equal(await b.readFile(".boot1"), undefined, "the guard removed itself");
       assert.doesNotMatch(b.output, /Uncaught|ASSERT/, "no error at any boot");
+    } finally {
+      await b.stop();
+    }
+  });
+
+  test("each kind of bad package or offer is refused with FAILED and its reason, and A keeps running", async () => {
+    const b = bootA(engine, "refusals");
+    const refused = async (why: RegExp, assign: () => void) => {
+      const mark = b.output.length;
+      assign();
+      await b.waitFor(new RegExp(`^E \\(\\d+\\) ota: update \\S+ refused: ${why.source}`, "m"), 60000, mark);
+      await until(`fw_error ${why}`, () => why.test(ep.firmwareState(DEV)?.fw_error ?? ""), 20000);
+      assert.equal(ep.firmwareState(DEV)?.fw_state, "FAILED");
+    };
+    try {
+      await connected(b);
+      // A package for another chip, signed with the right key.
+      const c3 = makePackage({ bundle: builds["c3"]!.code, board: "esp32c3", title: TITLE, version: "2.0.0", key: KEY });
+      await refused(/the package is for board=esp32c3, this is board=esp32/, () => ep.assignFirmware(DEV, { title: TITLE, version: "2.0.0", data: c3 }));
+      // A package whose header names another version than ThingsBoard offers it as.
+      await refused(/the package says version=1\.1\.0 but ThingsBoard offers 2\.0\.1/,
+        () => ep.assignFirmware(DEV, { title: TITLE, version: "2.0.1", data: pkg("1.1.0") }));
+      // Over the board's budget, refused from fw_size alone, before a byte is downloaded.
+      const chunks = ep.listenerCount("firmwareChunk");
+      let served = 0;
+      const count = () => { served++; };
+      ep.on("firmwareChunk", count);
+      await refused(/fw_size 40000 is over the board's budget of 16384 bytes/,
+        () => ep.assignFirmware(DEV, { title: TITLE, version: "2.0.2", data: Buffer.alloc(40000, 0x20) }));
+      ep.off("firmwareChunk", count);
+      assert.equal(served, 0, "nothing downloaded");
+      assert.equal(ep.listenerCount("firmwareChunk"), chunks);
+      // A checksum algorithm the board cannot check, and a checksum that does not match.
+      await refused(/checksum algorithm MD5: upload the package with SHA256/, () => ep.setSharedAttributes(DEV,
+        { fw_title: TITLE, fw_version: "2.0.3", fw_size: 100, fw_checksum: "0".repeat(32), fw_checksum_algorithm: "MD5" }));
+      // A checksum that starts with 16 digits (one in ~40 real ones has such a run) is a string, not a number
+      // to refuse: it reaches the check, which finds it does not match the 2,048 bytes downloaded (the
+      // first two chunks of the package still assigned, 2.0.2's spaces).
+      await refused(/checksum mismatch/, () => ep.setSharedAttributes(DEV,
+        { fw_title: TITLE, fw_version: "2.0.4", fw_size: 2048, fw_checksum: "1234567890123456" + "ab".repeat(24), fw_checksum_algorithm: "SHA256" }));
+      assert.equal(ep.firmwareState(DEV)?.current_fw_version, "1.0.0");
+      const n = ep.telemetry(DEV).length;
+      await until("A still publishing", () => ep.telemetry(DEV).slice(n).some((e) => typeof e.values.temperature === "number"), 20000);
+      assert.equal(await b.readFile(".tbfw"), undefined, "no download left behind");
+      assert.doesNotMatch(b.output, /Uncaught|ASSERT|installing/, "nothing installed, no error");
+    } finally {
+      await b.stop();
+    }
+  });
+
+  test("a board without its update key refuses a good package", async () => {
+    const b = bootA(engine, "nokey", false);
+    try {
+      await connected(b);
+      const mark = b.output.length;
+      ep.assignFirmware(DEV, { title: TITLE, version: "1.1.0", data: pkg("1.1.0") });
+      await b.waitFor(/^E \(\d+\) ota: update 1\.1\.0 refused: no update key on the board: flash it once with npm run flash and "ota": true$/m, 60000, mark);
+      assert.doesNotMatch(b.output, /Uncaught|ASSERT|installing/);
     } finally {
       await b.stop();
     }
