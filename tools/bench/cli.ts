@@ -1,5 +1,5 @@
-// `npm run bench [-- suite...] [--publishes N]`: prints figures of the named suites (all when none is
-// named). Add a suite by adding an entry to SUITES; it prints, it does not assert times. The
+// `npm run bench [-- suite...] [--publishes N] [--ota]`: prints figures of the named suites (all when
+// none is named). Add a suite by adding an entry to SUITES; it prints, it does not assert times. The
 // arguments are checked before any suite is loaded, so a mistake is one line at once.
 import { parseArgs } from "node:util";
 import { PUBLISHES_MAX, PUBLISHES_MIN, type BenchOptions } from "./options.ts";
@@ -12,14 +12,14 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   size: async () => (await import("./size.ts")).runSizeBench,
   soak: async () => (await import("./soak.ts")).runSoakBench,
 };
-const USAGE = `usage: npm run bench -- [${Object.keys(SUITES).join("|")} ...] [--publishes N]`;
+const USAGE = `usage: npm run bench -- [${Object.keys(SUITES).join("|")} ...] [--publishes N] [--ota]`;
 
 function fail(message: string): never {
   console.error(`bench: ${message}`);
   process.exit(2);
 }
 
-const parse = () => parseArgs({ options: { publishes: { type: "string" } }, allowPositionals: true, strict: true });
+const parse = () => parseArgs({ options: { publishes: { type: "string" }, ota: { type: "boolean" } }, allowPositionals: true, strict: true });
 let args: ReturnType<typeof parse>;
 try {
   args = parse();
@@ -41,6 +41,10 @@ if (args.values.publishes !== undefined) {
   }
   if (!selected.includes("ram")) fail(`--publishes applies to the ram suite: npm run bench -- ram --publishes ${text}`);
   options.publishes = n;
+}
+if (args.values.ota) {
+  if (!selected.includes("ram")) fail("--ota applies to the ram suite: npm run bench -- ram --ota");
+  options.ota = true;
 }
 
 for (const name of selected) {

@@ -5,6 +5,8 @@ export interface BenchOptions {
   /** ram: run until the endpoint has acknowledged this many telemetry publishes from the firmware,
    *  and compare usage after the first and after the last. */
   publishes?: number;
+  /** ram: measure the bundle built with "ota": true beside the one without, then an update on its board. */
+  ota?: boolean;
 }
 
 /** Bounds of --publishes: two to compare, at most about a day at one a second. */
