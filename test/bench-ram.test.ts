@@ -103,8 +103,10 @@ test("bench: a bad argument is one line naming the fix, exit status 2, before an
     [["ram", "--publishes", "ten"], /^bench: --publishes must be a whole number 2-100000, got "ten": e\.g\. --publishes 1000$/],
     [["ram", "--publishes", "1"], /^bench: --publishes must be a whole number 2-100000, got "1": /],
     [["ram", "--publishes=1e3"], /^bench: --publishes must be a whole number 2-100000, got "1e3": /],
-    [["ram", "--publishes"], /^bench: Option '--publishes <value>' argument missing: usage: npm run bench -- \[latency\|mqtt\|ram\|size\|soak \.\.\.\] \[--publishes N\]$/],
+    [["ram", "--publishes"], /^bench: Option '--publishes <value>' argument missing: usage: npm run bench -- \[latency\|mqtt\|ram\|size\|soak \.\.\.\] \[--publishes N\] \[--ota\]$/],
     [["size", "--publishes", "10"], /^bench: --publishes applies to the ram suite: npm run bench -- ram --publishes 10$/],
+    [["size", "--ota"], /^bench: --ota applies to the ram suite: npm run bench -- ram --ota$/],
+    [["ram", "--ota=yes"], /^bench: Option '--ota' does not take an argument: usage: npm run bench -- /],
     [["ram", "--seconds", "5"], /^bench: Unknown option '--seconds': usage: npm run bench -- /],
     [["rom"], /^bench: unknown suite rom: choose from latency, mqtt, ram, size, soak$/],
   ];
