@@ -514,4 +514,19 @@ for (const engine of ENGINES) describe(`as the real interpreter does [${engine}]
     assert.match(b.output, /^JSON \{"a":1\} \["abcdefghijklmnopqrstuvwxyz01"\]$/m);
     assert.match(b.output, /^ERASED \[\] undefined$/m);
   });
+
+  test("JSON.stringify writes chars from 0x7f up and control chars as \\u00XX in capitals; crypto.SHA256 hashes a Storage read", async () => {
+    const b = engineBoard(engine, `var S = require("Storage");
+      try {
+        print("J " + JSON.stringify({ a: "\\xe9\\x7f\\x80\\x1f\\\\u00e9\\"" }));
+        S.write("h", "abc");
+        var d = new Uint8Array(require("crypto").SHA256(S.read("h"))), x = "";
+        d.forEach(function (v) { x += (v < 16 ? "0" : "") + v.toString(16); });
+        print("H " + x);
+      } catch (e) { print("THREW " + e); }`);
+    await b.waitFor(/^(H|THREW) /m, 10_000);
+    assert.doesNotMatch(b.output, /THREW/);
+    assert.match(b.output, /^J \{"a":"\\u00E9\\u007F\\u0080\\u001F\\\\u00e9\\""\}$/m);
+    assert.match(b.output, /^H ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad$/m);
+  });
 });

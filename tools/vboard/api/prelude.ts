@@ -56,6 +56,15 @@ function prelude(g: Record<string, any>, nowMs: () => number, rejected: Rejected
   BoardDate.now = () => nowMs();
   BoardDate.parse = HostDate.parse;
   g.Date = BoardDate;
+  // Espruino's JSON.stringify writes every char from 0x7f up, and the control chars, as \u00XX in
+  // capitals (its strings are bytes: a char above 0xff cannot exist there, so it stands for its low
+  // byte); V8 writes them raw, or in lower case (docs/espruino.md §1.5).
+  const hostStringify = g.JSON.stringify;
+  g.JSON.stringify = function (v: unknown, r?: any, sp?: any): string | undefined {
+    const t = hostStringify.call(g.JSON, v, r, sp);
+    return typeof t !== "string" ? t : t.replace(/\\\\|\\u([0-9a-f]{4})|[\x7f-\uffff]/g, (m: string, hex?: string) =>
+      m.length == 2 ? m : hex ? "\\u" + hex.toUpperCase() : "\\u00" + ("0" + (m.charCodeAt(0) & 255).toString(16)).slice(-2).toUpperCase());
+  };
   g.global = g;
 }
 
