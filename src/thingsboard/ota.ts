@@ -33,32 +33,6 @@ const BUNDLE = ".bootcde";
 const TRIAL_BOOTS = 3;
 const TRIAL_S = 120;
 
-/**
- * The guard, written to `.boot1` when an update is installed: it runs before `.bootcde` at every boot
- * while the update is on trial. Storage files are swapped only here, before the bundle starts: code
- * from Storage runs where it lies, and the real interpreter loses a running bundle's functions
- * ("Function code is null") the moment its file is written again (measured, docs/espruino.md §3.5).
- * At the first boot it keeps the running bundle as `.tbprev` and puts the download's bundle in its
- * place; a bundle that has not reached ThingsBoard after TRIAL_BOOTS boots, or TRIAL_S seconds into a
- * boot, is replaced by `.tbprev` again, and the result is left in `.tbota` for it to report. Seconds
- * are counted by a chain of 1 s timeouts: when SNTP steps the clock every pending timer fires at once
- * and an interval runs back to back until it has caught up (docs/espruino.md §3.2), either of which
- * would roll a good update back if it were one long wait or an interval. It reboots from a timeout of
- * its own: E.reboot() inside a block of a running function trips an assertion of the Linux build
- * (execInfo.blockCount, measured). It never erases itself (its own rest would be gone as it runs); once
- * `.tbota` holds no trial it does nothing, and the bundle erases it once connected. Plain ES5, stored
- * and run as it is.
- */
-const GUARD_CODE = "(function(){var S=require('Storage'),o=S.readJSON('" + STATE + "',1),n=0;if(!o||!o.trial)return;" +
-  "var cp=function(f,t,a,l){for(var i=0;i<l;i+=" + CHUNK + ")S.write(t,S.read(f,a+i,Math.min(" + CHUNK + ",l-i)),i,l);};" +
-  "if(o.install){cp('" + BUNDLE + "','" + PREVIOUS + "',0,S.read('" + BUNDLE + "').length);" +
-  "cp('" + DOWNLOAD + "','" + BUNDLE + "',o.at,o.size);S.erase('" + DOWNLOAD + "');o.install=0;}" +
-  "if(o.back||++o.boots>" + TRIAL_BOOTS + "){cp('" + PREVIOUS + "','" + BUNDLE + "',0,S.read('" + PREVIOUS + "').length);" +
-  "S.writeJSON('" + STATE + "',{result:'FAILED',version:o.version,error:'rolled back: '+(o.back||" +
-  "'it did not reach ThingsBoard in " + TRIAL_BOOTS + " boots'),failed:o.version});return;}" +
-  "S.writeJSON('" + STATE + "',o);" +
-  "var t=function(){if(++n>" + TRIAL_S + "){o.back='it did not reach ThingsBoard within " + TRIAL_S + " s';" +
-  "S.writeJSON('" + STATE + "',o);setTimeout(E.reboot,100);}else global.tbGuard=setTimeout(t,1000);};global.tbGuard=setTimeout(t,1000);})();\n";
 
 export interface OtaSettings {
   /** This bundle's title and version, as reported in current_fw_title/current_fw_version. */
@@ -99,6 +73,11 @@ interface OtaState {
 
 let client: Client;
 let self: OtaSettings;
+/** 64 lowercase hex characters (Espruino's regexes have no {64}: docs/espruino.md §1.4). */
+function isSha256Hex(s: string): boolean {
+  return s.length == 64 && !/[^0-9a-f]/.test(s);
+}
+
 interface Package {
   title: string;
   version: string;
@@ -144,32 +123,27 @@ function ask(): void {
   client.publish("v2/fw/request/" + ++request + "/chunk/" + chunk, "" + CHUNK);
 }
 
-/** 64 lowercase hex characters (Espruino's regexes have no {64}: docs/espruino.md §1.4). */
-const isSha256Hex = (s: string) => s.length == 64 && !/[^0-9a-f]/.test(s);
-
-/** Hex of a digest (an ArrayBuffer from crypto). */
-function hex(digest: ArrayBuffer): string {
-  let s = "";
-  new Uint8Array(digest).forEach((b) => (s += (b < 16 ? "0" : "") + b.toString(16)));
-  return s;
-}
-
-const sha256 = (data: string) => hex(require("crypto").SHA256(data));
-
-/** HMAC-SHA-256 (RFC 2104) of `text` under the 32-byte key given as 64 hex characters. */
-function hmac(keyHex: string, text: string): string {
-  let inner = "";
-  let outer = "";
-  for (let i = 0; i < 64; i++) {
-    const k = i < 32 ? parseInt(keyHex.substr(2 * i, 2), 16) : 0;
-    inner += String.fromCharCode(k ^ 0x36);
-    outer += String.fromCharCode(k ^ 0x5c);
-  }
-  return hex(require("crypto").SHA256(outer + E.toString(require("crypto").SHA256(inner + text))));
-}
-
-/** Checks the downloaded package and installs it. */
+/** Checks the downloaded package and installs it. Its helpers are made here, so that they take RAM
+ *  only while an update is checked (a function kept alive costs the board several JsVars). */
 function install(): void {
+  /** Hex of a digest (an ArrayBuffer from crypto). */
+  const hex = (digest: ArrayBuffer) => {
+    let h = "";
+    new Uint8Array(digest).forEach((b) => (h += (b < 16 ? "0" : "") + b.toString(16)));
+    return h;
+  };
+  const sha256 = (data: string) => hex(require("crypto").SHA256(data));
+  /** HMAC-SHA-256 (RFC 2104) of `text` under the 32-byte key given as 64 hex characters. */
+  const hmac = (keyHex: string, text: string) => {
+    let inner = "";
+    let outer = "";
+    for (let i = 0; i < 64; i++) {
+      const k = i < 32 ? parseInt(keyHex.substr(2 * i, 2), 16) : 0;
+      inner += String.fromCharCode(k ^ 0x36);
+      outer += String.fromCharCode(k ^ 0x5c);
+    }
+    return sha256(outer + E.toString(require("crypto").SHA256(inner + text)));
+  };
   const w = want!;
   const S = Storage();
   const head = S.read(DOWNLOAD, 0, Math.min(256, w.size)) as string;
@@ -191,9 +165,34 @@ function install(): void {
   report("VERIFIED", w.title, w.version);
   report("UPDATING", w.title, w.version);
   log(INFO, TAG, "installing " + w.version + " in place of " + self.version);
-  // The guard swaps the files at the next boot (see GUARD_CODE); the reports get a moment to leave.
+  /*
+   * The guard, `.boot1`: it runs before `.bootcde` at every boot while the update is on trial (its
+   * text is made here, so that it is in RAM only now). Storage files are swapped only by the guard,
+   * before the bundle starts: code from Storage runs where it lies, and the real interpreter loses a running bundle's functions
+   * ("Function code is null") the moment its file is written again (measured, docs/espruino.md §3.5).
+   * At the first boot it keeps the running bundle as `.tbprev` and puts the download's bundle in its
+   * place; a bundle that has not reached ThingsBoard after TRIAL_BOOTS boots, or TRIAL_S seconds into a
+   * boot, is replaced by `.tbprev` again, and the result is left in `.tbota` for it to report. Seconds
+   * are counted by a chain of 1 s timeouts: when SNTP steps the clock every pending timer fires at once
+   * and an interval runs back to back until it has caught up (docs/espruino.md §3.2), either of which
+   * would roll a good update back if it were one long wait or an interval. It reboots from a timeout of
+   * its own: E.reboot() inside a block of a running function trips an assertion of the Linux build
+   * (execInfo.blockCount, measured). It never erases itself (its own rest would be gone as it runs); once
+   * `.tbota` holds no trial it does nothing, and the bundle erases it once connected. Plain ES5, stored
+   * and run as it is.
+   */
   S.writeJSON(STATE, <OtaState>{ trial: w.title, version: w.version, from: self.version, boots: 0, install: 1, at: eol + 1, size: size });
-  S.write(GUARD, GUARD_CODE);
+  // Its text spells the files and limits above (.tbota STATE, .tbprev PREVIOUS, .tbfw DOWNLOAD, 1024
+  // CHUNK, 3 TRIAL_BOOTS, 120 TRIAL_S): one literal, so that it is one string in RAM while written.
+  S.write(GUARD, "(function(){var S=require('Storage'),o=S.readJSON('.tbota',1),n=0;if(!o||!o.trial)return;" +
+    "var cp=function(f,t,a,l){for(var i=0;i<l;i+=1024)S.write(t,S.read(f,a+i,Math.min(1024,l-i)),i,l);" +
+    "};if(o.install){cp('.bootcde','.tbprev',0,S.read('.bootcde').length);cp('.tbfw','.bootcde',o.at,o.size);" +
+    "S.erase('.tbfw');o.install=0;}if(o.back||++o.boots>3){cp('.tbprev','.bootcde',0,S.read('.tbprev').length);" +
+    "S.writeJSON('.tbota',{result:'FAILED',version:o.version,error:'rolled back: '+(o.back||'it did not reach ThingsBoard in 3 boots'),failed:o.version});" +
+    "return;}S.writeJSON('.tbota',o);var t=function(){if(++n>120){o.back='it did not reach ThingsBoard within 120 s';" +
+    "S.writeJSON('.tbota',o);setTimeout(E.reboot,100);}else global.tbGuard=setTimeout(t,1000);" +
+    "};global.tbGuard=setTimeout(t,1000);})();\n");
+  // The reports get a moment to leave before the reboot.
   setTimeout(E.reboot, 1500);
 }
 
