@@ -12,3 +12,8 @@ export const MAX_INBOUND_BYTES = 1024;
 /** mbedTLS MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY: the error event Espruino's tls socket raises when the
  *  server closed the connection normally (-30848, docs/espruino.md §3.3). */
 export const TLS_CLOSE_NOTIFY = -0x7880;
+
+/** Storage files that the firmware and `npm run flash` share (docs/ota.md §1): the token a provisioned
+ *  board keeps, and the update key flash writes. */
+export const TOKEN_FILE = ".tbtoken";
+export const KEY_FILE = ".tbkey";

@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { mask, progress, ROOT } from "./common/index.ts";
+import { KEY_FILE, mask, progress, ROOT } from "./common/index.ts";
 import { BuildError, buildFirmware } from "./bundler/build.ts";
 import { CertError } from "./bundler/cert.ts";
 import { ConfigError, DEFAULT_CONFIG_FILE, EXAMPLE_CONFIG_FILE, loadDeviceConfig } from "./bundler/config.ts";
@@ -190,7 +190,7 @@ async function main(argv: string[]): Promise<number> {
     cleanups.push(() => board.stop());
     const engine = args.engine === "espruino" ? "engine espruino: the real interpreter" : "engine node";
     say(`booting ${relative(process.cwd(), result.outFile) || result.outFile} on a virtual ${config.board} (${engine}; access point "${config.wifiSsid}", storage ${storageDir})`);
-    if (args.ota) board.writeFile(".tbkey", otaKey.toString("hex") + "\n");
+    if (args.ota) board.writeFile(KEY_FILE, otaKey.toString("hex"));
     board.flash(result.code);
     board.boot();
     say(`live page: ${page.url}  (Ctrl-C stops everything)`);

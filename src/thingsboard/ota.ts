@@ -7,6 +7,7 @@
 // Progress goes to the server as fw_state telemetry. Built into the bundle only with "ota": true.
 // One update at a time per program: its state is this module's.
 
+import { KEY_FILE } from "../constants";
 import { ERROR, INFO, log, toJson, uptimeMs } from "../log";
 import type { Client } from "../mqtt/index";
 import { schedule } from "../timer";
@@ -26,7 +27,6 @@ const TAG = "ota";
 const DOWNLOAD = ".tbfw";
 const PREVIOUS = ".tbprev";
 const STATE = ".tbota";
-const KEY = ".tbkey";
 const GUARD = ".boot1";
 const BUNDLE = ".bootcde";
 /** Boots and seconds a new bundle has to reach ThingsBoard before the guard rolls it back. */
@@ -151,7 +151,7 @@ function install(): void {
   const line = head.substr(0, eol);
   const field = line.split(" ");
   const signed = line.substr(0, line.indexOf(" hmac="));
-  const key = S.read(KEY) as string | undefined;
+  const key = S.read(KEY_FILE) as string | undefined;
   const size = w.size - eol - 1;
   report("DOWNLOADED", w.title, w.version);
   if (sha256(S.read(DOWNLOAD)!) != w.checksum) return fail("checksum mismatch: the download is damaged, or fw_checksum is not the package's SHA-256");

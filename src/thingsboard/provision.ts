@@ -4,6 +4,7 @@
 // when; this module asks, reads the answer and keeps the token. Built into the bundle only when the
 // config has a provisioning key (main.ts), and its closures live only while it asks.
 
+import { TOKEN_FILE } from "../constants";
 import { ERROR, INFO, log, toJson, uptimeMs } from "../log";
 import { mask } from "../mask";
 import { createClient } from "../mqtt/index";
@@ -16,7 +17,6 @@ import { inbound, own } from "./inbound";
 export const PROVISION_USER = "provision";
 const REQUEST = "/provision/request";
 const RESPONSE = "/provision/response";
-const TOKEN_FILE = ".tbtoken";
 const TAG = "provision";
 /** How long the server may take to answer. */
 const ANSWER_MS = 30000;

@@ -4,6 +4,6 @@
 export { BOARDS, boardJsonPath, isBoardName, loadBoard, memoryVariant, ROOT } from "./board.ts";
 export type { BoardJson, BoardName, MemoryVariant } from "./board.ts";
 export { fail, ToolError } from "./errors.ts";
-export { MAX_INBOUND_BYTES, MAX_INTERVAL_MS, MIN_INTERVAL_MS, TLS_CLOSE_NOTIFY } from "../../src/constants.ts";
+export { KEY_FILE, MAX_INBOUND_BYTES, MAX_INTERVAL_MS, MIN_INTERVAL_MS, TLS_CLOSE_NOTIFY, TOKEN_FILE } from "../../src/constants.ts";
 export { mask } from "../../src/mask.ts";
 export { progress, type Progress, type ProgressStream } from "./progress.ts";

@@ -3,12 +3,11 @@
 // console with echo off (ask.ts) before the upload, whose load() then clears the REPL's memory; the key
 // is never in a file on this computer but its own, nor in a message: a failure here quotes nothing the
 // board sent, since an interpreter error line would show the expression, key included.
-import { fail } from "../common/index.ts";
+import { fail, KEY_FILE, TOKEN_FILE } from "../common/index.ts";
 import type { ConsoleLink } from "../serial/link.ts";
 import { ask } from "./ask.ts";
 
-export const KEY_FILE = ".tbkey";
-export const TOKEN_FILE = ".tbtoken";
+export { KEY_FILE, TOKEN_FILE };
 
 /** 1: erased, 2: there was none, 0: still there. */
 const FORGET = `(function(S){var had=S.read(${JSON.stringify(TOKEN_FILE)})!==undefined;S.erase(${JSON.stringify(TOKEN_FILE)});` +
