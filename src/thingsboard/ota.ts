@@ -116,8 +116,10 @@ function fail(why: string): void {
   Storage().erase(DOWNLOAD);
 }
 
+/** Asks for the chunk the download is at; while disconnected it waits for firmwareConnected(), so
+ *  that an outage of any length is not counted as unanswered requests. */
 function ask(): void {
-  if (!want) return;
+  if (!want || !client.connected()) return;
   if (tries++ >= CHUNK_TRIES) return fail("chunk " + chunk + " not answered after " + CHUNK_TRIES + " requests");
   schedule(wait, ask, CHUNK_WAIT_MS);
   client.publish("v2/fw/request/" + ++request + "/chunk/" + chunk, "" + CHUNK);
@@ -197,9 +199,12 @@ function install(): void {
 }
 
 function onChunk(topic: string, data: string): void {
-  const n = +topic.split("/")[5];
+  const level = topic.split("/");
+  const n = +level[5];
   let expect: number;
-  if (!want || n != chunk) return;
+  // Only the answer to the latest request: a late one to an earlier request (asked again, or of a
+  // download another offer replaced) could carry other bytes.
+  if (!want || n != chunk || +level[3] != request) return;
   expect = Math.min(CHUNK, want.size - n * CHUNK);
   if (data.length != expect) return fail("chunk " + n + " has " + data.length + " bytes, expected " + expect + ": is fw_size the package's size?");
   Storage().write(DOWNLOAD, data, n * CHUNK, want.size);
