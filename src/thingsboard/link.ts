@@ -27,7 +27,7 @@ export interface LinkSettings {
   openSocket: (cb: () => void) => Socket;
   /** Where connect goes, for the log: "mqtts://host:port". */
   url: string;
-  /** The device's access token: the MQTT user name; "" to provision one first (then `provision` is set). */
+  /** The device's access token: the MQTT user name; "" to provision one first (createLink then has a provisioner). */
   token: string;
   /** The MQTT client id (the board's serial number). */
   clientId: string;
