@@ -273,3 +273,44 @@ test("npm start -- --engine espruino: the firmware on the real interpreter feeds
     if (groupAlive(demo.pid!)) process.kill(-demo.pid!, "SIGKILL");
   }
 });
+
+test("npm start -- --ota: the page's Update firmware builds, signs and sends the next version, which the board installs", { timeout: 90_000 }, async () => {
+  const demo = spawn(process.execPath, ["--import", "tsx", "tools/start.ts", "--ota", "--seconds", "80", "--time-scale", "10",
+    "--storage", join(dir, "vboard-ota"), "--out", join(dir, "firmware-ota.js"), "--page-port", "0"], {
+    cwd: ROOT,
+    env: { ...process.env, TB_CONFIG: join(dir, "device.config.json") },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let out = "";
+  demo.stdout!.setEncoding("utf8").on("data", (d: string) => { out += d; });
+  demo.stderr!.setEncoding("utf8").on("data", (d: string) => { out += d; });
+  const until = async <T>(what: string, ms: number, f: () => Promise<T | undefined> | T | undefined): Promise<T> => {
+    for (const end = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 200))) {
+      const v = await f();
+      if (v !== undefined) return v;
+      assert.ok(Date.now() < end, `${what} not within ${ms} ms; npm start said:\n${out.split("\n").slice(-20).join("\n")}`);
+    }
+  };
+  try {
+    const url = await until("the live page", 30_000, () => /live page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1]);
+    type State = { device: { connected: boolean; firmware: { fw_state?: string; current_fw_version?: string } | null }; firmwareUpdate: { available: boolean } };
+    const state = () => fetch(new URL("/api/state", url)).then((r) => r.json() as Promise<State>);
+    const s = await until("the device connected", 20_000, async () => { const st = await state(); return st.device.connected ? st : undefined; });
+    assert.equal(s.firmwareUpdate.available, true, "the button is enabled with --ota");
+    const r = await fetch(new URL("/api/update-firmware", url), { method: "POST" });
+    assert.equal(r.status, 200, await r.clone().text());
+    const { message } = (await r.json()) as { message: string };
+    const version = /tb-espruino-device (\S+) \(\d+ bytes\) assigned to my-esp32/.exec(message)?.[1];
+    assert.ok(version, `the answer names the version sent: ${message}`);
+    await until("UPDATED on the page", 45_000, async () => {
+      const fw = (await state()).device.firmware;
+      return fw?.fw_state === "UPDATED" && fw.current_fw_version === version ? fw : undefined;
+    });
+    assert.match(out, new RegExp(`ota: installing ${version.replace(/\./g, "\\.")} in place of `));
+    assert.match(out, new RegExp(`\\[APP\\] Startup\\.\\. tb-espruino-device ${version.replace(/\./g, "\\.")} for esp32`));
+    assert.doesNotMatch(out, /E start:|Uncaught|refused:/);
+  } finally {
+    if (groupAlive(demo.pid!)) process.kill(-demo.pid!, "SIGKILL");
+  }
+});
