@@ -206,6 +206,39 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
     }
   });
 
+  test("a bundle flashed over USB while an update is on trial is not rolled back", async () => {
+    const b = bootA(engine, "flashed");
+    try {
+      await connected(b);
+      const mark = b.output.length;
+      ep.assignFirmware(DEV, { title: TITLE, version: "1.3.0", data: pkg("1.3.0") });
+      await b.waitFor(/Token NO\*\*\* refused/, 60000, mark);
+      // 1.3.0 is on trial and cannot connect; the user flashes 1.4.0 the usual way.
+      ep.unassignFirmware(DEV);
+      const flashed = b.output.length;
+      b.flash(builds["1.4.0"]!.code);
+      // While the board runs, the espruino engine writes through the running program: wait until it is there.
+      await until("the flashed bundle in Storage", async () => (await b.readFile(".bootcde"))?.length === builds["1.4.0"]!.code.length, 20000);
+      // (Written under the running 1.3.0, as no real upload does, which loses its functions: the real
+      // interpreter says so until the reboot, docs/espruino.md §3.5; only the boots after it count.)
+      const rebooted = b.output.length;
+      b.reboot();
+      await connected(b, flashed);
+      await b.waitFor(/^I \(\d+\) ota: update to 1\.3\.0 replaced by 1\.4\.0: no rollback$|^I \(\d+\) tb_mqtt: Connected/m, 20000, flashed);
+      // Past the guard's 120 s, and another boot: still 1.4.0.
+      await new Promise((r) => setTimeout(r, 130_000 / SCALE));
+      const again = b.output.length;
+      b.reboot();
+      await connected(b, again);
+      assert.match(b.output.slice(flashed), /\[APP\] Startup\.\. tb-espruino-device 1\.4\.0 for esp32/);
+      assert.doesNotMatch(b.output.slice(flashed), /tb-espruino-device 1\.0\.0 for|rolled back|FAILED/);
+      assert.equal(await b.readFile(".tbota"), undefined, "the trial is over");
+      assert.doesNotMatch(b.output.slice(0, flashed) + b.output.slice(rebooted), /Uncaught|ASSERT/, "no error at any boot");
+    } finally {
+      await b.stop();
+    }
+  });
+
   test("a download cut halfway goes on after the reconnect; an unanswered chunk is asked for again", async () => {
     const b = bootA(engine, "cut");
     try {

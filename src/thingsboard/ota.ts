@@ -180,8 +180,9 @@ function install(): void {
    * would roll a good update back if it were one long wait or an interval. It reboots from a timeout of
    * its own: E.reboot() inside a block of a running function trips an assertion of the Linux build
    * (execInfo.blockCount, measured). It never erases itself (its own rest would be gone as it runs); once
-   * `.tbota` holds no trial it does nothing, and the bundle erases it once connected. Plain ES5, stored
-   * and run as it is.
+   * `.tbota` holds no trial it does nothing, and the bundle erases it once connected. A `.bootcde` of
+   * another size than it installed was flashed over USB meanwhile: the trial ends there, nothing is
+   * rolled back over it. Plain ES5, stored and run as it is.
    */
   S.writeJSON(STATE, <OtaState>{ trial: w.title, version: w.version, from: self.version, boots: 0, install: 1, at: eol + 1, size: size });
   // Its text spells the files and limits above (.tbota STATE, .tbprev PREVIOUS, .tbfw DOWNLOAD, 1024
@@ -189,7 +190,8 @@ function install(): void {
   S.write(GUARD, "(function(){var S=require('Storage'),o=S.readJSON('.tbota',1),n=0;if(!o||!o.trial)return;" +
     "var cp=function(f,t,a,l){for(var i=0;i<l;i+=1024)S.write(t,S.read(f,a+i,Math.min(1024,l-i)),i,l);" +
     "};if(o.install){cp('.bootcde','.tbprev',0,S.read('.bootcde').length);cp('.tbfw','.bootcde',o.at,o.size);" +
-    "S.erase('.tbfw');o.install=0;}if(o.back||++o.boots>3){cp('.tbprev','.bootcde',0,S.read('.tbprev').length);" +
+    "S.erase('.tbfw');o.install=0;}if(S.read('.bootcde').length!=o.size){S.erase('.tbota');return;}" +
+    "if(o.back||++o.boots>3){cp('.tbprev','.bootcde',0,S.read('.tbprev').length);" +
     "S.writeJSON('.tbota',{result:'FAILED',version:o.version,error:'rolled back: '+(o.back||'it did not reach ThingsBoard in 3 boots'),failed:o.version});" +
     "return;}S.writeJSON('.tbota',o);var t=function(){if(++n>120){o.back='it did not reach ThingsBoard within 120 s';" +
     "S.writeJSON('.tbota',o);setTimeout(E.reboot,100);}else global.tbGuard=setTimeout(t,1000);" +
@@ -245,13 +247,19 @@ export function offerFirmware(a: Obj): void {
  *  on with a download the connection cut. */
 export function firmwareConnected(): void {
   const S = Storage();
-  const state = S.readJSON(STATE, true) as OtaState | undefined;
+  let state = S.readJSON(STATE, true) as OtaState | undefined;
   const guard: number | undefined = global.tbGuard;
   if (state && state.trial && state.version == self.version) {
     if (guard) clearTimeout(guard);
     S.erase(PREVIOUS);
     state.result = "UPDATED";
     state.trial = "";
+  } else if (state && state.trial) {
+    // Another bundle than the one on trial (flashed over USB meanwhile): no rollback over it.
+    if (guard) clearTimeout(guard);
+    log(INFO, TAG, "update to " + state.version + " replaced by " + self.version + ": no rollback");
+    S.erase(STATE);
+    state = undefined;
   }
   if (!(state && state.trial)) S.erase(GUARD);
   if (state && state.result) {
