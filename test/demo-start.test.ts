@@ -221,11 +221,10 @@ test("npm start serves a live page: status, values and chart update, RPC answers
   });
 });
 
-test("npm start -- --engine espruino: the firmware on the real interpreter feeds the same page", { ...onEngine("espruino"), timeout: 30_000 }, async () => {
-  // node itself (not npm) in its own process group: Ctrl-C goes to start.ts alone, which stops the
-  // interpreter; the group is what is left if it does not.
-  const demo = spawn(process.execPath, ["--import", "tsx", "tools/start.ts", "--engine", "espruino", "--seconds", "40", "--time-scale", "2",
-    "--storage", join(dir, "vboard-espruino"), "--out", join(dir, "firmware-espruino.js"), "--page-port", "0"], {
+/** `tools/start.ts` with `args` and the test's config, run by node itself (not npm) in its own process
+ *  group: Ctrl-C goes to start.ts alone, and the group is what is left if it does not stop. */
+function spawnDemo(args: string[]) {
+  const demo = spawn(process.execPath, ["--import", "tsx", "tools/start.ts", ...args], {
     cwd: ROOT,
     env: { ...process.env, TB_CONFIG: join(dir, "device.config.json") },
     stdio: ["ignore", "pipe", "pipe"],
@@ -234,7 +233,7 @@ test("npm start -- --engine espruino: the firmware on the real interpreter feeds
   let out = "";
   demo.stdout!.setEncoding("utf8").on("data", (d: string) => { out += d; });
   demo.stderr!.setEncoding("utf8").on("data", (d: string) => { out += d; });
-  const ended = new Promise<number | null>((r) => demo.once("exit", (code) => r(code)));
+  /** f()'s first value other than undefined, polled every 200 ms; fails after ms with the demo's last lines. */
   const until = async <T>(what: string, ms: number, f: () => Promise<T | undefined> | T | undefined): Promise<T> => {
     for (const end = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 200))) {
       const v = await f();
@@ -242,9 +241,16 @@ test("npm start -- --engine espruino: the firmware on the real interpreter feeds
       assert.ok(Date.now() < end, `${what} not within ${ms} ms; npm start said:\n${out.split("\n").slice(-20).join("\n")}`);
     }
   };
+  return { demo, out: () => out, until };
+}
+
+test("npm start -- --engine espruino: the firmware on the real interpreter feeds the same page", { ...onEngine("espruino"), timeout: 30_000 }, async () => {
+  const { demo, out: said, until } = spawnDemo(["--engine", "espruino", "--seconds", "40", "--time-scale", "2",
+    "--storage", join(dir, "vboard-espruino"), "--out", join(dir, "firmware-espruino.js"), "--page-port", "0"]);
+  const ended = new Promise<number | null>((r) => demo.once("exit", (code) => r(code)));
   try {
-    const url = await until("the live page", 15_000, () => /live page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1]);
-    assert.match(out, /booting .* on a virtual esp32 \(engine espruino: the real interpreter; access point "DemoNet"/);
+    const url = await until("the live page", 15_000, () => /live page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(said())?.[1]);
+    assert.match(said(), /booting .* on a virtual esp32 \(engine espruino: the real interpreter; access point "DemoNet"/);
     type State = { device: { connected: boolean; name: string }; history: Array<{ ts: number; values: Record<string, unknown> }> };
     const state = () => fetch(new URL("/api/state", url)).then((r) => r.json() as Promise<State>);
     const s = await until("two readings on the page", 12_000, async () => {
@@ -252,7 +258,7 @@ test("npm start -- --engine espruino: the firmware on the real interpreter feeds
       return st.device.connected && st.history.filter((e) => typeof e.values.temperature === "number").length >= 2 ? st : undefined;
     });
     assert.equal(s.device.name, "my-esp32");
-    assert.match(out, /Espruino 2v29 ESP32 \(virtual board, real interpreter\)\n[^]*\[APP\] Startup\.\. tb-espruino-device \S+ for esp32, Espruino 2v29\n/);
+    assert.match(said(), /Espruino 2v29 ESP32 \(virtual board, real interpreter\)\n[^]*\[APP\] Startup\.\. tb-espruino-device \S+ for esp32, Espruino 2v29\n/);
     // SNTP on the demo network: readings carry the real time, as on the node engine.
     assert.ok(Math.abs(s.history.at(-1)!.ts - Date.now()) < 60_000, `reading time ${s.history.at(-1)!.ts} is the wall clock's`);
     const r = await fetch(new URL("/api/rpc", url), { method: "POST", body: '{"method":"getTelemetry"}', headers: { "content-type": "application/json" } });
@@ -262,38 +268,23 @@ test("npm start -- --engine espruino: the firmware on the real interpreter feeds
 
     const stoppedAt = Date.now();
     process.kill(demo.pid!, "SIGINT");
-    assert.equal(await Promise.race([ended, new Promise<string>((res) => setTimeout(() => res("still running after 8 s"), 8000))]), 0, out.slice(-800));
+    assert.equal(await Promise.race([ended, new Promise<string>((res) => setTimeout(() => res("still running after 8 s"), 8000))]), 0, said().slice(-800));
     while (groupAlive(demo.pid!)) {
       assert.ok(Date.now() - stoppedAt < 8000, "the interpreter still runs after npm start stopped");
       await new Promise((res) => setTimeout(res, 100));
     }
-    assert.match(out, /I start: stopping/);
-    assert.doesNotMatch(out, /E start:|E vboard:|ASSERT/);
+    assert.match(said(), /I start: stopping/);
+    assert.doesNotMatch(said(), /E start:|E vboard:|ASSERT/);
   } finally {
     if (groupAlive(demo.pid!)) process.kill(-demo.pid!, "SIGKILL");
   }
 });
 
 test("npm start -- --ota: the page's Update firmware builds, signs and sends the next version, which the board installs", { timeout: 90_000 }, async () => {
-  const demo = spawn(process.execPath, ["--import", "tsx", "tools/start.ts", "--ota", "--seconds", "80", "--time-scale", "10",
-    "--storage", join(dir, "vboard-ota"), "--out", join(dir, "firmware-ota.js"), "--page-port", "0"], {
-    cwd: ROOT,
-    env: { ...process.env, TB_CONFIG: join(dir, "device.config.json") },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let out = "";
-  demo.stdout!.setEncoding("utf8").on("data", (d: string) => { out += d; });
-  demo.stderr!.setEncoding("utf8").on("data", (d: string) => { out += d; });
-  const until = async <T>(what: string, ms: number, f: () => Promise<T | undefined> | T | undefined): Promise<T> => {
-    for (const end = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 200))) {
-      const v = await f();
-      if (v !== undefined) return v;
-      assert.ok(Date.now() < end, `${what} not within ${ms} ms; npm start said:\n${out.split("\n").slice(-20).join("\n")}`);
-    }
-  };
+  const { demo, out: said, until } = spawnDemo(["--ota", "--seconds", "80", "--time-scale", "10",
+    "--storage", join(dir, "vboard-ota"), "--out", join(dir, "firmware-ota.js"), "--page-port", "0"]);
   try {
-    const url = await until("the live page", 30_000, () => /live page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1]);
+    const url = await until("the live page", 30_000, () => /live page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(said())?.[1]);
     type State = { device: { connected: boolean; firmware: { fw_state?: string; current_fw_version?: string } | null }; firmwareUpdate: { available: boolean } };
     const state = () => fetch(new URL("/api/state", url)).then((r) => r.json() as Promise<State>);
     const s = await until("the device connected", 20_000, async () => { const st = await state(); return st.device.connected ? st : undefined; });
@@ -307,9 +298,9 @@ test("npm start -- --ota: the page's Update firmware builds, signs and sends the
       const fw = (await state()).device.firmware;
       return fw?.fw_state === "UPDATED" && fw.current_fw_version === version ? fw : undefined;
     });
-    assert.match(out, new RegExp(`ota: installing ${version.replace(/\./g, "\\.")} in place of `));
-    assert.match(out, new RegExp(`\\[APP\\] Startup\\.\\. tb-espruino-device ${version.replace(/\./g, "\\.")} for esp32`));
-    assert.doesNotMatch(out, /E start:|Uncaught|refused:/);
+    assert.match(said(), new RegExp(`ota: installing ${version.replace(/\./g, "\\.")} in place of `));
+    assert.match(said(), new RegExp(`\\[APP\\] Startup\\.\\. tb-espruino-device ${version.replace(/\./g, "\\.")} for esp32`));
+    assert.doesNotMatch(said(), /E start:|Uncaught|refused:/);
   } finally {
     if (groupAlive(demo.pid!)) process.kill(-demo.pid!, "SIGKILL");
   }
