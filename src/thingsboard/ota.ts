@@ -225,8 +225,10 @@ export function offerFirmware(a: Obj): void {
   const size = own(a, "fw_size");
   const checksum = own(a, "fw_checksum");
   const algorithm = own(a, "fw_checksum_algorithm");
-  const state = Storage().readJSON(STATE, true) as OtaState | undefined;
+  let state: OtaState | undefined;
+  // Most shared attribute messages offer no firmware: Storage is read only for those that do.
   if (version === undefined || version == self.version || (want && want.version == version)) return;
+  state = Storage().readJSON(STATE, true);
   if (state && state.failed == version) return log(INFO, TAG, "not trying " + version + " again: it failed before");
   want = <Package>{ title: "" + title, version: "" + version, size: size as number, checksum: ("" + checksum).toLowerCase() };
   if (typeof title != "string" || typeof version != "string") return fail("fw_title and fw_version must be strings");
