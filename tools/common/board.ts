@@ -21,6 +21,9 @@ export interface BoardJson {
     virtualVariant: string;
     bundleBudgetBytes: number;
     ledPin: string;
+    /** Where a sensor is wired when the config does not say (README, "Sensors"): the I2C pins, and the
+     *  data pin of a 1-Wire or DHT sensor. */
+    sensorPins: { sda: string; scl: string; pin: string };
     console: "uart" | "usb-serial-jtag";
     typicalPort: string;
     baud: number;
