@@ -28,6 +28,11 @@ declare module "device-config" {
   export const tlsHeap: number;
   export const heapFix: string;
   export const sensor: string;
+  /** GPIO numbers of the sensor's I2C pins and 1-Wire/DHT data pin, and its I2C address. */
+  export const sda: number;
+  export const scl: number;
+  export const pin: number;
+  export const i2cAddress: number;
   export const keys: string[];
   export const queueCapacity: number;
   export const sntpServer: string;

@@ -22,6 +22,32 @@ declare function reset(clearFlash?: boolean): void;
 declare interface Pin {}
 declare const LED1: Pin;
 
+// Sensors (src/sensors/). A pin may also be given as its GPIO number (21 for D21).
+declare function pinMode(pin: Pin | number, mode: "input" | "input_pullup" | "output" | "opendrain" | "opendrain_pullup"): void;
+/** The callback gets the event's time and the previous event's (seconds, getTime()'s clock). */
+declare function setWatch(fn: (e: { state: boolean; time: number; lastTime: number }) => void, pin: Pin | number,
+  options: { edge: "rising" | "falling" | "both"; repeat: boolean }): number;
+declare function clearWatch(id: number): void;
+
+/** Software I2C (src/jsi2c.c): any pins, the same code on every chip. It does not check the device's
+ *  ACK: a device that is not there reads as 0xFF bytes; only a line held low throws (docs/espruino.md, sensors). */
+declare class I2C {
+  setup(options: { sda: Pin | number; scl: Pin | number; bitrate?: number }): void;
+  writeTo(address: number, data: number | number[]): void;
+  readFrom(address: number, quantity: number): Uint8Array;
+}
+
+declare class OneWire {
+  constructor(pin: Pin | number);
+  /** True when a device answered with a presence pulse. */
+  reset(): boolean;
+  /** ROM command "skip ROM": talk to the only device on the bus. */
+  skip(): void;
+  /** `power`: keep the line driven high afterwards (a parasite-powered device converting). */
+  write(data: number | number[], power?: boolean): void;
+  read(count: number): number[];
+}
+
 declare const console: { log(...text: unknown[]): void };
 
 declare interface EspruinoMemory {

@@ -5,7 +5,13 @@
 import * as CONFIG from "device-config";
 import { heapShort, outOfHeap } from "./heap";
 import { ERROR, INFO, log, setLogLevel, uptimeMs, watchClock, WARN } from "./log";
+import { bme280 } from "./sensors/bme280";
+import { dht22 } from "./sensors/dht22";
+import { ds18b20 } from "./sensors/ds18b20";
 import { internalSensor } from "./sensors/internal";
+import type { Sensor } from "./sensors/sensor";
+import { sht3x } from "./sensors/sht3x";
+import { sht4x } from "./sensors/sht4x";
 import { simulatedSensor } from "./sensors/simulated";
 import { publishAttributes, startAttributes } from "./thingsboard/attributes";
 import { isObj, own } from "./thingsboard/inbound";
@@ -43,12 +49,22 @@ function reportStart(): void {
 reportStart();
 watchClock();
 
-let sensor = simulatedSensor();
-if (CONFIG.sensor == "internal") {
-  const s = internalSensor();
-  if (s) sensor = s;
-  else log(WARN, TAG, "No usable internal temperature on " + BOARD + ": using simulated readings");
+/** The config's sensor. The build knows which: the other drivers are not in the bundle. */
+function pickSensor(): Sensor {
+  const s = CONFIG.sensor;
+  if (s == "sht3x") return sht3x(CONFIG.sda, CONFIG.scl, CONFIG.i2cAddress);
+  if (s == "sht4x") return sht4x(CONFIG.sda, CONFIG.scl, CONFIG.i2cAddress);
+  if (s == "bme280") return bme280(CONFIG.sda, CONFIG.scl, CONFIG.i2cAddress);
+  if (s == "ds18b20") return ds18b20(CONFIG.pin);
+  if (s == "dht22") return dht22(CONFIG.pin);
+  if (s == "internal") {
+    const internal = internalSensor();
+    if (internal) return internal;
+    log(WARN, TAG, "No usable internal temperature on " + BOARD + ": using simulated readings");
+  }
+  return simulatedSensor();
 }
+const sensor = pickSensor();
 
 // Once per boot, so nobody takes the embedded certificate, or a plain link, for protection it does
 // not give.
@@ -74,13 +90,17 @@ const tb = createLink(
     heapFix: CONFIG.heapFix,
   },
   () => {
+    const st = telemetry.status();
     publishAttributes(client, {
       firmwareVersion: CONFIG.fwVersion,
       board: BOARD,
       espruinoVersion: ESPRUINO,
       ip: stationIp(),
       serial: SERIAL,
-      droppedReadings: telemetry.status().dropped,
+      droppedReadings: st.dropped,
+      sensor: sensor.name,
+      sensorErrors: st.sensorErrors,
+      sensorBadReadings: st.sensorBadReadings,
     }, CONFIG.ota ? INTERVAL_KEY + "," + FW_KEYS : INTERVAL_KEY);
     if (CONFIG.ota) firmwareConnected();
     telemetry.connected();

@@ -150,7 +150,7 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
       const m = /^STATUS \S+ (\{.*\}) (\{.*\})$/.exec(l)!;
       return { status: JSON.parse(m[1]), current: JSON.parse(m[2]) };
     };
-    const pubs = all.filter((l) => l.startsWith("PUB ")).map((l) => {
+    const pubs = all.filter((l) => l.startsWith("PUB " + ME + "telemetry ")).map((l) => {
       const m = /^PUB (\S+) q(\d) (.*)$/.exec(l)!;
       assert.equal(m[1], ME + "telemetry");
       assert.equal(m[2], "1", "QoS 1");
@@ -160,7 +160,7 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
 
     // The first reading is taken at start, before any interval has passed.
     assert.ok(read.get(1)! < TELEMETRY.intervalMs, `first reading at uptime ${read.get(1)} ms`);
-    assert.deepEqual(status("start"), { status: { queueDepth: 1, dropped: 0, sent: 0, intervalMs: 1500, sensorErrors: 0 }, current: { t: 21.5, h: 41 } },
+    assert.deepEqual(status("start"), { status: { queueDepth: 1, dropped: 0, sent: 0, intervalMs: 1500, sensorErrors: 0, sensorBadReadings: 0 }, current: { t: 21.5, h: 41 } },
       "the reading is queued when startTelemetry returns");
     // Bounds loose enough for a loaded machine (timeScale 5: 100 ms late is 500 ms on the board's clock).
     for (let n = 2; n <= 7; n++) {
@@ -172,7 +172,7 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
     assert.deepEqual(all.filter((l) => l.startsWith("W " + T + "Queue full")),
       ["W " + T + "Queue full: dropped the oldest (1 so far)", "W " + T + "Queue full: dropped the oldest (2 so far)"]);
     assert.ok(at("W " + T + "Queue full: dropped the oldest (1 so far)") > all.findIndex((l) => l.startsWith("READ 5 ")));
-    assert.deepEqual(status("down").status, { queueDepth: 4, dropped: 2, sent: 0, intervalMs: 1500, sensorErrors: 0 });
+    assert.deepEqual(status("down").status, { queueDepth: 4, dropped: 2, sent: 0, intervalMs: 1500, sensorErrors: 0, sensorBadReadings: 0 });
     assert.ok(all.findIndex((l) => l.startsWith("PUB ")) > all.findIndex((l) => l.startsWith("STATUS down ")), "nothing sent while down");
 
     // connected(): readings 3-6, oldest first, in one batch of {ts, values}, ts in epoch ms.
@@ -196,15 +196,15 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
       const hi = taken.get(n)! - read.get(n - 1)! + 1;
       assert.ok(step >= lo && step <= hi, `ts of reading ${n} ${step} ms after ${n - 1}'s, the readings ${lo}-${hi} ms apart`);
     }
-    assert.deepEqual(status("batch").status, { queueDepth: 4, dropped: 2, sent: 0, intervalMs: 1500, sensorErrors: 0 });
+    assert.deepEqual(status("batch").status, { queueDepth: 4, dropped: 2, sent: 0, intervalMs: 1500, sensorErrors: 0, sensorBadReadings: 0 });
 
     // Reading 7 waits for the batch's PUBACK (a PUBACK for another id releases nothing), then goes alone.
-    assert.deepEqual(status("held"), { status: { queueDepth: 5, dropped: 2, sent: 0, intervalMs: 1500, sensorErrors: 0 }, current: { t: 27.5 } });
+    assert.deepEqual(status("held"), { status: { queueDepth: 5, dropped: 2, sent: 0, intervalMs: 1500, sensorErrors: 0, sensorBadReadings: 0 }, current: { t: 27.5 } });
     assert.ok(at("PUBLISHED 1") < at("I " + T + "published msg_id=41"));
     assert.ok(at("I " + T + "published msg_id=41") < all.indexOf("PUB " + ME + "telemetry q1 " + JSON.stringify(pubs[1])));
     assert.deepEqual(pubs[1].values, { t: 27.5 }, "a NaN value leaves its key out");
     assert.ok(pubs[1].ts > ts[3]);
-    assert.deepEqual(status("acked").status, { queueDepth: 0, dropped: 2, sent: 5, intervalMs: 1500, sensorErrors: 0 });
+    assert.deepEqual(status("acked").status, { queueDepth: 0, dropped: 2, sent: 5, intervalMs: 1500, sensorErrors: 0, sensorBadReadings: 0 });
 
     // The interval: each invalid value refused with {error} and a W line, 2000 taken and used from now.
     const why = (v: unknown) => `telemetryIntervalMs ${JSON.stringify(v)} from unit test rejected: use 1000-86400000`;
@@ -221,16 +221,28 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
       assert.ok(gap >= 1700 && gap < 4000, `reading ${n} ${gap} ms after ${n - 1}: the 2000 ms interval`);
     }
 
-    // Readings 8-10 fail: one W line, three counted, the last value kept; 11 answers: one I line, sent.
-    assert.deepEqual(all.filter((l) => l.includes(": sensor")), [
-      "W " + T + "sensor: no answer at 0x44; retrying",
-      "I " + T + "sensor back after 3 failed readings",
+    // Reading 8 is bad (CRC): dropped and counted; 9-10 do not answer: one W line ("lost": the sensor
+    // had answered before), counted; 11 answers: one I line, sent.
+    const S = "sensor: UnitSensor";
+    assert.deepEqual(all.filter((l) => l.includes(S)), [
+      "W " + S + ": reading dropped, CRC mismatch (1 so far)",
+      "W " + S + " lost: no answer at 0x44; retrying",
+      "I " + S + " back after 2 failed readings",
     ]);
-    assert.ok(at("W " + T + "sensor: no answer at 0x44; retrying") > all.findIndex((l) => l.startsWith("READ 8 ")));
-    assert.ok(at("I " + T + "sensor back after 3 failed readings") > all.findIndex((l) => l.startsWith("READ 11 ")));
-    assert.deepEqual(status("failing"), { status: { queueDepth: 0, dropped: 2, sent: 5, intervalMs: 2000, sensorErrors: 3 }, current: { t: 27.5 } });
+    assert.ok(at("W " + S + ": reading dropped, CRC mismatch (1 so far)") > all.findIndex((l) => l.startsWith("READ 8 ")));
+    assert.ok(at("W " + S + " lost: no answer at 0x44; retrying") > all.findIndex((l) => l.startsWith("READ 9 ")));
+    assert.ok(at("I " + S + " back after 2 failed readings") > all.findIndex((l) => l.startsWith("READ 11 ")));
+    const counts = { sensorErrors: 2, sensorBadReadings: 1 };
+    assert.deepEqual(status("failing"), { status: { queueDepth: 0, dropped: 2, sent: 5, intervalMs: 2000, ...counts }, current: { t: 27.5 } });
     assert.deepEqual(pubs[2].values, { t: 31.5, h: 51 });
-    assert.deepEqual(status("end"), { status: { queueDepth: 0, dropped: 2, sent: 6, intervalMs: 2000, sensorErrors: 3 }, current: { t: 31.5, h: 51 } });
+    assert.deepEqual(status("end"), { status: { queueDepth: 0, dropped: 2, sent: 6, intervalMs: 2000, ...counts }, current: { t: 31.5, h: 51 } });
+    // The counts went to the client attributes at each change while connected: the bad reading, the
+    // loss (at its first missed reading), the return.
+    assert.deepEqual(all.filter((l) => l.includes("v1/devices/me/attributes ")).map((l) => l.slice(l.indexOf("{"))), [
+      '{"sensorErrors":0,"sensorBadReadings":1}',
+      '{"sensorErrors":1,"sensorBadReadings":1}',
+      '{"sensorErrors":2,"sensorBadReadings":1}',
+    ]);
   });
 
   test("attributes and RPC through a fake client: interval via onInterval, responses, malformed input, live handler table", async () => {
@@ -266,7 +278,7 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
       "rpc-returns-nothing": [answer("13", {})],
       "rpc-malformed": ["W rpc: request is not JSON", answer("14", { error: "request is not JSON" })],
       "rpc-no-method": ["W rpc: request needs a method", answer("15", { error: "request needs a method" })],
-      "rpc-bad-id": ["W rpc: bad request id", 'STATUS {"queueDepth":0,"dropped":0,"sent":0,"intervalMs":3000,"sensorErrors":0}', "DONE"],
+      "rpc-bad-id": ["W rpc: bad request id", 'STATUS {"queueDepth":0,"dropped":0,"sent":0,"intervalMs":3000,"sensorErrors":0,"sensorBadReadings":0}', "DONE"],
     };
     assert.deepEqual(Object.fromEntries(section), expected);
   });

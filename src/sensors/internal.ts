@@ -7,6 +7,7 @@ export function internalSensor(): Sensor | undefined {
   const raw = E.getTemperature();
   if (!(raw > -100 && raw < 300) || raw == 128) return undefined;
   return {
-    read: (done) => done(undefined, [Math.round((E.getTemperature() - 32) / 0.18) / 10, NaN]),
+    name: "internal",
+    read: (done) => done([Math.round((E.getTemperature() - 32) / 0.18) / 10, NaN]),
   };
 }

@@ -5,6 +5,7 @@ import type { Sensor } from "./sensor";
 export function simulatedSensor(): Sensor {
   let n = 0;
   return {
-    read: (done) => done(undefined, [25 + (n % 21) / 2, 26 + (n++ % 55)]),
+    name: "simulated",
+    read: (done) => done([25 + (n % 21) / 2, 26 + (n++ % 55)]),
   };
 }

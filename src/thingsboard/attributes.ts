@@ -19,6 +19,11 @@ export interface ClientAttributes {
   serial: string;
   /** Readings dropped so far because the queue was full. */
   droppedReadings: number;
+  /** The sensor's part ("SHT3x"), and the readings it did not answer and the bad ones dropped (CRC)
+   *  so far; telemetry publishes the counts again when they change. */
+  sensor: string;
+  sensorErrors: number;
+  sensorBadReadings: number;
 }
 
 /**

@@ -3,21 +3,24 @@
 // PUBACK of the one before, so a backlog arrives in order. An unacknowledged batch stays in the MQTT
 // client and is sent again after a reconnect. Once the clock is known each reading is sent as
 // {ts, values} (several as an array); before that, and only after a grace period for SNTP, as plain
-// values the server stamps. A failed reading is logged once (until one succeeds) and counted.
+// values the server stamps. A sensor that does not answer is logged once (an error at start, where
+// wiring is the likely cause; "lost" later) and when it is back; a bad reading (CRC) is dropped and
+// logged; both are counted, and the counts go to a client attribute when they change.
 // One telemetry per program: its state is this module's, and its functions sit at the bundle's top
 // level, where a function costs the board fewer JsVars than inside another (see rollup.config.js).
 // startTelemetry (re)starts it.
 
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from "../constants";
-import { INFO, log, toJson, uptimeMs, WARN } from "../log";
+import { ERROR, INFO, log, toJson, uptimeMs, WARN } from "../log";
 import type { Client } from "../mqtt/index";
+import { BAD_READING } from "../sensors/sensor";
 import type { Sensor } from "../sensors/sensor";
 import { createQueue } from "../telemetry/queue";
 import type { ReadingQueue } from "../telemetry/queue";
 import { schedule } from "../timer";
 import type { Timer } from "../timer";
 import { clockKnown } from "./clock";
-import { INTERVAL_KEY, TELEMETRY, TELEMETRY_TAG as TAG } from "./topics";
+import { ATTRIBUTES, INTERVAL_KEY, TELEMETRY, TELEMETRY_TAG as TAG } from "./topics";
 
 /** Readings per message: ~70 bytes each, well inside one TLS record and the board's RAM. */
 const BATCH = 10;
@@ -25,6 +28,7 @@ const BATCH = 10;
  *  clock every CLOCK_WAIT_MS. */
 const SNTP_GRACE_MS = 20000;
 const CLOCK_WAIT_MS = 250;
+const SENSOR_TAG = "sensor";
 
 export interface TelemetrySettings {
   /** The first interval between readings, in ms (MIN_INTERVAL_MS to MAX_INTERVAL_MS). */
@@ -43,8 +47,10 @@ export interface TelemetryStatus {
   /** Readings the server acknowledged. */
   sent: number;
   intervalMs: number;
-  /** Readings the sensor failed to give. */
+  /** Readings the sensor did not answer. */
   sensorErrors: number;
+  /** Readings dropped because they failed their CRC or checksum. */
+  sensorBadReadings: number;
 }
 
 /** @json The answer to setTelemetryInterval. */
@@ -80,8 +86,11 @@ let flightId: number;
 let flightN: number;
 let acked: number;
 let sensorErrors: number;
-/** 1 while the sensor fails (its failure was logged). */
-let failing: number;
+let badReadings: number;
+/** sensorErrors when the sensor stopped answering (its loss was logged); -1 while it answers. */
+let lostAt: number;
+/** 1 once the sensor has answered since the start. */
+let answered: number;
 /** Uptime of the last CONNACK (0 before the first): readings wait SNTP_GRACE_MS from it for the clock. */
 let connectedAt: number;
 let last: number[];
@@ -123,15 +132,36 @@ function pump(): void {
   q.drop((flightN = n));
 }
 
-function onReading(error: string | undefined, v?: number[]): void {
-  if (error) {
+/** Publishes the sensor counts as client attributes (QoS 0): they changed. Connecting publishes them
+ *  too (main.ts), so nothing is lost while down. */
+function reportCounts(): void {
+  if (client.connected()) client.publish(ATTRIBUTES, toJson({ sensorErrors: sensorErrors, sensorBadReadings: badReadings }));
+}
+
+function onReading(v: number[] | undefined, fault?: number, why?: string): void {
+  const name = sensor.name;
+  if (fault == BAD_READING) {
+    badReadings++;
+    log(WARN, SENSOR_TAG, name + ": reading dropped, " + why + " (" + badReadings + " so far)");
+    return reportCounts();
+  }
+  if (fault) {
     sensorErrors++;
-    if (!failing) log(WARN, TAG, "sensor: " + error + "; retrying");
-    failing = 1;
+    if (lostAt < 0) {
+      lostAt = sensorErrors - 1;
+      // Never answered: most likely wiring or settings, which the person at the monitor must fix.
+      if (answered) log(WARN, SENSOR_TAG, name + " lost: " + why + "; retrying");
+      else log(ERROR, SENSOR_TAG, name + ": " + why + "; retrying every " + every / 1000 + " s");
+      reportCounts();
+    }
     return;
   }
-  if (failing) log(INFO, TAG, "sensor back after " + sensorErrors + " failed readings");
-  failing = 0;
+  if (lostAt >= 0) {
+    log(INFO, SENSOR_TAG, name + " back after " + (sensorErrors - lostAt) + " failed readings");
+    lostAt = -1;
+    reportCounts();
+  }
+  answered = 1;
   last = v!;
   if (!q.add(uptimeMs(), last)) log(WARN, TAG, `Queue full: dropped the oldest (${q.lost} so far)`);
   pump();
@@ -168,7 +198,9 @@ export const telemetry: Telemetry = {
     return { telemetryIntervalMs: ms };
   },
   current: () => values(-1),
-  status: () => ({ queueDepth: q.count + flightN, dropped: q.lost, sent: acked, intervalMs: every, sensorErrors: sensorErrors }),
+  status: () => ({
+    queueDepth: q.count + flightN, dropped: q.lost, sent: acked, intervalMs: every, sensorErrors: sensorErrors, sensorBadReadings: badReadings,
+  }),
 };
 
 /** Starts reading `sensor` (at once, then every settings.intervalMs) and sending through `client`;
@@ -179,7 +211,8 @@ export function startTelemetry(c: Client, s: Sensor, settings: TelemetrySettings
   keys = settings.keys;
   q = /*#__NOINLINE__*/ createQueue(settings.queueCapacity, keys.length);
   every = settings.intervalMs;
-  flightId = flightN = acked = sensorErrors = failing = connectedAt = 0;
+  flightId = flightN = acked = sensorErrors = badReadings = answered = connectedAt = 0;
+  lostAt = -1;
   last = [];
   schedule(clockWait);
   // The first reading now, so that it goes out as soon as the session is up.
