@@ -30,9 +30,18 @@ export interface FirmwareConfig {
    *  (board/<chip>.json device.tls: the figures' one home). */
   tlsHeap: number;
   heapFix: string;
-  /** "simulated" or "internal" (the ESP32's own temperature sensor). */
+  /** "simulated", "internal" (the ESP32's own temperature sensor), "sht3x", "sht4x", "bme280", "ds18b20" or "dht22". */
   sensor: string;
-  /** Telemetry key names, in the order a Sensor returns its values: [temperature, humidity]. */
+  /** GPIO numbers of the I2C lines (SHT3x, SHT4x, BME280) and of a DS18B20's or DHT22's data line. Always set:
+   *  the board's defaults (board/<chip>.json device.sensorPins) when the config does not give them or the
+   *  sensor does not use them. */
+  sda: number;
+  scl: number;
+  pin: number;
+  /** The I2C sensor's 7-bit address (the part's default unless the config gives one); 0 for a sensor not on I2C. */
+  i2cAddress: number;
+  /** Telemetry key names, in the order a Sensor returns its values: [temperature, humidity], and pressure
+   *  third only for "bme280". */
   keys: string[];
   /** Readings kept while the link is down. */
   queueCapacity: number;

@@ -67,7 +67,8 @@ describe("the example config", () => {
       board: "esp32", wifiSsid: "MySSID", wifiPassword: "MyPassword", host: "localhost", port: 8883, tls: true,
       accessToken: "A1_TEST_TOKEN", telemetryIntervalMs: 5000, skipCnCheck: false, logLevel: "info",
       serverCert: join(ROOT, "certs", "server.pem"),
-      sensor: "simulated", temperatureKey: "temperature", humidityKey: "humidity", queueCapacity: 50, sntpServer: "pool.ntp.org",
+      sensor: "simulated", sda: 21, scl: 22, pin: 4, i2cAddress: 0,
+      temperatureKey: "temperature", humidityKey: "humidity", pressureKey: "pressure", queueCapacity: 50, sntpServer: "pool.ntp.org",
       provisionDeviceKey: "", provisionDeviceSecret: "", deviceName: "", ota: false, firmwareVersion: "",
     } satisfies DeviceConfig);
     assert.deepEqual(Object.keys(config).sort(), [...CONFIG_KEYS].sort());
@@ -91,7 +92,8 @@ describe("valid files", () => {
       board: "esp32c3", wifiSsid: "Garden Shed", wifiPassword: PASSWORD, host: "tb.example.org", port: 8884, tls: true,
       accessToken: TOKEN, telemetryIntervalMs: 60000, skipCnCheck: true, logLevel: "debug",
       serverCert: join(ROOT, "test", "fixtures", "certs", "tb.pem"),
-      sensor: "simulated", temperatureKey: "temperature", humidityKey: "humidity", queueCapacity: 50, sntpServer: "pool.ntp.org",
+      sensor: "simulated", sda: 4, scl: 5, pin: 3, i2cAddress: 0,
+      temperatureKey: "temperature", humidityKey: "humidity", pressureKey: "pressure", queueCapacity: 50, sntpServer: "pool.ntp.org",
       provisionDeviceKey: "", provisionDeviceSecret: "", deviceName: "", ota: false, firmwareVersion: "",
     });
   });
@@ -101,7 +103,8 @@ describe("valid files", () => {
     assert.deepEqual(config, {
       board: "esp32", wifiSsid: "Garden Shed", wifiPassword: "", host: "192.168.1.10", port: 8883, tls: true, accessToken: TOKEN,
       telemetryIntervalMs: 5000, skipCnCheck: false, logLevel: "info", serverCert: join(FIX, "certs", "server.pem"),
-      sensor: "simulated", temperatureKey: "temperature", humidityKey: "humidity", queueCapacity: 50, sntpServer: "pool.ntp.org",
+      sensor: "simulated", sda: 21, scl: 22, pin: 4, i2cAddress: 0,
+      temperatureKey: "temperature", humidityKey: "humidity", pressureKey: "pressure", queueCapacity: 50, sntpServer: "pool.ntp.org",
       provisionDeviceKey: "", provisionDeviceSecret: "", deviceName: "", ota: false, firmwareVersion: "",
     });
   });
@@ -429,7 +432,8 @@ describe("environment overrides", () => {
     assert.deepEqual(CONFIG_KEYS.map(envVarFor), ["TB_BOARD", "TB_WIFI_SSID", "TB_WIFI_PASSWORD", "TB_HOST", "TB_PORT", "TB_TLS",
       "TB_ACCESS_TOKEN", "TB_PROVISION_DEVICE_KEY", "TB_PROVISION_DEVICE_SECRET", "TB_DEVICE_NAME", "TB_OTA", "TB_FIRMWARE_VERSION",
       "TB_TELEMETRY_INTERVAL_MS", "TB_SKIP_CN_CHECK", "TB_LOG_LEVEL", "TB_SERVER_CERT",
-      "TB_SENSOR", "TB_TEMPERATURE_KEY", "TB_HUMIDITY_KEY", "TB_QUEUE_CAPACITY", "TB_SNTP_SERVER"]);
+      "TB_SENSOR", "TB_SDA", "TB_SCL", "TB_PIN", "TB_I2C_ADDRESS", "TB_TEMPERATURE_KEY", "TB_HUMIDITY_KEY", "TB_PRESSURE_KEY",
+      "TB_QUEUE_CAPACITY", "TB_SNTP_SERVER"]);
   });
 
   test("unparseable values name the variable, all at once", () => {

@@ -7,9 +7,11 @@ import { readFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { closest, distance } from "fastest-levenshtein";
 import { getNodeValue, parseTree, printParseErrorCode, visit, type Node, type ParseError } from "jsonc-parser";
+import { loadBoard } from "../common/board.ts";
 import {
   configWarnings, CONFIG_KEYS, DEFAULT_CONFIG_FILE, deviceConfigSchema, envVarFor, EXAMPLE_CONFIG_FILE, fields,
-  PLAIN_PORT, plainMqttProblems, credentialProblems, type DeviceConfig, type EnvKind, type Key,
+  PLAIN_PORT, plainMqttProblems, credentialProblems, sensorProblems, sensorWarnings, withSensorDefaults,
+  type DeviceConfig, type EnvKind, type Key,
 } from "./config-rules.ts";
 import {
   ConfigError, duplicateKey, envMessages, explain, fileMessages, jsonSyntaxProblem, keyProblem, keyWarning, unknownKey,
@@ -62,16 +64,20 @@ function checkDeviceConfig(raw: unknown, origin: ConfigOrigin): Checked {
     for (const p of credentialProblems(given)) if (!reported.has(p.key)) problems.push(keyProblem(where(p.key), p.key, p.text));
     return { problems, warnings: [] };
   }
+  // Sensor pins and the I2C address default per board and per part (board/<chip>.json).
+  const board = loadBoard(result.data.board);
   const config: DeviceConfig = {
-    ...result.data,
+    ...withSensorDefaults(result.data, board),
     serverCert: resolve(origin.file ? dirname(resolve(cwd, origin.file)) : cwd, result.data.serverCert),
   };
   // Plain MQTT's default port is ThingsBoard's plain one, not the schema's TLS default.
   if (!config.tls && given.port === undefined) config.port = PLAIN_PORT;
-  const problems = [...credentialProblems(given), ...plainMqttProblems(config, given)].map((p) => keyProblem(where(p.key), p.key, p.text));
+  const problems = [...credentialProblems(given), ...plainMqttProblems(config, given), ...sensorProblems(config, given, board)]
+    .map((p) => keyProblem(where(p.key), p.key, p.text));
   if (problems.length) return { problems, warnings: [] };
   const isExample = origin.file !== undefined && basename(origin.file) === EXAMPLE_CONFIG_FILE;
-  const warnings = configWarnings(config, given, isExample).map((w) => keyWarning(where(w.key), w.key, w.text));
+  const warnings = [...configWarnings(config, given, isExample), ...sensorWarnings(config, given, board)]
+    .map((w) => keyWarning(where(w.key), w.key, w.text));
   return { config, problems: [], warnings };
 }
 

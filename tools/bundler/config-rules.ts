@@ -5,7 +5,7 @@
 // config-loading.ts.
 import { isIP } from "node:net";
 import { z } from "zod";
-import { BOARDS, mask, MAX_INTERVAL_MS, MIN_INTERVAL_MS, type BoardName } from "../common/index.ts";
+import { BOARDS, mask, MAX_INTERVAL_MS, MIN_INTERVAL_MS, type BoardJson, type BoardName } from "../common/index.ts";
 
 /** The chips with a board/<chip>.json; the list lives with the board loader. */
 export type Board = BoardName;
@@ -35,11 +35,20 @@ export interface DeviceConfig {
   logLevel: LogLevel;
   /** Resolved absolute path (relative paths are taken from the config file's folder). */
   serverCert: string;
-  /** Where readings come from: the example's simulated values or the ESP32's internal sensor. */
-  sensor: "simulated" | "internal";
+  /** Where readings come from: the example's simulated values, the ESP32's internal sensor, or a part wired to the board. */
+  sensor: SensorName;
+  /** GPIO numbers of the I2C lines and of a 1-Wire or DHT sensor's data line: given ("D21", "GPIO21" or 21)
+   *  or board/<chip>.json's device.sensorPins; a key the sensor does not use always holds that default. */
+  sda: number;
+  scl: number;
+  pin: number;
+  /** The I2C sensor's 7-bit address: given, or the part's default; 0 when the sensor is not on I2C. */
+  i2cAddress: number;
   /** Telemetry key names (the example's dashboards use the misspelled "temprature"). */
   temperatureKey: string;
   humidityKey: string;
+  /** Sent only by a sensor that measures pressure (bme280). */
+  pressureKey: string;
   /** Readings kept while the link is down; the oldest is dropped when full. */
   queueCapacity: number;
   /** Time server for Wifi.setSNTP, so readings carry their real time. */
@@ -53,6 +62,10 @@ export const EXAMPLE_CONFIG_FILE = "device.config.example.json";
 /** ThingsBoard's MQTT ports: over TLS, and plain. */
 export const TLS_PORT = 8883;
 export const PLAIN_PORT = 1883;
+
+/** The `sensor` values: the firmware's own readings, then the parts it has a driver for (src/sensors/). */
+export const SENSORS = ["simulated", "internal", "sht3x", "sht4x", "bme280", "ds18b20", "dht22"] as const;
+export type SensorName = (typeof SENSORS)[number];
 
 /** In ESP-IDF order: the firmware gets the index (0 none … 5 verbose). */
 export const LOG_LEVELS = ["none", "error", "warn", "info", "debug", "verbose"] as const;
@@ -187,6 +200,59 @@ function checkPath(s: string): string | undefined {
   return s.trim() === "" ? "is empty: set it to the server certificate's PEM file, e.g. \"certs/server.pem\"" : undefined;
 }
 
+// Pins and I2C addresses. The format is checked here; whether the chip has the pin and what the board
+// uses it for is judged with the board file, in sensorProblems below.
+
+/** The GPIO number of 21, "21", "D21" (Espruino's name) or "GPIO21" (ESPHome's and ESP-IDF's), any case. */
+export function parsePin(v: unknown): number | undefined {
+  if (typeof v === "number") return Number.isInteger(v) && v >= 0 ? v : undefined;
+  if (typeof v !== "string") return undefined;
+  const m = /^\s*(?:D|GPIO)?(\d{1,3})\s*$/i.exec(v);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** How the build writes a pin: Espruino's name. */
+export const pinName = (gpio: number) => `D${gpio}`;
+
+function checkPinValue(example: number) {
+  return (v: unknown): string | undefined => {
+    if (parsePin(v) !== undefined) return undefined;
+    const digits = typeof v === "string" ? /\d+/.exec(v)?.[0] : undefined;
+    const n = digits ? Number(digits) : example;
+    return `${describeValue(v)} is not a pin: write the GPIO number as ${n}, "D${n}" or "GPIO${n}"`;
+  };
+}
+
+/** 0x44 (a number) or "0x44" (a hex string). */
+export function parseI2cAddress(v: unknown): number | undefined {
+  if (typeof v === "number") return Number.isInteger(v) && v >= 0 && v <= 0x7f ? v : undefined;
+  if (typeof v !== "string") return undefined;
+  const m = /^\s*0x([0-9a-f]{1,2})\s*$/i.exec(v);
+  return m && parseInt(m[1]!, 16) <= 0x7f ? parseInt(m[1]!, 16) : undefined;
+}
+
+export const hex = (address: number) => "0x" + address.toString(16).padStart(2, "0");
+
+function checkI2cAddress(v: unknown): string | undefined {
+  if (parseI2cAddress(v) !== undefined) return undefined;
+  const digits = typeof v === "string" && /^\s*\d{1,2}\s*$/.test(v) ? v.trim() : undefined;
+  const fix = digits ? `write it in hex as "0x${digits}", or as a number` : "write it in hex as a string, e.g. \"0x44\", or as a number";
+  return `${describeValue(v)} is not a 7-bit I2C address: ${fix}`;
+}
+
+/** A value as a message shows it (none of these keys is a secret). */
+function describeValue(v: unknown): string {
+  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)}`;
+  if (typeof v === "number" || typeof v === "boolean") return `the ${typeof v} ${v}`;
+  if (v === null) return "null";
+  return Array.isArray(v) ? "a list [...]" : `${typeof v === "object" ? "an object {...}" : typeof v}`;
+}
+
+/** An optional key whose given value is normalised to a number; the default comes from the board file. */
+function boardDefaulted(check: (v: unknown) => string | undefined, parse: (v: unknown) => number | undefined) {
+  return z.unknown().superRefine(rule(check)).transform((v) => parse(v)!).optional();
+}
+
 /** Attaches a rule to a schema; the rule's text becomes the issue message verbatim. */
 function rule<T>(check: (v: T) => string | undefined) {
   return (v: T, ctx: z.RefinementCtx) => {
@@ -263,13 +329,28 @@ const FIELDS = {
     schema: z.string().superRefine(rule(checkPath)).default("certs/server.pem"), env: "string", example: "certs/server.pem",
   },
   sensor: {
-    schema: z.enum(["simulated", "internal"]).default("simulated"), env: "string", example: "simulated",
+    schema: z.enum(SENSORS).default("simulated"), env: "string", example: "simulated",
+  },
+  sda: {
+    schema: boardDefaulted(checkPinValue(21), parsePin), env: "string", example: "D21",
+  },
+  scl: {
+    schema: boardDefaulted(checkPinValue(22), parsePin), env: "string", example: "D22",
+  },
+  pin: {
+    schema: boardDefaulted(checkPinValue(4), parsePin), env: "string", example: "D4",
+  },
+  i2cAddress: {
+    schema: boardDefaulted(checkI2cAddress, parseI2cAddress), env: "string", example: "0x44",
   },
   temperatureKey: {
     schema: z.string().superRefine(rule(checkTelemetryKey)).default("temperature"), env: "string", example: "temperature",
   },
   humidityKey: {
     schema: z.string().superRefine(rule(checkTelemetryKey)).default("humidity"), env: "string", example: "humidity",
+  },
+  pressureKey: {
+    schema: z.string().superRefine(rule(checkTelemetryKey)).default("pressure"), env: "string", example: "pressure",
   },
   queueCapacity: {
     schema: z.int().superRefine(rule(checkQueueCapacity)).default(50), env: "integer", example: 50,
@@ -287,9 +368,15 @@ export const deviceConfigSchema = z.object(
   Object.fromEntries(Object.entries(FIELDS).map(([k, f]) => [k, f.schema])) as { [K in Key]: (typeof FIELDS)[K]["schema"] },
 ).strict();
 
-// The schema's output must be exactly DeviceConfig.
+/** Keys whose default depends on the board or the sensor: the schema leaves them out when not given,
+ *  and sensorSettings fills them in. */
+export type BoardDefaultedKey = "sda" | "scl" | "pin" | "i2cAddress";
+/** What the schema gives: DeviceConfig, but the board's defaults not yet filled in. */
+export type ParsedConfig = Omit<DeviceConfig, BoardDefaultedKey> & Partial<Pick<DeviceConfig, BoardDefaultedKey>>;
+
+// The schema's output must be exactly that.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const schemaMatchesType: Same<z.output<typeof deviceConfigSchema>, DeviceConfig> = true;
+const schemaMatchesType: Same<z.output<typeof deviceConfigSchema>, ParsedConfig> = true;
 void schemaMatchesType;
 
 export const CONFIG_KEYS: readonly string[] = Object.keys(FIELDS);
@@ -371,6 +458,197 @@ export function configWarnings(c: DeviceConfig, given: Record<string, unknown>, 
       "readable and forgeable by anyone on the path; use it only on an isolated network you control (README: \"Plain MQTT\")" });
   } else if (c.port === PLAIN_PORT) {
     out.push({ key: "port", text: `${PLAIN_PORT} is ThingsBoard's plain MQTT port, but this firmware uses TLS: use ${TLS_PORT} unless your server runs TLS there` });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sensors: which keys each one reads, the I2C addresses each part answers on, and the pins the board
+// file (device.gpio, device.ledPin, device.sensorPins) allows.
+
+type Quantity = "temperature" | "humidity" | "pressure";
+interface SensorPart {
+  /** As messages name the part. */
+  name: string;
+  bus: "none" | "i2c" | "1-wire" | "dht";
+  /** The addresses it answers on, the default first, each with how it is chosen (the part's datasheet). */
+  addresses?: Array<[number, string]>;
+  measures: Quantity[];
+}
+
+const PARTS: Record<SensorName, SensorPart> = {
+  // "internal" falls back to simulated readings on chips without one, humidity included.
+  simulated: { name: "simulated", bus: "none", measures: ["temperature", "humidity"] },
+  internal: { name: "internal", bus: "none", measures: ["temperature", "humidity"] },
+  sht3x: { name: "SHT3x", bus: "i2c", addresses: [[0x44, "ADDR pin to GND"], [0x45, "ADDR pin to VDD"]], measures: ["temperature", "humidity"] },
+  sht4x: {
+    name: "SHT4x", bus: "i2c", addresses: [[0x44, "SHT4x-AD1B"], [0x45, "SHT4x-BD1B"], [0x46, "SHT4x-CD1B"]],
+    measures: ["temperature", "humidity"],
+  },
+  bme280: { name: "BME280", bus: "i2c", addresses: [[0x76, "SDO to GND"], [0x77, "SDO to VDDIO"]], measures: ["temperature", "humidity", "pressure"] },
+  ds18b20: { name: "DS18B20", bus: "1-wire", measures: ["temperature"] },
+  dht22: { name: "DHT22", bus: "dht", measures: ["temperature", "humidity"] },
+};
+
+type PinKey = "sda" | "scl" | "pin";
+const PIN_KEYS: readonly PinKey[] = ["sda", "scl", "pin"];
+const SENSOR_KEYS: readonly Key[] = ["sda", "scl", "pin", "i2cAddress", "humidityKey", "pressureKey"];
+
+/** The sensor keys `sensor` reads (temperatureKey is read by all). */
+function usedKeys(sensor: SensorName): Set<Key> {
+  const part = PARTS[sensor];
+  const keys = new Set<Key>(part.bus === "i2c" ? ["sda", "scl", "i2cAddress"] : part.bus === "none" ? [] : ["pin"]);
+  if (part.measures.includes("humidity")) keys.add("humidityKey");
+  if (part.measures.includes("pressure")) keys.add("pressureKey");
+  return keys;
+}
+
+/** The telemetry key names in the order the sensor gives its values: [temperature, humidity], and pressure
+ *  only for a sensor that measures it. */
+export function telemetryKeys(c: DeviceConfig): string[] {
+  return PARTS[c.sensor].measures.includes("pressure") ? [c.temperatureKey, c.humidityKey, c.pressureKey] : [c.temperatureKey, c.humidityKey];
+}
+
+/** The pin the board file names as `key`'s default. */
+function defaultPin(board: BoardJson, key: PinKey): number {
+  const gpio = parsePin(board.device.sensorPins[key]);
+  if (gpio === undefined) throw new Error(`board/${board.device.chip}.json: device.sensorPins.${key} is not a pin`);
+  return gpio;
+}
+
+/** The config with its board- and sensor-dependent defaults: a key the sensor reads keeps its given value;
+ *  the others get the default (a pin from device.sensorPins, the part's first I2C address, or 0), so the
+ *  firmware's constants always exist and an ignored key changes nothing in the bundle. */
+export function withSensorDefaults(p: ParsedConfig, board: BoardJson): DeviceConfig {
+  const uses = usedKeys(p.sensor);
+  const pick = (key: BoardDefaultedKey, fallback: number) => (uses.has(key) && p[key] !== undefined ? p[key] : fallback);
+  return {
+    ...p,
+    sda: pick("sda", defaultPin(board, "sda")),
+    scl: pick("scl", defaultPin(board, "scl")),
+    pin: pick("pin", defaultPin(board, "pin")),
+    i2cAddress: pick("i2cAddress", PARTS[p.sensor].addresses?.[0]?.[0] ?? 0),
+  };
+}
+
+/** "D6-D11", "D1 TX, D3 RX", "D0-D19, D21-D23": consecutive pins as ranges. */
+function pinList(pins: readonly number[], names?: Record<string, string>): string {
+  if (names) return pins.map((p) => `${pinName(p)} ${names[p] ?? ""}`.trim()).join(", ");
+  const runs: string[] = [];
+  for (let i = 0; i < pins.length;) {
+    let j = i;
+    while (j + 1 < pins.length && pins[j + 1] === pins[j]! + 1) j++;
+    runs.push(j > i ? `${pinName(pins[i]!)}-${pinName(pins[j]!)}` : pinName(pins[i]!));
+    i = j + 1;
+  }
+  return runs.join(", ");
+}
+
+/** What the line on `key` is, as a fix names it. */
+function role(key: PinKey, part: SensorPart): string {
+  if (key !== "pin") return key.toUpperCase();
+  return part.bus === "1-wire" ? `the ${part.name}'s data line (DQ)` : `the ${part.name}'s data line`;
+}
+
+/** Why the line must be driven, for an input-only pin. */
+function drives(key: PinKey, part: SensorPart): string {
+  if (key !== "pin") return `I2C must pull ${key.toUpperCase()} low`;
+  return part.bus === "1-wire" ? "1-Wire must pull the data line low to reset and write" : `the ${part.name} is started by pulling its data line low`;
+}
+
+/** "wire SDA to another GPIO, e.g. D21 (the default)": the default unless it is `avoid`, then another
+ *  of the board's sensor pins. */
+function moveTo(key: PinKey, part: SensorPart, board: BoardJson, avoid?: number): string {
+  const own = defaultPin(board, key);
+  const other = PIN_KEYS.map((k) => defaultPin(board, k)).find((g) => g !== avoid && g !== own);
+  const example = own !== avoid ? `${pinName(own)} (the default)` : pinName(other!);
+  return `wire ${role(key, part)} to another GPIO, e.g. ${example}`;
+}
+
+/** Why `gpio` cannot carry `key` on this board, or undefined. */
+function pinProblem(key: PinKey, gpio: number, part: SensorPart, board: BoardJson): string | undefined {
+  const g = board.device.gpio;
+  const chip = board.info.name;
+  const at = pinName(gpio);
+  const fix = moveTo(key, part, board);
+  if (!g.pins.some(([a, b]) => gpio >= a && gpio <= b)) {
+    const has = g.pins.map(([a, b]) => (a === b ? pinName(a) : `${pinName(a)}-${pinName(b)}`)).join(", ");
+    return `${at} is not a GPIO of the ${chip} (it has ${has}): ${fix}`;
+  }
+  if (parsePin(board.device.ledPin) === gpio) {
+    return `${at} drives the LED the firmware blinks (device.ledPin in board/${board.device.chip}.json): ${fix}`;
+  }
+  const reserved = g.reserved.find((r) => r.pins.includes(gpio));
+  if (reserved) {
+    return `${at} is one of the ${chip}'s ${reserved.for} (${pinList(reserved.pins, reserved.names)})` +
+      `${reserved.note ? ", " + reserved.note : ""}: ${fix}`;
+  }
+  if (g.inputOnly.includes(gpio)) {
+    return `${at} is input-only on the ${chip} (${pinList(g.inputOnly)} cannot drive a line), and ${drives(key, part)}: ${fix}`;
+  }
+  return undefined;
+}
+
+/** Pins the chip lacks or the board uses, SDA on SCL's pin, an address the part does not answer on.
+ *  Only given values are judged: the board file's defaults are right by construction (test/config-sensor.test.ts). */
+export function sensorProblems(c: DeviceConfig, given: Record<string, unknown>, board: BoardJson): KeyNote[] {
+  const part = PARTS[c.sensor];
+  const uses = usedKeys(c.sensor);
+  const out: KeyNote[] = [];
+  for (const key of PIN_KEYS) {
+    if (!uses.has(key) || given[key] === undefined) continue;
+    const problem = pinProblem(key, c[key], part, board);
+    if (problem) out.push({ key, text: problem });
+  }
+  if (part.bus === "i2c" && out.length === 0 && c.sda === c.scl) {
+    const key: PinKey = given.scl !== undefined ? "scl" : "sda";
+    const other: PinKey = key === "scl" ? "sda" : "scl";
+    const dflt = given[other] === undefined ? " (the default)" : "";
+    out.push({ key, text: `${pinName(c[key])} is ${other}'s pin too${dflt}: I2C needs two GPIOs, one for SDA and one for SCL: ` +
+      moveTo(key, part, board, c[key]) });
+  }
+  if (part.addresses && given.i2cAddress !== undefined && !part.addresses.some(([a]) => a === c.i2cAddress)) {
+    const options = part.addresses.map(([a, how], i) => `${hex(a)} (${how}${i === 0 ? ", the default" : ""})`);
+    const list = `${options.slice(0, -1).join(", ")} or ${options.at(-1)}`;
+    out.push({ key: "i2cAddress", text: `${hex(c.i2cAddress)} is not an address the ${part.name} answers on: use ${list}` });
+  }
+  return out;
+}
+
+/** Why a given key is not read by `sensor`. */
+function unusedBecause(key: Key, sensor: SensorName): string {
+  const part = PARTS[sensor];
+  if (key === "pressureKey") return `which measures no pressure (only "bme280" does)`;
+  if (key === "humidityKey") return `which measures temperature only`;
+  if (part.bus === "none") return "which needs no wiring";
+  if (part.bus === "i2c") return `an I2C sensor on "sda" and "scl"`;
+  return `which is wired to one data pin ("pin"), not to I2C`;
+}
+
+/** Sensor keys that are ignored, and pins that work but can stop the board from starting or flashing. */
+export function sensorWarnings(c: DeviceConfig, given: Record<string, unknown>, board: BoardJson): KeyNote[] {
+  const part = PARTS[c.sensor];
+  const uses = usedKeys(c.sensor);
+  const g = board.device.gpio;
+  const out: KeyNote[] = [];
+  for (const key of SENSOR_KEYS) {
+    if (given[key] === undefined || uses.has(key)) continue;
+    const fix = part.bus === "none" && key !== "pressureKey" && key !== "humidityKey" ? ", or set \"sensor\" to the part you wired" : "";
+    out.push({ key, text: `is not used with "sensor": "${c.sensor}", ${unusedBecause(key, c.sensor)}: remove it${fix}` });
+  }
+  for (const key of PIN_KEYS) {
+    if (!uses.has(key) || given[key] === undefined) continue;
+    const gpio = c[key];
+    const strap = g.strapping.find((s) => s.pin === gpio);
+    if (strap) {
+      out.push({ key, text: `${pinName(gpio)} is a strapping pin of the ${board.info.name}, read at power-up: ${strap.risk}; ` +
+        `if that happens, ${moveTo(key, part, board)}` });
+    }
+    const psram = g.psram.find((m) => m.pins.includes(gpio));
+    if (psram) {
+      out.push({ key, text: `${pinName(gpio)} is wired to the ${psram.memory} of ${board.info.name} modules that have one (${psram.modules}): ` +
+        `${psram.risk}; on such a module, ${moveTo(key, part, board)}` });
+    }
   }
   return out;
 }

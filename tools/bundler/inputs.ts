@@ -8,6 +8,7 @@ import { basename, dirname, isAbsolute, join, relative } from "node:path";
 import type { FirmwareConfig } from "../../src/config.ts";
 import { boardJsonPath, loadBoard, ROOT, type BoardJson } from "../common/index.ts";
 import { LOG_LEVELS, type DeviceConfig } from "./config.ts";
+import { telemetryKeys } from "./config-rules.ts";
 
 /** The title this firmware reports (current_fw_title) and `npm run ota` gives its packages by default. */
 export const FIRMWARE_TITLE = "tb-espruino-device";
@@ -39,7 +40,11 @@ export function toFirmwareConfig(c: DeviceConfig, caDer: string, board: BoardJso
     tlsHeap: board.device.tls.needBytes,
     heapFix: board.device.tls.remedy,
     sensor: c.sensor,
-    keys: [c.temperatureKey, c.humidityKey],
+    sda: c.sda,
+    scl: c.scl,
+    pin: c.pin,
+    i2cAddress: c.i2cAddress,
+    keys: telemetryKeys(c),
     queueCapacity: c.queueCapacity,
     sntpServer: c.sntpServer,
   };
@@ -90,8 +95,10 @@ export function firmwareInputs(o: { config: DeviceConfig; configFile: string }):
   const part = (name: string, data: string | Buffer) => { parts[name] = sha256(data).slice(0, PART_CHARS); };
 
   // The settings as embedded; the certificate goes in by its bytes, below.
-  const { caDer: _, ...settings } = toFirmwareConfig(o.config, "", loadBoard(o.config.board));
+  const { caDer: _, keys, ...settings } = toFirmwareConfig(o.config, "", loadBoard(o.config.board));
   for (const [key, value] of Object.entries(settings)) part(`config.${key}`, JSON.stringify(value));
+  // The telemetry keys one part each, so that a change names the key (pressureKey only when it is sent).
+  keys.forEach((name, i) => part(`config.${TELEMETRY_KEY_NAMES[i]}`, JSON.stringify(name)));
   let cert: Buffer | string = "missing";
   if (!o.config.tls) cert = "none";
   else {
@@ -155,7 +162,10 @@ function configNames(from: string, to: string): string {
   return `${show(from)} -> ${show(to)}`;
 }
 
-/** Settings the firmware receives under another name than the config's. */
+/** The config keys behind FirmwareConfig.keys, in its order; each is a part of its own. */
+const TELEMETRY_KEY_NAMES = ["temperatureKey", "humidityKey", "pressureKey"];
+/** Settings the firmware receives under another name than the config's ("keys": records of builds before
+ *  the telemetry keys became parts of their own). */
 const SETTING_NAMES: Record<string, string> = { keys: "temperatureKey/humidityKey" };
 /** Settings taken from another part (package.json's version, the board file): that part names the change. */
 const DERIVED = new Set(["config.fwTitle", "config.bundleBudget", "config.fwVersion", "config.tlsHeap", "config.heapFix"]);

@@ -24,6 +24,8 @@ export interface BoardJson {
     /** Where a sensor is wired when the config does not say (README, "Sensors"): the I2C pins, and the
      *  data pin of a 1-Wire or DHT sensor. */
     sensorPins: { sda: string; scl: string; pin: string };
+    /** Which GPIOs a sensor may use (checked by the build, tools/bundler/config-rules.ts). */
+    gpio: GpioRules;
     console: "uart" | "usb-serial-jtag";
     typicalPort: string;
     baud: number;
@@ -31,6 +33,24 @@ export interface BoardJson {
     esptoolChip: string;
     flashImages: Array<{ offset: string; file: string }>;
   };
+}
+
+/** The chip's GPIOs and what the board already uses them for; pin numbers are GPIO numbers. The LED
+ *  (device.ledPin) is reserved too, and the console's pins are among `reserved`. */
+export interface GpioRules {
+  /** Where these facts come from (Espressif's datasheets and ESP-IDF docs). */
+  source: string;
+  /** The GPIOs the chip has, as [first, last] ranges. */
+  pins: Array<[number, number]>;
+  /** Pins without an output driver: no I2C, 1-Wire or DHT, which pull the line low. */
+  inputOnly: number[];
+  /** Pins wired to something else on every board with this chip: an error for a sensor. `for` names
+   *  them as "the <chip>'s <for>", `names` labels single pins (TX, RX, D-, D+), `note` says why. */
+  reserved: Array<{ pins: number[]; for: string; names?: Record<string, string>; note?: string }>;
+  /** Pins read at reset to choose how the chip starts: a warning, with what could go wrong. */
+  strapping: Array<{ pin: number; risk: string }>;
+  /** Pins the PSRAM (or octal flash) uses on some modules: a warning naming the memory and those modules. */
+  psram: Array<{ pins: number[]; memory: string; modules: string; risk: string }>;
 }
 
 export interface MemoryVariant {
