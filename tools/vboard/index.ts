@@ -14,8 +14,10 @@ import { Program } from "./runtime.ts";
 import { isLoopback } from "./sockets.ts";
 import { BoardStorage } from "./storage.ts";
 import { SimAccessPoint, WifiStation } from "./wifi.ts";
+import { SensorHost, type SensorControl, type SensorOptions } from "./sensors/index.ts";
 
 export { BOARDS, isBoardName, loadBoard, type BoardName } from "../common/index.ts";
+export { SENSOR_KINDS, type SensorControl, type SensorKind, type SensorOptions, type SensorRaw, type SensorValues, type Bme280Calibration } from "./sensors/index.ts";
 
 export interface VirtualBoardOptions {
   board: BoardName;
@@ -41,6 +43,10 @@ export interface VirtualBoardOptions {
   /** E.getTemperature() on esp32 (raw, unconverted). Default 128, what ESP32 chips without the
    *  internal sensor return from the ROM reading. C3/S3 always give NaN. */
   temperatureRaw?: number;
+  /** A sensor wired to the board, modelled at the bus level behind Espruino's I2C, OneWire or pin
+   *  API (tools/vboard/sensors/, docs/espruino.md §3.6); board.sensor controls it. Without it the
+   *  board has no sensor and none of that API is replaced. */
+  sensor?: SensorOptions;
 }
 
 const BOOT_FILES = [".boot0", ".boot1", ".boot2", ".boot3"];
@@ -60,10 +66,21 @@ export class VirtualBoard extends BoardConsole {
   private interrupts?: InterruptGuard;
 
   readonly ap: { setPassword(p: string): void; setPresent(p: boolean): void; dropLink(reason?: string): void; restoreLink(): void };
+  /** The sensor's control, when the options name one. */
+  readonly sensor?: SensorControl;
+  private sensorHost?: SensorHost;
 
   constructor(private o: VirtualBoardOptions) {
     super();
     this.json = boardOf(o);
+    if (o.sensor) {
+      this.sensorHost = new SensorHost(o.sensor, this.json);
+      this.sensor = this.sensorHost.control(async (expr) => {
+        const r = this.evaluate(expr);
+        // Values made in the program's realm come back as the host's own.
+        return r.ran && r.value !== undefined ? JSON.parse(JSON.stringify(r.value)) : undefined;
+      });
+    }
     this.boardName = o.board;
     for (const [name, addr] of Object.entries(o.hosts ?? {})) {
       if (!isLoopback(addr)) {
@@ -221,6 +238,8 @@ export class VirtualBoard extends BoardConsole {
     p.print(`Espruino ${this.json.info.binary_version} ${this.json.info.id} (virtual board)`);
     if (hardware) this.restoreWifi();
     if (kind !== "reset") {
+      // The sensor's model is hardware: installed before the boot files, as the espruino engine's .boot0 does.
+      if (this.sensorHost) p.run(this.sensorHost.script(), "vbsensor.js");
       for (const f of BOOT_FILES) this.runFile(p, f);
       this.runFile(p, file ?? ".bootcde");
     } else {

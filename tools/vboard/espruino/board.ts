@@ -24,6 +24,7 @@ import { REASONS } from "../wifi.ts";
 import type { ReplOptions, ReplServer } from "../repl.ts";
 import type { VirtualBoardOptions } from "../index.ts";
 import { preloadLibrary, espruinoBinary } from "./native.ts";
+import { SensorHost, type SensorControl } from "../sensors/index.ts";
 import { serveTelnetProxy } from "./repl-proxy.ts";
 
 /** Espruino's Linux build serves its REPL over telnet on this port only (one instance per machine);
@@ -87,10 +88,25 @@ export class EspruinoBoard extends BoardConsole {
   private setupProc?: ChildProcess;
   private readonly ctrlServer = createServer((sock) => this.onControl(sock));
   private readonly ctrlReady: Promise<number>;
+  /** The sensor's control, when the options name one (tools/vboard/sensors/). */
+  readonly sensor?: SensorControl;
+  private sensorHost?: SensorHost;
+  private booted = false;
 
   constructor(private o: VirtualBoardOptions & { espruinoBin?: string; telnet?: boolean }) {
     super();
     this.json = boardOf(o);
+    if (o.sensor) {
+      this.sensorHost = new SensorHost(o.sensor, this.json);
+      // Before the first boot the state waits for .boot0; afterwards the call reaches the running
+      // program (held until its control socket connects, after a reset).
+      this.sensor = this.sensorHost.control(async (expr) => {
+        if (!this.booted || this.stopped) return undefined;
+        const v = await this.evaluate(expr);
+        if (v && typeof v === "object" && "vbThrew" in v) throw new Error(`the sensor model threw: ${String((v as { vbThrew: unknown }).vbThrew)}`);
+        return v;
+      });
+    }
     this.variant = memoryVariant(this.json, o.memoryVariant);
     this.boardName = o.board;
     for (const [name, addr] of Object.entries(o.hosts ?? {})) {
@@ -359,12 +375,15 @@ export class EspruinoBoard extends BoardConsole {
       `print("\\x01vb:r "+r.substr(0,j)+" "+v);}`,
       `else if(l[0]=="a")require("Storage").write(".vbap",r);`,
       `else if(l[0]=="d")require("Wifi").__drop(r.substr(0,j),r.substr(j+1));}});},0);`,
+      // The sensor's bus and device models (tools/vboard/sensors/model.js), with the host's state.
+      ...(this.sensorHost ? [this.sensorHost.script()] : []),
       "",
     ].join("\n");
   }
 
   /** Power on (or reset): ends the running process, if any, then starts a new one. */
   private start(): void {
+    this.booted = true;
     clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     // A power cycle: the clock starts again at 1970 + uptime (now, so that a step right after
