@@ -354,3 +354,14 @@ describe("sensor keys: what the firmware gets", () => {
     assert.equal(describeChange(dht, base), "i2cAddress, pressureKey and sensor changed");
   });
 });
+
+test("a pin problem is reported beside another key's, all at once; not when the sensor keys are malformed themselves", () => {
+  assert.deepEqual(problems({ port: 0, sensor: "sht3x", sda: "D7" }), [
+    `${F}: port: 0 is out of range: use 1-65535 (ThingsBoard MQTT over TLS listens on 8883)`,
+    `${F}: sda: D7 is one of the ESP32's SPI flash pins (D6-D11): wire SDA to another GPIO, e.g. D21 (the default)`,
+  ]);
+  assert.deepEqual(problems({ port: 0, sensor: "sht3x", sda: "D7", scl: "nope" }), [
+    `${F}: port: 0 is out of range: use 1-65535 (ThingsBoard MQTT over TLS listens on 8883)`,
+    `${F}: scl: the string "nope" is not a pin: write the GPIO number as 22, "D22" or "GPIO22"`,
+  ]);
+});

@@ -11,7 +11,7 @@ import { loadBoard } from "../common/board.ts";
 import {
   configWarnings, CONFIG_KEYS, DEFAULT_CONFIG_FILE, deviceConfigSchema, envVarFor, EXAMPLE_CONFIG_FILE, fields,
   PLAIN_PORT, plainMqttProblems, credentialProblems, sensorProblems, sensorWarnings, withSensorDefaults,
-  type DeviceConfig, type EnvKind, type Key,
+  type DeviceConfig, type EnvKind, type Key, type KeyNote,
 } from "./config-rules.ts";
 import {
   ConfigError, duplicateKey, envMessages, explain, fileMessages, jsonSyntaxProblem, keyProblem, keyWarning, unknownKey,
@@ -61,7 +61,8 @@ function checkDeviceConfig(raw: unknown, origin: ConfigOrigin): Checked {
       reported.add(key);
       problems.push(keyProblem(where(key), key, explain(issue, key, given[key])));
     }
-    for (const p of credentialProblems(given)) if (!reported.has(p.key)) problems.push(keyProblem(where(p.key), p.key, p.text));
+    const others = [...credentialProblems(given), ...sensorProblemsAlone(given)];
+    for (const p of others) if (!reported.has(p.key)) problems.push(keyProblem(where(p.key), p.key, p.text));
     return { problems, warnings: [] };
   }
   // Sensor pins and the I2C address default per board and per part (board/<chip>.json).
@@ -79,6 +80,17 @@ function checkDeviceConfig(raw: unknown, origin: ConfigOrigin): Checked {
   const warnings = [...configWarnings(config, given, isExample), ...sensorWarnings(config, given, board)]
     .map((w) => keyWarning(where(w.key), w.key, w.text));
   return { config, problems: [], warnings };
+}
+
+/** The sensor's pin and address problems when another key failed the schema, so that all are reported at
+ *  once; none when the sensor keys themselves (or the board) failed it. */
+function sensorProblemsAlone(given: Record<string, unknown>): KeyNote[] {
+  const keys = ["board", "sensor", "sda", "scl", "pin", "i2cAddress"] as const;
+  const sub = deviceConfigSchema.pick({ board: true, sensor: true, sda: true, scl: true, pin: true, i2cAddress: true })
+    .safeParse(Object.fromEntries(keys.filter((k) => given[k] !== undefined).map((k) => [k, given[k]])));
+  if (!sub.success) return [];
+  const board = loadBoard(sub.data.board);
+  return sensorProblems(withSensorDefaults(sub.data, board), given, board);
 }
 
 function displayPath(file: string, cwd: string): string {

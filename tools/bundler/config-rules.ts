@@ -519,7 +519,9 @@ function defaultPin(board: BoardJson, key: PinKey): number {
 /** The config with its board- and sensor-dependent defaults: a key the sensor reads keeps its given value;
  *  the others get the default (a pin from device.sensorPins, the part's first I2C address, or 0), so the
  *  firmware's constants always exist and an ignored key changes nothing in the bundle. */
-export function withSensorDefaults(p: ParsedConfig, board: BoardJson): DeviceConfig {
+export function withSensorDefaults<P extends Pick<ParsedConfig, "sensor" | BoardDefaultedKey>>(
+  p: P, board: BoardJson,
+): Omit<P, BoardDefaultedKey> & Pick<DeviceConfig, BoardDefaultedKey> {
   const uses = usedKeys(p.sensor);
   const pick = (key: BoardDefaultedKey, fallback: number) => (uses.has(key) && p[key] !== undefined ? p[key] : fallback);
   return {
@@ -591,7 +593,7 @@ function pinProblem(key: PinKey, gpio: number, part: SensorPart, board: BoardJso
 
 /** Pins the chip lacks or the board uses, SDA on SCL's pin, an address the part does not answer on.
  *  Only given values are judged: the board file's defaults are right by construction (test/config-sensor.test.ts). */
-export function sensorProblems(c: DeviceConfig, given: Record<string, unknown>, board: BoardJson): KeyNote[] {
+export function sensorProblems(c: Pick<DeviceConfig, "sensor" | BoardDefaultedKey>, given: Record<string, unknown>, board: BoardJson): KeyNote[] {
   const part = PARTS[c.sensor];
   const uses = usedKeys(c.sensor);
   const out: KeyNote[] = [];
