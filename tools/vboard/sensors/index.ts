@@ -85,7 +85,14 @@ interface ModelConfig {
   ops: [string, unknown][];
 }
 
-const MODEL = readFileSync(join(import.meta.dirname, "model.js"), "latin1");
+/** model.js without its comments and indentation: the interpreter lexes a function's text at each
+ *  call (from flash, for .boot0), so less text is faster there. The file has no regex literals and
+ *  no "//" inside its strings, which this relies on (a test checks the result still runs). */
+export function stripModel(text: string): string {
+  return text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("//"))
+    .map((l) => l.replace(/\s+\/\/ .*$/, "")).join("\n");
+}
+const MODEL = stripModel(readFileSync(join(import.meta.dirname, "model.js"), "latin1"));
 
 function gpio(name: string, what: string): number {
   const m = /^D(\d+)$/.exec(name);
