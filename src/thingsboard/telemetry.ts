@@ -157,7 +157,7 @@ function onReading(v: number[] | undefined, fault?: number, why?: string): void 
     return;
   }
   if (lostAt >= 0) {
-    log(INFO, SENSOR_TAG, name + " back after " + (sensorErrors - lostAt) + " failed readings");
+    log(INFO, SENSOR_TAG, name + (answered ? " back after " : " answers, after ") + (sensorErrors - lostAt) + " failed readings");
     lostAt = -1;
     reportCounts();
   }
