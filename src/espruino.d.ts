@@ -30,7 +30,7 @@ declare function setWatch(fn: (e: { state: boolean; time: number; lastTime: numb
 declare function clearWatch(id: number): void;
 
 /** Software I2C (src/jsi2c.c): any pins, the same code on every chip. It does not check the device's
- *  ACK: a device that is not there reads as 0xFF bytes; only a line held low throws (docs/espruino.md, sensors). */
+ *  ACK: a device that is not there reads as 0xFF bytes; only a line held low throws (docs/espruino.md §3.6). */
 declare class I2C {
   setup(options: { sda: Pin | number; scl: Pin | number; bitrate?: number }): void;
   writeTo(address: number, data: number | number[]): void;

@@ -157,7 +157,8 @@ function onReading(v: number[] | undefined, fault?: number, why?: string): void 
     return;
   }
   if (lostAt >= 0) {
-    log(INFO, SENSOR_TAG, name + (answered ? " back after " : " answers, after ") + (sensorErrors - lostAt) + " failed readings");
+    lostAt = sensorErrors - lostAt;
+    log(INFO, SENSOR_TAG, name + (answered ? " back after " : " answers, after ") + lostAt + " failed reading" + (lostAt > 1 ? "s" : ""));
     lostAt = -1;
     reportCounts();
   }
