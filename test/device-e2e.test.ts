@@ -82,7 +82,11 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
       assert.match(String(attrs.ip), /^\d+\.\d+\.\d+\.\d+$/);
       assert.equal(attrs.droppedReadings, 0);
       assert.match(String(attrs.serial), /\S/);
-      assert.deepEqual(Object.keys(attrs).sort(), ["board", "droppedReadings", "espruinoVersion", "firmwareVersion", "ip", "serial"]);
+      assert.equal(attrs.sensor, "simulated");
+      assert.equal(attrs.sensorErrors, 0);
+      assert.equal(attrs.sensorBadReadings, 0);
+      assert.deepEqual(Object.keys(attrs).sort(), ["board", "droppedReadings", "espruinoVersion", "firmwareVersion", "ip", "sensor",
+        "sensorBadReadings", "sensorErrors", "serial"]);
       const out = b.output;
       assert.equal(out.match(/does not verify the server certificate/g)?.length, 1, "one TLS warning line");
       assert.match(out, new RegExp(`^I \\(\\d+\\) tb_mqtt: connecting to mqtts://localhost:${tap.port} \\.\\.\\.$`, "m"));
