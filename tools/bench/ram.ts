@@ -30,6 +30,7 @@
 // Storage.read, Storage.write and crypto.SHA256 (hooks in `.boot2`, their own cost measured at boot and
 // subtracted): the update's checks run in one function, which no timer can interrupt. Then the new
 // version's steady figure, once it has reported UPDATED.
+// Last, each sensor driver's JsVars (ram-sensors.ts; not with --publishes or --ota).
 // RAM_SECONDS sets the run after CONNACK without --publishes (default 30); ESPRUINO_BIN the
 // interpreter (default ../shared/espruino/espruino-linux-x64 from the repository root, when it
 // exists); RAM_DEBUG=<dir> keeps the boards' console output there.
@@ -49,6 +50,7 @@ import { createBoard } from "../vboard/index.ts";
 import type { EspruinoBoard } from "../vboard/espruino/board.ts";
 import { ESPRUINO_HOWTO, espruinoBinary } from "../vboard/espruino/native.ts";
 import { PUBLISHES_MAX, PUBLISHES_MIN, type BenchOptions } from "./options.ts";
+import { runSensorRamBench } from "./ram-sensors.ts";
 import { breakdown, instrumentBundle, PROBE_DEFINITION, PROBE_LINE, type Breakdown, type InstrumentedBundle } from "./ram-parts.ts";
 
 /** Espruino's MQTT module doing the same job, above a bare TLS link (docs/espruino.md §3.4:
@@ -698,6 +700,11 @@ export async function runRamBench(print: (line: string) => void, opts: BenchOpti
     await ep?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+
+  // Each sensor driver's JsVars (ram-sensors.ts), on boards of their own once these are gone.
+  print("");
+  if (publishes === undefined && !ota) await runSensorRamBench(print, bin);
+  else print(`sensor drivers' JsVars: not measured with ${ota ? "--ota" : "--publishes"}; npm run bench -- ram measures them`);
 }
 
 /**

@@ -60,7 +60,7 @@ export async function runSizeBench(print: (line: string) => void): Promise<void>
   const dir = mkdtempSync(join(tmpdir(), "tb-size-"));
   try {
     // The real build first: same gate and figure as `npm run build`, without touching dist/.
-    const fw = await buildFirmware({ configFile: join(ROOT, configFile), outFile: join(dir, "firmware.js") });
+    const fw = await buildFirmware({ configFile: resolve(ROOT, configFile), outFile: join(dir, "firmware.js") });
     const cert = checkServerCert({ path: fw.config.serverCert, host: fw.config.host, skipCnCheck: fw.config.skipCnCheck });
     const bytes = await bundleBytesBySource(toFirmwareConfig(fw.config, cert.derBase64, fw.board), fw.renamed.regex);
     const rows = [...bytes].sort((a, b) => b[1] - a[1]);
