@@ -22,8 +22,10 @@ const dir = mkdtempSync(join(tmpdir(), "tb-demo-parts-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("start arguments: defaults, and one clear line for each bad value", () => {
-  assert.deepEqual(parseStartArgs([]), { engine: "node", seconds: 0, timeScale: 1, pagePort: 8080, storage: undefined, out: undefined, ota: false });
+  assert.deepEqual(parseStartArgs([]), { engine: "node", seconds: 0, timeScale: 1, pagePort: 8080, storage: undefined, out: undefined, ota: false, sensor: undefined });
   assert.equal(parseStartArgs(["--ota"]).ota, true);
+  assert.equal(parseStartArgs(["--sensor", "bme280"]).sensor, "bme280");
+  assert.equal(parseStartArgs(["--sensor=dht22"]).sensor, "dht22");
   assert.deepEqual(parseStartArgs(["--seconds", "2.5", "--page-port", "0", "--storage", "x"]).seconds, 2.5);
   const bad: Array<[string[], RegExp]> = [
     [["--seconds", "abc"], /^E start: --seconds must be a positive number of seconds \(omit it to run until Ctrl-C\), got "abc"$/],
@@ -33,6 +35,9 @@ test("start arguments: defaults, and one clear line for each bad value", () => {
     [["--page-port", "70000"], /^E start: --page-port must be a port from 0 to 65535 \(0 = any free port\), got "70000"$/],
     [["--page-port", "80.5"], /--page-port must be a port/],
     [["--sconds", "3"], /^E start: Unknown option '--sconds'.*; usage: npm start -- \[--engine node\|espruino\] \[--seconds N\]/],
+    [["--sensor", "bmp280"], /^E start: --sensor must be one of sht3x, sht4x, bme280, ds18b20, dht22, got "bmp280"$/],
+    [["--sensor", "simulated"], /^E start: --sensor must be one of sht3x, sht4x, bme280, ds18b20, dht22, got "simulated"$/],
+    [["--sensor"], /^E start: Option '--sensor <value>' argument missing/],
   ];
   for (const [argv, re] of bad) assert.throws(() => parseStartArgs(argv), { message: re }, argv.join(" "));
 });

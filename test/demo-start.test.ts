@@ -305,3 +305,62 @@ test("npm start -- --ota: the page's Update firmware builds, signs and sends the
     if (groupAlive(demo.pid!)) process.kill(-demo.pid!, "SIGKILL");
   }
 });
+
+test("npm start -- --sensor bme280: its readings with pressure reach the endpoint, and the page unplugs and plugs it in", { timeout: 90_000 }, async () => {
+  const { demo, out: said, until } = spawnDemo(["--sensor", "bme280", "--seconds", "80",
+    "--storage", join(dir, "vboard-sensor"), "--out", join(dir, "firmware-sensor.js"), "--page-port", "0"]);
+  let sensorBrowser: Browser | undefined;
+  try {
+    const url = await until("the live page", 30_000, () => /live page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(said())?.[1]);
+    assert.match(said(), /I start: sensor: bme280 wired to the board/);
+    type State = { history: Array<{ ts: number; values: Record<string, unknown> }>; sensor: { kind: string; present: boolean } | null; units: Record<string, string> };
+    const state = () => fetch(new URL("/api/state", url)).then((r) => r.json() as Promise<State>);
+    const full = (e: { values: Record<string, unknown> }) => ["temperature", "humidity", "pressure"].every((k) => typeof e.values[k] === "number");
+    const s = await until("a reading with temperature, humidity and pressure at the endpoint", 30_000, async () => {
+      const st = await state();
+      return st.history.some(full) ? st : undefined;
+    });
+    assert.deepEqual(s.sensor && { kind: s.sensor.kind, present: s.sensor.present }, { kind: "bme280", present: true });
+    assert.equal(s.units.pressure, "hPa");
+    const v = s.history.find(full)!.values as Record<string, number>;
+    assert.ok(v.temperature! > 20 && v.temperature! < 24 && v.humidity! > 38 && v.humidity! < 52 && v.pressure! > 1005 && v.pressure! < 1021,
+      `a room's values: ${JSON.stringify(v)}`);
+
+    sensorBrowser = await launch();
+    const page = await sensorBrowser.newPage({ viewport: { width: 1280, height: 1200 } });
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    await page.goto(url);
+    await page.waitForSelector("#sensor-card:not([hidden])", { timeout: 10_000 });
+    assert.equal(await page.textContent("#sensor-kind"), "bme280");
+    await page.waitForSelector('#latest tr[data-key="pressure"]', { timeout: 10_000 });
+    assert.match((await page.textContent('#latest tr[data-key="pressure"] td.value'))!, /^\d{4}(\.\d+)?hPa$/);
+
+    await page.click("#sensor-toggle:not([disabled])");
+    const lost = await waitFor(said, /^W \(\d+\) sensor: BME280 lost: no answer at 0x76 \(SDA D21, SCL D22\): check the wiring.*$/m, 15_000);
+    await page.waitForFunction(() => document.getElementById("sensor-state").textContent === "unplugged", null, { timeout: 5000 });
+    await page.waitForFunction((l) => document.getElementById("sensor-log").textContent.includes(l), lost, { timeout: 5000 });
+    // sensorErrors is a client attribute published when it changes.
+    await page.waitForFunction(() => Number(document.getElementById("sensor-errors").textContent) >= 1, null, { timeout: 10_000 });
+
+    await page.click("#sensor-toggle:not([disabled])");
+    const back = await waitFor(said, /^I \(\d+\) sensor: BME280 back after \d+ failed readings?$/m, 15_000);
+    await page.waitForFunction(() => document.getElementById("sensor-state").textContent === "plugged in", null, { timeout: 5000 });
+    await page.waitForFunction((l) => document.getElementById("sensor-log").textContent.includes(l), back, { timeout: 5000 });
+    await page.screenshot({ path: join(process.env.DEMO_SCREENSHOT_DIR ?? dir, "demo-page-sensor.png"), fullPage: true });
+    assert.deepEqual(pageErrors, [], "no script errors on the page");
+    assert.doesNotMatch(said(), /E start:|Uncaught/);
+  } finally {
+    await sensorBrowser?.close();
+    if (groupAlive(demo.pid!)) process.kill(-demo.pid!, "SIGKILL");
+  }
+});
+
+/** The first line of `text()` matching re, polled every 100 ms. */
+async function waitFor(text: () => string, re: RegExp, ms: number): Promise<string> {
+  for (const end = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 100))) {
+    const m = re.exec(text());
+    if (m) return m[0];
+    assert.ok(Date.now() < end, `no ${re} within ${ms} ms; npm start said:\n${text().split("\n").filter((l) => !/tb_mqtt_wapper/.test(l)).slice(-30).join("\n")}`);
+  }
+}

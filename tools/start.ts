@@ -7,6 +7,8 @@
 // flash must not find the demo's bundle (built for its port) or its certificate.
 // `--engine espruino` runs the board on the real interpreter's Linux build (ESPRUINO_BIN) instead of the
 // node engine's imitation; the page reads the endpoint, so it is the same on both.
+// `--sensor KIND` builds with that driver (TB_SENSOR) and wires the part's model to the board: values that
+// drift like a room's, and a control on the page that unplugs and plugs it in (tools/demo/sensor-control.ts).
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -21,10 +23,11 @@ import { startLocalEndpoint } from "./demo/local-endpoint.ts";
 import { startPageServer } from "./demo/page-server.ts";
 import { FIRMWARE_TITLE, packageVersion } from "./bundler/inputs.ts";
 import { makePackage } from "./ota/package.ts";
-import { createBoard, ENGINE_NAMES, type EngineName } from "./vboard/index.ts";
+import { DemoSensor, driftingValues } from "./demo/sensor-control.ts";
+import { createBoard, ENGINE_NAMES, SENSOR_KINDS, type EngineName, type SensorKind } from "./vboard/index.ts";
 import { espruinoBinary } from "./vboard/espruino/native.ts";
 
-const USAGE = "usage: npm start -- [--engine node|espruino] [--seconds N] [--time-scale N] [--storage DIR] [--page-port N] [--out FILE] [--ota]";
+const USAGE = "usage: npm start -- [--engine node|espruino] [--seconds N] [--time-scale N] [--storage DIR] [--page-port N] [--out FILE] [--ota] [--sensor KIND]";
 const DEFAULT_PAGE_PORT = 8080;
 /** The demo's own folder: its bundle, its throw-away certificates, the board's Storage. */
 export const DEMO_DIR = join(ROOT, ".vboard");
@@ -44,6 +47,9 @@ export interface StartArgs {
   out?: string;
   /** Build with the update code and offer "Update firmware" on the page (a key made for this run). */
   ota: boolean;
+  /** Build with this sensor driver and wire its part's model to the board (values drifting, plugged in
+   *  or not from the page). Without it: the config's sensor, with its model when it names a part. */
+  sensor?: SensorKind;
 }
 
 /** Parses and checks the command line; throws an Error whose message is one line naming the fix. */
@@ -60,6 +66,7 @@ export function parseStartArgs(argv: string[]): StartArgs {
         "page-port": { type: "string" },
         out: { type: "string" },
         ota: { type: "boolean" },
+        sensor: { type: "string" },
       },
     }));
   } catch (e) {
@@ -73,6 +80,10 @@ export function parseStartArgs(argv: string[]): StartArgs {
   };
   const engine = values.engine ?? "node";
   if (!(ENGINE_NAMES as readonly string[]).includes(engine)) throw new Error(`E start: --engine must be node or espruino, got "${engine}"`);
+  const sensor = values.sensor;
+  if (sensor !== undefined && !(SENSOR_KINDS as readonly string[]).includes(sensor)) {
+    throw new Error(`E start: --sensor must be one of ${SENSOR_KINDS.join(", ")}, got "${sensor}"`);
+  }
   return {
     engine: engine as EngineName,
     seconds: num("seconds", values.seconds, (n) => n > 0 && n < 1e7, "a positive number of seconds (omit it to run until Ctrl-C)", 0),
@@ -81,6 +92,7 @@ export function parseStartArgs(argv: string[]): StartArgs {
     storage: values.storage,
     out: values.out,
     ota: values.ota === true,
+    sensor: sensor as SensorKind | undefined,
   };
 }
 
@@ -141,6 +153,9 @@ async function main(argv: string[]): Promise<number> {
     if (pair.replacesConfigured) env.TB_SERVER_CERT = pair.certPath;
     if (args.ota) env.TB_OTA = "true";
     if (provision) env.TB_DEVICE_NAME = deviceName;
+    if (args.sensor) env.TB_SENSOR = args.sensor;
+    // The part wired to the board: the one asked for, else the config's when it names a part.
+    const part = args.sensor ?? ((SENSOR_KINDS as readonly string[]).includes(config.sensor) ? config.sensor as SensorKind : undefined);
     const bar = progress("build");
     let result;
     try {
@@ -165,9 +180,14 @@ async function main(argv: string[]): Promise<number> {
 
     const view = new DeviceView({ endpoint: ep, deviceName, statusEveryMs: 5000, rpcTimeoutMs: 5000 });
     cleanups.push(() => view.close());
+    let board: ReturnType<typeof createBoard> | undefined;
+    const sensor = part ? new DemoSensor(part, () => board?.sensor, args.timeScale) : undefined;
+    if (sensor) cleanups.push(() => sensor.close());
     const page = await startPageServer({
       view,
       keys: [config.temperatureKey, config.humidityKey],
+      units: { [config.pressureKey]: "hPa" },
+      sensor,
       info: { board: config.board, endpoint: `mqtts://${config.host}:${local.tlsPort} → 127.0.0.1`, configuration: configFile, telemetryIntervalMs: config.telemetryIntervalMs },
       port: args.pagePort,
       log: (line) => console.log(line),
@@ -175,7 +195,7 @@ async function main(argv: string[]): Promise<number> {
     });
     cleanups.push(() => page.close());
 
-    const board = createBoard({
+    board = createBoard({
       engine: args.engine,
       board: config.board,
       storageDir,
@@ -186,13 +206,20 @@ async function main(argv: string[]): Promise<number> {
       // The demo network answers SNTP, so readings carry real timestamps from the start.
       timeServer: true,
       echo: true,
+      ...(part ? { sensor: { kind: part, ...driftingValues(0) } } : {}),
     });
-    cleanups.push(() => board.stop());
+    const running = board;
+    cleanups.push(() => running.stop());
+    if (sensor) {
+      running.on("line", (line: string) => sensor.line(line));
+      sensor.start();
+      say(`sensor: ${part} wired to the board (values drifting like a room's; unplug and plug it in from the live page)`);
+    }
     const engine = args.engine === "espruino" ? "engine espruino: the real interpreter" : "engine node";
     say(`booting ${relative(process.cwd(), result.outFile) || result.outFile} on a virtual ${config.board} (${engine}; access point "${config.wifiSsid}", storage ${storageDir})`);
-    if (args.ota) board.writeFile(KEY_FILE, otaKey.toString("hex"));
-    board.flash(result.code);
-    board.boot();
+    if (args.ota) running.writeFile(KEY_FILE, otaKey.toString("hex"));
+    running.flash(result.code);
+    running.boot();
     say(`live page: ${page.url}  (Ctrl-C stops everything)`);
 
     await new Promise<void>((done) => {

@@ -1,7 +1,7 @@
 // The live page's own small HTTP server (loopback only): the static page from tools/demo/public, a JSON
-// snapshot, server-sent events for live updates, and three actions: an RPC and a shared attribute
-// change, passed to the device through the local endpoint's programmatic API, and a firmware update,
-// done by the function the server's creator gives it. Closing it tells open pages with a "stopped"
+// snapshot, server-sent events for live updates, and four actions: an RPC and a shared attribute
+// change, passed to the device through the local endpoint's programmatic API, a firmware update,
+// done by the function the server's creator gives it, and plugging the board's sensor in or out. Closing it tells open pages with a "stopped"
 // event, so they show the demo as stopped rather than the device as connected.
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from "../common/index.ts";
 import { RpcError } from "../tb-endpoint/index.ts";
 import type { DeviceView, ViewEvent } from "./device-view.ts";
+import type { DemoSensor, SensorState } from "./sensor-control.ts";
 
 const PUBLIC_DIR = join(import.meta.dirname, "public");
 // A fixed list, so no request path can reach any other file.
@@ -41,6 +42,10 @@ export interface PageServerOptions {
   updateFirmware?: () => Promise<string>;
   /** Why there is no updateFirmware, for the disabled button's tooltip and the API's 503. */
   updateUnavailable?: string;
+  /** Units of other telemetry keys the page may show (the pressure key: "hPa"). */
+  units?: Record<string, string>;
+  /** The part wired to the board (npm start -- --sensor): the page shows it and plugs it in or out. */
+  sensor?: DemoSensor;
 }
 
 export interface PageServer {
@@ -64,7 +69,10 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
   const noUpdate = o.updateUnavailable ?? NO_UPDATE;
   const firmwareUpdate = o.updateFirmware ? { available: true } : { available: false, why: noUpdate };
   let updating = false;
-  const snapshot = () => ({ device: o.view.device(), keys: o.keys, info: o.info, limits, firmwareUpdate, history: o.view.history(HISTORY) });
+  const snapshot = () => ({
+    device: o.view.device(), keys: o.keys, units: o.units ?? {}, info: o.info, limits, firmwareUpdate, history: o.view.history(HISTORY),
+    sensor: o.sensor ? o.sensor.state() : null,
+  });
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {
@@ -144,6 +152,17 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
           updating = false;
         }
       }
+      case "/api/sensor": {
+        allow(req, "POST");
+        if (!o.sensor) throw new HttpError(503, "no sensor is wired to this board: start the demo with npm start -- --sensor bme280 (or another part)");
+        const body = await readJson(req);
+        if (Object.keys(body).length !== 1 || typeof body.present !== "boolean") {
+          throw new HttpError(400, `send {"present": true} or {"present": false}, got ${short(body)}`);
+        }
+        await o.sensor.setPresent(body.present);
+        log(`I demo: sensor ${o.sensor.kind} ${body.present ? "plugged in" : "unplugged"}`);
+        return sendJson(res, 200, { sensor: o.sensor.state() });
+      }
       default:
         throw new HttpError(404, `no such page or API: ${path}; the page is at /`);
     }
@@ -154,12 +173,15 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
     const send = (type: string, data: unknown) => res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
     send("snapshot", snapshot());
     const unsubscribe = o.view.subscribe((e: ViewEvent) => send(e.type, e.type === "device" ? e.device : e.entries));
+    const onSensor = (st: SensorState) => send("sensor", st);
+    o.sensor?.on("change", onSensor);
     // A comment now and then keeps idle connections from being cut by proxies.
     const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
     streams.add(res);
     res.on("close", () => {
       clearInterval(ping);
       unsubscribe();
+      o.sensor?.off("change", onSensor);
       streams.delete(res);
     });
   }

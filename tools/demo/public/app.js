@@ -27,13 +27,19 @@ const state = {
   firmwareUpdate: { available: false, why: "" },
   /** True while this page waits for its update request. */
   updating: false,
+  /** Units of other keys (the pressure key: "hPa"), as the server sends them. */
+  units: {},
+  /** The part wired to the board ({kind, present, lines}), or null: none. */
+  sensor: null,
+  /** True while this page waits for a plug or unplug. */
+  plugging: false,
 };
 const COLORS = ["#e8590c", "#1c7ed6"];
 const UNITS = { 0: "°C", 1: "%" };
 
 function unitOf(key) {
   const i = state.keys.indexOf(key);
-  return i >= 0 ? UNITS[i] : "";
+  return i >= 0 ? UNITS[i] : state.units[key] || "";
 }
 
 function addEntries(entries) {
@@ -120,6 +126,28 @@ function renderDevice() {
   text("st-fw", d.client.firmwareVersion ? `${d.client.firmwareVersion} (${d.client.board ?? "?"})` : "–");
   renderFirmware(d.firmware);
   renderAttributes();
+  renderSensor();
+}
+
+/** The sensor card: only when a part is wired to the board; its counts are the firmware's client attributes. */
+function renderSensor() {
+  const s = state.sensor;
+  $("sensor-card").hidden = !s;
+  if (!s) return;
+  const d = state.device;
+  text("sensor-kind", s.kind);
+  $("sensor-state").dataset.present = String(s.present);
+  text("sensor-state", s.present ? "plugged in" : "unplugged");
+  text("sensor-errors", d && d.client.sensorErrors !== undefined ? show(d.client.sensorErrors) : "–");
+  text("sensor-bad", d && d.client.sensorBadReadings !== undefined ? show(d.client.sensorBadReadings) : "–");
+  const b = $("sensor-toggle");
+  b.disabled = state.plugging || state.server !== "live";
+  text("sensor-toggle", s.present ? "Unplug the sensor" : "Plug the sensor in");
+  const shown = [...$("sensor-log").children].map((li) => li.textContent);
+  const lines = s.lines.slice().reverse();
+  if (lines.length && shown.join("\n") !== lines.join("\n")) {
+    $("sensor-log").replaceChildren(...lines.map((l) => el("li", { class: /^E /.test(l) ? "error" : /^W /.test(l) ? "warn" : "ok" }, l)));
+  }
 }
 
 /** fw_state as the device (or the server, when it queued the update) last reported it; fw_error only with FAILED. */
@@ -258,6 +286,23 @@ function wireCommands() {
       renderUpdateButton();
     }
   });
+  $("sensor-toggle").addEventListener("click", async () => {
+    if (!state.sensor) return;
+    const present = !state.sensor.present;
+    state.plugging = true;
+    renderSensor();
+    const at = new Date().toLocaleTimeString([], { hour12: false });
+    try {
+      const { ok, data } = await post("/api/sensor", { present });
+      if (ok) state.sensor = data.sensor;
+      logAnswer(`sensor ${present ? "plugged in" : "unplugged"} · ${at}`, ok, ok ? `${state.sensor.kind} ${present ? "plugged in" : "unplugged"}: watch the firmware's sensor lines` : data.error);
+    } catch (e) {
+      logAnswer(`sensor · failed · ${at}`, false, String(e));
+    } finally {
+      state.plugging = false;
+      renderSensor();
+    }
+  });
   $("attr-interval-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const ms = Number($("attr-interval").value);
@@ -318,6 +363,8 @@ function connect() {
     state.info = s.info;
     if (s.limits) state.limits = s.limits;
     if (s.firmwareUpdate) state.firmwareUpdate = s.firmwareUpdate;
+    state.units = s.units || {};
+    state.sensor = s.sensor || null;
     renderUpdateButton();
     state.device = s.device;
     state.series = {};
@@ -336,6 +383,10 @@ function connect() {
   es.addEventListener("device", (ev) => {
     state.device = JSON.parse(ev.data);
     renderDevice();
+  });
+  es.addEventListener("sensor", (ev) => {
+    state.sensor = JSON.parse(ev.data);
+    renderSensor();
   });
   es.addEventListener("telemetry", (ev) => {
     addEntries(JSON.parse(ev.data));
