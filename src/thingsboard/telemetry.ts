@@ -89,10 +89,9 @@ let sensorErrors: number;
 let badReadings: number;
 /** sensorErrors when the sensor stopped answering (its loss was logged); -1 while it answers. */
 let lostAt: number;
-/** 1 once the sensor has answered since the start. */
-let answered: number;
 /** Uptime of the last CONNACK (0 before the first): readings wait SNTP_GRACE_MS from it for the clock. */
 let connectedAt: number;
+/** The latest reading; empty until the sensor first answers. */
 let last: number[];
 
 /** {key: value} of the `i`th queued reading, or of the latest one for i < 0; NaN keys left out
@@ -132,40 +131,33 @@ function pump(): void {
   q.drop((flightN = n));
 }
 
-/** Publishes the sensor counts as client attributes (QoS 0): they changed. Connecting publishes them
- *  too (main.ts), so nothing is lost while down. */
-function reportCounts(): void {
-  if (client.connected()) client.publish(ATTRIBUTES, toJson({ sensorErrors: sensorErrors, sensorBadReadings: badReadings }));
-}
-
 function onReading(v: number[] | undefined, fault?: number, why?: string): void {
   const name = sensor.name;
+  /** 1 when the counts' client attribute is to be published: the sensor's state changed. */
+  let report = 1;
   if (fault == BAD_READING) {
     badReadings++;
     log(WARN, SENSOR_TAG, name + ": reading dropped, " + why + " (" + badReadings + " so far)");
-    return reportCounts();
-  }
-  if (fault) {
+  } else if (fault) {
     sensorErrors++;
     if (lostAt < 0) {
       lostAt = sensorErrors - 1;
       // Never answered: most likely wiring or settings, which the person at the monitor must fix.
-      if (answered) log(WARN, SENSOR_TAG, name + " lost: " + why + "; retrying");
+      if (last.length) log(WARN, SENSOR_TAG, name + " lost: " + why + "; retrying");
       else log(ERROR, SENSOR_TAG, name + ": " + why + "; retrying every " + every / 1000 + " s");
-      reportCounts();
-    }
-    return;
+    } else report = 0;
+  } else {
+    if (lostAt >= 0) {
+      lostAt = sensorErrors - lostAt;
+      log(INFO, SENSOR_TAG, name + (last.length ? " back after " : " answers, after ") + lostAt + " failed reading" + (lostAt > 1 ? "s" : ""));
+      lostAt = -1;
+    } else report = 0;
+    last = v!;
+    if (!q.add(uptimeMs(), last)) log(WARN, TAG, `Queue full: dropped the oldest (${q.lost} so far)`);
+    pump();
   }
-  if (lostAt >= 0) {
-    lostAt = sensorErrors - lostAt;
-    log(INFO, SENSOR_TAG, name + (answered ? " back after " : " answers, after ") + lostAt + " failed reading" + (lostAt > 1 ? "s" : ""));
-    lostAt = -1;
-    reportCounts();
-  }
-  answered = 1;
-  last = v!;
-  if (!q.add(uptimeMs(), last)) log(WARN, TAG, `Queue full: dropped the oldest (${q.lost} so far)`);
-  pump();
+  // QoS 0; connecting publishes the counts too (main.ts), so nothing is lost while down.
+  if (report && client.connected()) client.publish(ATTRIBUTES, toJson({ sensorErrors: sensorErrors, sensorBadReadings: badReadings }));
 }
 
 function sample(): void {
@@ -212,7 +204,7 @@ export function startTelemetry(c: Client, s: Sensor, settings: TelemetrySettings
   keys = settings.keys;
   q = /*#__NOINLINE__*/ createQueue(settings.queueCapacity, keys.length);
   every = settings.intervalMs;
-  flightId = flightN = acked = sensorErrors = badReadings = answered = connectedAt = 0;
+  flightId = flightN = acked = sensorErrors = badReadings = connectedAt = 0;
   lostAt = -1;
   last = [];
   schedule(clockWait);

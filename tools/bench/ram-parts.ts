@@ -113,9 +113,13 @@ class Namer {
     // Terser inlines functions called once: `const tb = createLink(…)` becomes an arrow IIFE whose
     // code maps to link.ts while its name and arguments map to main.ts. Any main.ts position makes
     // the piece a start-up step of main.ts.
+    // The declarator's own name says which step it is (`tb` of `const tb = createLink(…)`); otherwise
+    // the earliest main.ts position (code inlined from elsewhere also maps to the main.ts lines that
+    // call or define it).
     const main = segs.filter(isMain);
     if (main.length) {
-      const first = main.reduce((a, b) => (b.line < a.line || (b.line == a.line && b.col < a.col) ? b : a));
+      const own = this.within(p.nameAt, p.end)[0];
+      const first = own && isMain(own) ? own : main.reduce((a, b) => (b.line < a.line || (b.line == a.line && b.col < a.col) ? b : a));
       return "main.ts: " + this.mainStep(first.src, first.line, first.col);
     }
     const at = this.within(p.nameAt, p.end)[0] ?? segs[0];
