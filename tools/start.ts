@@ -206,7 +206,10 @@ async function main(argv: string[]): Promise<number> {
       // The demo network answers SNTP, so readings carry real timestamps from the start.
       timeServer: true,
       echo: true,
-      ...(part ? { sensor: { kind: part, ...driftingValues(0) } } : {}),
+      // Wired where the bundle looks for it: the built config's pins and address.
+      ...(part ? {
+        sensor: { kind: part, sda: result.config.sda, scl: result.config.scl, pin: result.config.pin, address: result.config.i2cAddress || undefined, ...driftingValues(0) },
+      } : {}),
     });
     const running = board;
     cleanups.push(() => running.stop());

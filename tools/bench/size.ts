@@ -114,7 +114,7 @@ export async function sensorDriverBytes(print: (line: string) => void, configFil
   const names = [...driverModules].sort().map((m) => m.replace(/^src\/sensors\//, "").replace(/\.ts$/, ""));
   if (!modulesIn.length && !textIn.length) {
     print(`a driver not selected costs nothing: the simulated bundle has none of src/sensors/{${names.join(",")}}.ts ` +
-      `and none of the drivers' text (${DRIVER_TEXT.join(" ")})`);
+      `and none of the drivers' text (${DRIVER_TEXT.map((t) => "`" + t + "`").join(" ")})`);
   } else {
     print(`! a driver not selected COSTS bytes: the simulated bundle has ${[...modulesIn, ...textIn].join(", ")}`);
   }
