@@ -190,7 +190,7 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
       `set values come back: ${JSON.stringify(back.values)}`);
   });
 
-  test("DS18B20: datasheet temperature words (+25.0625, -10.125, -55 °C), CRC, unplugged", async () => {
+  test("DS18B20: datasheet temperature words (+25.0625, -10.125, -55, +125 °C), CRC, the power-on 85 °C, unplugged", async () => {
     const b = await boot(engine, code.ds18b20, { kind: "ds18b20", ...PINS }, 4);
     for (const [t, want] of [[0x0191, 25.0625], [0xff5e, -10.125], [0xfc90, -55], [0x07d0, 125]]) {
       await b.sensor!.setRaw({ t });
@@ -198,13 +198,19 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
     }
     await b.sensor!.corrupt(1);
     assert.deepEqual(await read(b), { fault: BAD_READING, why: "CRC mismatch" });
+    // The register's power-on value (datasheet: +85 °C until a conversion ends) is not a reading.
+    await b.sensor!.setRaw({ t: 0x0550 });
+    assert.deepEqual(await read(b), {
+      fault: BAD_READING, why: "85 C, the power-on value: the conversion did not run (power, or a parasite-powered part without a strong pull-up)",
+    });
     await b.sensor!.setPresent(false);
     assert.deepEqual(await read(b), { fault: NO_ANSWER, why: "no presence pulse on D4: check the wiring, 3.3 V and the 4.7 kOhm pull-up from data to 3.3 V" });
     await b.sensor!.setPresent(true);
+    await b.sensor!.setRaw({ t: 0x07d0 });
     assert.deepEqual(await read(b), { values: [125, null] });
   });
 
-  test("DHT22: the AM2302 datasheet's example (65.2 %RH, 35.1 °C) and -10.1 °C from the pulse train; checksum, unplugged", async () => {
+  test("DHT22: the AM2302 datasheet's example (65.2 %RH, 35.1 °C) and -10.1 °C from the pulse train; checksum, out of range, unplugged", async () => {
     const b = await boot(engine, code.dht22, { kind: "dht22", ...PINS });
     const period = () => new Promise((r) => setTimeout(r, 2100));
     await b.sensor!.setRaw({ rh: 0x028c, t: 0x015f });
@@ -219,6 +225,10 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
     await period();
     await b.sensor!.corrupt(1);
     assert.deepEqual(await read(b), { fault: BAD_READING, why: "checksum mismatch" });
+    await period();
+    // 100.1 %RH adds up but is outside the part's range: misread bits.
+    await b.sensor!.setRaw({ rh: 1001, t: 0x00fa });
+    assert.deepEqual(await read(b), { fault: BAD_READING, why: "out of range (25 C, 100.1 %)" });
     await period();
     await b.sensor!.setPresent(false);
     assert.deepEqual(await read(b), { fault: NO_ANSWER, why: "no answer on D4: check the wiring, 3.3 V and the 10 kOhm pull-up from data to 3.3 V" });
