@@ -142,7 +142,7 @@ function onReading(v: number[] | undefined, fault?: number, why?: string): void 
     sensorErrors++;
     if (lostAt < 0) {
       lostAt = sensorErrors - 1;
-      // Never answered: most likely wiring or settings, which the person at the monitor must fix.
+      // One that never answered since the start is most likely wired or set wrong: an error, with the fix.
       if (last.length) log(WARN, SENSOR_TAG, name + " lost: " + why + "; retrying");
       else log(ERROR, SENSOR_TAG, name + ": " + why + "; retrying every " + every / 1000 + " s");
     } else report = 0;
