@@ -531,4 +531,10 @@ for (const engine of ENGINES) describe(`as the real interpreter does [${engine}]
     assert.match(b.output, /^J \{"a":"\\u00E9\\u007F\\u0080\\u001F\\\\u00e9\\""\}$/m);
     assert.match(b.output, /^H ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad$/m);
   });
+
+  test("Math.round rounds halves away from zero (V8: towards +infinity)", async () => {
+    const b = engineBoard(engine, `print("R " + [-2.5, -1.5, -0.5, 0.5, 2.5, -2.4, -2.6].map(Math.round).join(","));`);
+    await b.waitFor(/^R /m, 10_000);
+    assert.match(b.output, /^R -3,-2,-1,1,3,-2,-3$/m);
+  });
 });

@@ -65,6 +65,9 @@ function prelude(g: Record<string, any>, nowMs: () => number, rejected: Rejected
     return typeof t !== "string" ? t : t.replace(/\\\\|\\u([0-9a-f]{4})|[\x7f-\uffff]/g, (m: string, hex?: string) =>
       m.length == 2 ? m : hex ? "\\u" + hex.toUpperCase() : "\\u00" + ("0" + (m.charCodeAt(0) & 255).toString(16)).slice(-2).toUpperCase());
   };
+  // Espruino rounds halves away from zero, V8 towards +infinity: Math.round(-2.5) is -3 there, -2 here
+  // (docs/espruino.md §1.5).
+  g.Math.round = (x: number) => (x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5));
   g.global = g;
 }
 
