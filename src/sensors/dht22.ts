@@ -9,6 +9,8 @@ import type { Sensor } from "./sensor";
 
 /** Seconds of high before a falling edge above which the bit is a 1 (26 µs for a 0, 70 µs for a 1). */
 const ONE = 0.00005;
+/** Falling edges in a whole answer: the answer's first (its 80 µs low), one per bit, one at the end. */
+const EDGES = 42;
 /** The datasheet's shortest time between two measurements, in seconds. */
 const MIN_PERIOD = 2;
 
@@ -25,20 +27,10 @@ export function dht22(pin: number): Sensor {
       // The last 40 bits seen, as a shift register of 5 bytes, and the falling edges counted.
       const b = new Uint8Array(5);
       let edges = 0;
-      pinMode(pin, "output");
-      digitalWrite(pin, 0);
-      const watch = setWatch((e) => {
-        const bit = e.time - e.lastTime > ONE ? 1 : 0;
-        for (let i = 0; i < 4; i++) b[i] = (b[i] << 1) | (b[i + 1] >> 7);
-        b[4] = (b[4] << 1) | bit;
-        edges++;
-      }, pin, { edge: "falling", repeat: true });
-      setTimeout(() => pinMode(pin, "input_pullup"), 2);
-      // The answer takes about 5 ms; the board runs the watch's callbacks some time after.
-      setTimeout(() => {
+      let timer = 0;
+      const finish = () => {
         clearWatch(watch);
-        // The answer's first falling edge starts its 80 µs low, then one per bit and one at the end: 42.
-        if (edges < 42) {
+        if (edges < EDGES) {
           return done(undefined, NO_ANSWER, (edges ? "a broken answer (" + edges + " edges)" : "no answer") +
             " on D" + pin + ": check the wiring, 3.3 V and the 10 kOhm pull-up from data to 3.3 V");
         }
@@ -50,7 +42,23 @@ export function dht22(pin: number): Sensor {
         last = [t, rh];
         lastAt = now;
         done(last);
-      }, 50);
+      };
+      pinMode(pin, "output");
+      digitalWrite(pin, 0);
+      const watch = setWatch((e) => {
+        const bit = e.time - e.lastTime > ONE ? 1 : 0;
+        for (let i = 0; i < 4; i++) b[i] = (b[i] << 1) | (b[i + 1] >> 7);
+        b[4] = (b[4] << 1) | bit;
+        // A whole answer: decode once any edge still queued has come in.
+        if (++edges == EDGES) {
+          clearTimeout(timer);
+          timer = setTimeout(finish, 5);
+        }
+      }, pin, { edge: "falling", repeat: true });
+      setTimeout(() => pinMode(pin, "input_pullup"), 2);
+      // The answer takes about 5 ms, but the board runs the watch's callbacks when it gets to them: a
+      // busy board (or the virtual one under load) may take longer. Fewer edges by then: no answer.
+      timer = setTimeout(finish, 250);
     },
   };
 }
