@@ -1,8 +1,9 @@
 // The live page's own small HTTP server (loopback only): the static page from tools/demo/public, a JSON
 // snapshot, server-sent events for live updates, and four actions: an RPC and a shared attribute
 // change, passed to the device through the local endpoint's programmatic API, a firmware update,
-// done by the function the server's creator gives it, and plugging the board's sensor in or out. Closing it tells open pages with a "stopped"
-// event, so they show the demo as stopped rather than the device as connected.
+// done by the function the server's creator gives it, and plugging the board's sensor in or out.
+// Closing it tells open pages with a "stopped" event, so they show the demo as stopped rather than
+// the device as connected.
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
