@@ -1,19 +1,18 @@
 // One config built once per sensor (issue 13's drivers), for the size and ram suites: the first variant
 // goes through prepareBuild (config, certificate, type check of src/, the renamed properties), the others
-// reuse its type check and rename plan, which do not depend on the config, and run the rest of a real
-// build each: the config loaded with their environment (so per-part defaults such as the BME280's
-// address apply), the certificate checked, rollup and the minifier, the Espruino gate and the size
-// budget (firmwareChecks). Nothing is written: the suites need the code and its source map.
+// reuse its rename plan, which does not depend on the config, and run the rest of a real build each:
+// prepareConfig with their environment (so per-part defaults such as the BME280's address apply),
+// rollup and the minifier, the Espruino gate and the size budget (firmwareChecks). Nothing is written: the suites need the code and its source map.
 import { rollup, type Plugin } from "rollup";
 import { firmwareRollupOptions } from "../../rollup.config.js";
-import { firmwareChecks, prepareBuild, type PreparedBuild } from "../bundler/build.ts";
-import { checkServerCert } from "../bundler/cert.ts";
-import { loadDeviceConfig, type DeviceConfig } from "../bundler/config.ts";
-import { firmwareInputs, packageVersion, preambleLine, toFirmwareConfig } from "../bundler/inputs.ts";
+import { firmwareChecks, prepareBuild, prepareConfig, type PreparedBuild } from "../bundler/build.ts";
+import { type DeviceConfig } from "../bundler/config.ts";
+import { SENSOR_KINDS, type SensorKind } from "../vboard/index.ts";
 
-/** The drivers of src/sensors/ a config can pick beside "simulated" and "internal". */
-export const SENSOR_DRIVERS = ["sht3x", "sht4x", "bme280", "ds18b20", "dht22"] as const;
-export type SensorDriver = (typeof SENSOR_DRIVERS)[number];
+/** The drivers of src/sensors/ a config can pick beside "simulated" and "internal": the parts the
+ *  virtual board models. */
+export const SENSOR_DRIVERS = SENSOR_KINDS;
+export type SensorDriver = SensorKind;
 
 export interface VariantBuild {
   name: string;
@@ -35,16 +34,8 @@ export async function buildVariants(configFile: string, env: Record<string, stri
     if (!first) {
       p = first = prepareBuild({ configFile, env: venv, outFile: `/nonexistent/${v.name}.js` });
     } else {
-      const loaded = loadDeviceConfig({ file: configFile, env: venv });
-      const config = loaded.config;
-      const der = config.tls ? checkServerCert({ path: config.serverCert, host: config.host, skipCnCheck: config.skipCnCheck }).derBase64 : "";
-      const inputs = firmwareInputs({ config, configFile: loaded.file });
-      p = {
-        ...first, config, inputs, warnings: loaded.warnings, outFile: `/nonexistent/${v.name}.js`,
-        firmwareConfig: toFirmwareConfig(config, der, first.board),
-        preamble: preambleLine(packageVersion(), config.board, inputs.digest),
-      };
-      if (config.board !== first.config.board) throw new Error("buildVariants: every variant must be for the same board");
+      p = { ...prepareConfig({ configFile, env: venv, outFile: `/nonexistent/${v.name}.js` }), renamed: first.renamed };
+      if (p.config.board !== first.config.board) throw new Error("buildVariants: every variant must be for the same board");
     }
     const checks = firmwareChecks(p);
     const opts = firmwareRollupOptions({ firmwareConfig: p.firmwareConfig, preamble: p.preamble, renamed: p.renamed.regex });

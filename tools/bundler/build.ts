@@ -96,8 +96,9 @@ export function assertWithinBudget(line: string, bytes: number, budget: number, 
   }
 }
 
-/** Config, certificate, types and the renamed properties: every check that comes before bundling. */
-export function prepareBuild(o: BuildOptions = {}): PreparedBuild {
+/** The config and the certificate: what the build embeds and records (prepareBuild's first half; a
+ *  second build of the same sources, such as the bench's per-sensor variants, needs only this). */
+export function prepareConfig(o: BuildOptions = {}): Omit<PreparedBuild, "renamed"> {
   const env = o.env ?? process.env;
   const onPhase = o.onPhase ?? (() => undefined);
   onPhase("checking the config and the certificate");
@@ -112,7 +113,17 @@ export function prepareBuild(o: BuildOptions = {}): PreparedBuild {
   const board = loadBoard(config.board);
   const outFile = resolve(o.outFile ?? join(ROOT, "dist", "firmware.js"));
   const inputs = firmwareInputs({ config, configFile: loaded.file });
+  return {
+    config, board, warnings, outFile, inputs, input: o.input, tsconfig: o.tsconfig, onPhase,
+    firmwareConfig: toFirmwareConfig(config, cert.derBase64, board),
+    preamble: preambleLine(packageVersion(), config.board, inputs.digest),
+  };
+}
 
+/** Config, certificate, types and the renamed properties: every check that comes before bundling. */
+export function prepareBuild(o: BuildOptions = {}): PreparedBuild {
+  const prepared = prepareConfig(o);
+  const onPhase = prepared.onPhase;
   onPhase("type-checking src/");
   const typed = typecheckFirmware(o.tsconfig ?? join(ROOT, "tsconfig.json"), ROOT);
   const typeErrors = typed.problems;
@@ -126,11 +137,7 @@ export function prepareBuild(o: BuildOptions = {}): PreparedBuild {
   if (renameErrors.length) {
     throw new BuildError([...renameErrors, `E build: ${renameErrors.length} renamed propert(ies) would break on the board`]);
   }
-  return {
-    config, board, warnings, outFile, renamed, inputs, input: o.input, tsconfig: o.tsconfig, onPhase,
-    firmwareConfig: toFirmwareConfig(config, cert.derBase64, board),
-    preamble: preambleLine(packageVersion(), config.board, inputs.digest),
-  };
+  return { ...prepared, renamed };
 }
 
 /**
