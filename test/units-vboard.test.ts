@@ -100,7 +100,7 @@ function jsonAfter(all: string[], prefix: string): unknown {
 }
 
 for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engine), () => {
-  test("queue (capacity 3, width 2): keeps order, drops the oldest when full and counts it", async () => {
+  test("queue (capacity 3, width 2): keeps order, drops the oldest when full and counts it; times and values survive Int32", async () => {
     const b = boot(engine, code.queue, { timeScale: 1 });
     await b.waitFor(/^DONE$/, WAIT_MS);
     await b.stop();
@@ -116,6 +116,10 @@ for (const engine of ENGINES) describe(`on the ${engine} engine`, onEngine(engin
       "Q shiftall - size=0 dropped=2 rows=",
       "Q push10 true size=1 dropped=2 rows=1000,10.5,20.5",
       "Q nan - size=2 dropped=2 rows=1000,10.5,20.5;1100,NaN,7",
+      "I32 exact = = =;= = =",
+      "I32 range NaN,NaN",
+      // The reading at T + 990 is 2^32 ms older than the new one: dropped and counted, though not full.
+      "Q spanfalse - size=2 dropped=3 rows=4294969286,NaN,NaN;8589935582,1,2",
       "DONE",
     ]);
   });

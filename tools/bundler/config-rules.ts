@@ -188,7 +188,7 @@ function checkTelemetryKey(s: string): string | undefined {
 
 function checkQueueCapacity(n: number): string | undefined {
   if (n >= 1 && n <= 200) return undefined;
-  return `${n} is out of range: use 1-200 readings (each costs 24 bytes of RAM; 200 still fits the ESP32-C3's 4,095 JsVars beside TLS)`;
+  return `${n} is out of range: use 1-200 readings (each costs 4 bytes of RAM for its time and 4 per value; 200 still fits the ESP32-C3's 4,095 JsVars beside TLS)`;
 }
 
 function checkSntpServer(s: string): string | undefined {
