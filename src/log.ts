@@ -19,10 +19,14 @@ let level = INFO;
 /** Seconds; the heartbeat keeps real gaps near 1 s. */
 const JUMP_S = 60;
 
-/** Prints `msg` under `tag` when `lvl` (ERROR, WARN or INFO) is at most the configured level. One
- *  function for all levels: on the board each function kept alive costs several JsVars. */
-export function log(lvl: number, tag: string, msg: string): void {
-  if (lvl <= level) console.log("-EWI"[lvl] + " (" + uptimeMs() + ") " + tag + ": " + msg);
+/** Prints `line`, "tag: message", when `lvl` (ERROR, WARN or INFO) is at most the configured level.
+ *  One function for all levels: on the board each function kept alive costs several JsVars. The tag
+ *  is written into each call's text, not kept in a constant: a module-level string is a variable the
+ *  board holds in RAM for good (2 JsVars for a short one, measured), a literal in code run from flash
+ *  only while its line prints. The tags are the C example's where it has one (docs/thingsboard.md §7),
+ *  "tb_mqtt_wapper" (sic) included, so that a serial log reads like the example's. */
+export function log(lvl: number, line: string): void {
+  if (lvl <= level) console.log("-EWI"[lvl] + " (" + uptimeMs() + ") " + line);
 }
 
 /** 0 none, 1 error, 2 warn, 3 info (4 debug and 5 verbose print what info prints). */
@@ -39,7 +43,7 @@ export function uptimeMs(): number {
   lastTime = t;
   if (d < 0 || d > JUMP_S) {
     bootTime += d;
-    if (d > JUMP_S) log(INFO, "time", "Clock set");
+    if (d > JUMP_S) log(INFO, "time: Clock set");
   }
   return Math.round((t - bootTime) * 1000);
 }

@@ -22,10 +22,9 @@ import type { Socket } from "./mqtt/index";
 import { forgetToken, provision, storedToken } from "./thingsboard/provision";
 import { startRpc } from "./thingsboard/rpc";
 import { startTelemetry, telemetry } from "./thingsboard/telemetry";
-import { INTERVAL_KEY, LINK_TAG } from "./thingsboard/topics";
+import { INTERVAL_KEY } from "./thingsboard/topics";
 import { startWifi, stationIp } from "./wifi";
 
-const TAG = "app";
 const BOARD = CONFIG.board;
 const ESPRUINO = process.version;
 /** The board's serial number: the MQTT client id, and a client attribute. */
@@ -40,10 +39,10 @@ function reportStart(): void {
   // Read before the first line prints.
   const mem = process.memory();
   const heap = ESP32.getState();
-  log(INFO, TAG, "[APP] Startup.. tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD + ", Espruino " + ESPRUINO);
+  log(INFO, "app: [APP] Startup.. tb-espruino-device " + CONFIG.fwVersion + " for " + BOARD + ", Espruino " + ESPRUINO);
   // The split the interpreter made at boot: JsVars for JavaScript, native heap for Wi-Fi and TLS
   // (docs/espruino.md §2.1). A runtime that cannot count its JsVars leaves them out; never print a guess.
-  log(INFO, TAG, "[APP] Free memory: " + (typeof mem.free == "number" ? mem.free + " of " + mem.total + " JsVars" : "unknown") +
+  log(INFO, "app: [APP] Free memory: " + (typeof mem.free == "number" ? mem.free + " of " + mem.total + " JsVars" : "unknown") +
     `; native heap ${heap.freeHeap} bytes free, lowest ${heap.minHeap}`);
 }
 reportStart();
@@ -60,7 +59,7 @@ function pickSensor(): Sensor {
   if (s == "internal") {
     const internal = internalSensor();
     if (internal) return internal;
-    log(WARN, TAG, "No usable internal temperature on " + BOARD + ": using simulated readings");
+    log(WARN, "app: No usable internal temperature on " + BOARD + ": using simulated readings");
   }
   return simulatedSensor();
 }
@@ -68,8 +67,8 @@ const sensor = pickSensor();
 
 // Once per boot, so nobody takes the embedded certificate, or a plain link, for protection it does
 // not give.
-log(WARN, LINK_TAG, CONFIG.tls ? "TLS does not verify the server certificate"
-  : "\"tls\": false: the access token and telemetry cross the network in clear; only on a network you trust");
+log(WARN, "tb_mqtt: " + (CONFIG.tls ? "TLS does not verify the server certificate"
+  : "\"tls\": false: the access token and telemetry cross the network in clear; only on a network you trust"));
 
 // Espruino's tls wants the certificate's DER bytes (docs/espruino.md §3.3), made only when connecting
 // so that the embedded copy stays in the bundle (flash), not RAM.
@@ -125,7 +124,7 @@ const tb = createLink(
 const client = tb.client;
 // A TLS handshake that ran out of native heap reaches JavaScript only this way (docs/espruino.md §2.3).
 process.on("uncaughtException", (e) =>
-  log(ERROR, TAG, outOfHeap(e) ? e + ": " + heapShort(CONFIG.tlsHeap, CONFIG.heapFix) : "Uncaught " + e));
+  log(ERROR, "app: " + (outOfHeap(e) ? e + ": " + heapShort(CONFIG.tlsHeap, CONFIG.heapFix) : "Uncaught " + e)));
 startTelemetry(client, sensor, {
   intervalMs: CONFIG.telemetryIntervalMs,
   keys: CONFIG.keys,
@@ -147,7 +146,7 @@ startRpc(client, {
     return Object.assign({ uptimeMs: uptimeMs(), memFree: m.free, memTotal: m.total }, tb.stats, telemetry.status());
   },
   reboot: () => {
-    log(WARN, TAG, "Reboot by RPC");
+    log(WARN, "app: Reboot by RPC");
     setTimeout(E.reboot, 500);
     return { rebooting: true };
   },

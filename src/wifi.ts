@@ -8,7 +8,6 @@ import { inSeconds, INFO, log, uptimeMs, WARN } from "./log";
 import { schedule } from "./timer";
 import type { Timer } from "./timer";
 
-const TAG = "wifi";
 /** How long one join attempt may take before it counts as failed. */
 const JOIN_TIMEOUT_MS = 15000;
 
@@ -54,7 +53,7 @@ export function startWifi(settings: WifiSettings, user: NetworkUser): void {
 
   function join(): void {
     state = JOINING;
-    log(INFO, TAG, `Connecting to ${ssid}...`);
+    log(INFO, `wifi: Connecting to ${ssid}...`);
     schedule(timer, () => failed("no answer in " + JOIN_TIMEOUT_MS / 1000 + " s"), JOIN_TIMEOUT_MS);
     try {
       wifi.connect(ssid, { password: settings.password }, (err) => {
@@ -72,7 +71,7 @@ export function startWifi(settings: WifiSettings, user: NetworkUser): void {
     schedule(timer);
     state = UP;
     attempts = 0;
-    log(INFO, TAG, "Connected to " + ssid + ", IP " + stationIp());
+    log(INFO, "wifi: Connected to " + ssid + ", IP " + stationIp());
     digitalWrite(LED1, 1);
     user.up();
     // After up(), so that even a build without SNTP (it would throw) keeps the link going;
@@ -103,7 +102,7 @@ export function startWifi(settings: WifiSettings, user: NetworkUser): void {
   function failed(reason: unknown): void {
     const details = wifi.getDetails();
     // Leave "joining" first: the radio may report the disconnect below at once.
-    log(WARN, TAG, `Cannot join ${ssid} (${details && details.status}, ${reason}): check wifiSsid (2.4 GHz) and wifiPassword; retry in ${later()}`);
+    log(WARN, `wifi: Cannot join ${ssid} (${details && details.status}, ${reason}): check wifiSsid (2.4 GHz) and wifiPassword; retry in ${later()}`);
     // Stop the radio's own attempt so the next connect starts clean.
     try {
       wifi.disconnect();
@@ -121,7 +120,7 @@ export function startWifi(settings: WifiSettings, user: NetworkUser): void {
       // join, whose timeout still ends it if it never completes.
       if (reason != "ASSOC_LEAVE") failed("reason " + reason);
     } else if (state == UP) {
-      log(WARN, TAG, "Link to " + ssid + " lost (reason " + reason + "); rejoining in " + later());
+      log(WARN, "wifi: Link to " + ssid + " lost (reason " + reason + "); rejoining in " + later());
       digitalWrite(LED1, 0);
       user.down();
     }

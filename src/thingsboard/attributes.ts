@@ -43,7 +43,7 @@ export function startAttributes(client: Client, onInterval: (ms: unknown, from: 
       a = inbound(payload);
       if (response && (a = own(a as Obj, "shared")) !== undefined && !isObj(a)) throw "has shared not an object";
     } catch (e) {
-      return log(WARN, "attributes", (response ? "response " : "update ") + e);
+      return log(WARN, "attributes: " + (response ? "response " : "update ") + e);
     }
     // Outside the try: what onInterval throws is the MQTT client's to report.
     if (a && onShared) onShared(a as Obj);

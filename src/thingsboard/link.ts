@@ -13,7 +13,6 @@ import { createClient } from "../mqtt/index";
 import type { Client, ClientOptions, Socket } from "../mqtt/index";
 import { schedule } from "../timer";
 import type { Timer } from "../timer";
-import { LINK_TAG as TAG } from "./topics";
 
 /** Wait after CONNACK 2/4/5 (a refused token, docs/thingsboard.md §1.2): retrying it quickly only
  *  fills the server's log. */
@@ -85,7 +84,7 @@ export function createLink(settings: LinkSettings, connected: () => void, publis
     username: token,
     onConnect: () => {
       stats.connects++;
-      log(INFO, TAG, "Connected to ThingsBoard");
+      log(INFO, "tb_mqtt: Connected to ThingsBoard");
       connectedAt = uptimeMs();
       connected();
     },
@@ -100,7 +99,7 @@ export function createLink(settings: LinkSettings, connected: () => void, publis
       if (kind == "refused" && (code == 2 || code == 4 || code == 5)) {
         stats.refused++;
         wait += REFUSED_WAIT_MS;
-        log(ERROR, TAG, "Token " + mask(token) + " refused (CONNACK " + code + "): " +
+        log(ERROR, "tb_mqtt: Token " + mask(token) + " refused (CONNACK " + code + "): " +
           (provisioner ? "provisioning again" : "set accessToken to the device's token; retry") + " in " + inSeconds(wait));
         if (provisioner && token) {
           provisioner.forget();
@@ -109,12 +108,12 @@ export function createLink(settings: LinkSettings, connected: () => void, publis
       } else {
         // mbedtls_ssl_setup's failure is thrown by connect and arrives here, after open()'s W line
         // with the figures; the handshake's is uncaught (main.ts) and follows this line.
-        log(outOfHeap(why) ? ERROR : WARN, TAG, "Disconnected from ThingsBoard (" + why + "); retry in " + inSeconds(wait));
+        log(outOfHeap(why) ? ERROR : WARN, "tb_mqtt: Disconnected from ThingsBoard (" + why + "); retry in " + inSeconds(wait));
       }
       schedule(timer, open, wait);
     },
     onPublished: published,
-    log: (line) => log(ERROR, TAG, line),
+    log: (line) => log(ERROR, "tb_mqtt: " + line),
   };
 
   const client = /*#__NOINLINE__*/ createClient(options);
@@ -122,8 +121,8 @@ export function createLink(settings: LinkSettings, connected: () => void, publis
   function open(): void {
     schedule(timer);
     if (!net) return;
-    if (freeHeap() < settings.tlsHeap) log(WARN, TAG, heapShort(settings.tlsHeap, settings.heapFix));
-    log(INFO, TAG, "connecting to " + settings.url + " ...");
+    if (freeHeap() < settings.tlsHeap) log(WARN, "tb_mqtt: " + heapShort(settings.tlsHeap, settings.heapFix));
+    log(INFO, "tb_mqtt: connecting to " + settings.url + " ...");
     if (token || !provisioner) {
       options.username = token;
       return client.open();
@@ -133,7 +132,7 @@ export function createLink(settings: LinkSettings, connected: () => void, publis
       // A second apart: the provisioning socket's TLS memory comes back only once it has closed, a
       // moment after end() (the node engine's heap model shows the handshake failing without it).
       let wait = 1000;
-      if (!(token = t)) log(INFO, TAG, "provisioning again in " + inSeconds((wait = backoffMs(attempts++))));
+      if (!(token = t)) log(INFO, "tb_mqtt: provisioning again in " + inSeconds((wait = backoffMs(attempts++))));
       schedule(timer, open, wait);
     });
   }

@@ -22,7 +22,6 @@ const CHUNK = 1024;
 const CHUNK_WAIT_MS = 20000;
 const CHUNK_TRIES = 5;
 const RESPONSES = "v2/fw/response/+/chunk/+";
-const TAG = "ota";
 // Storage files (docs/ota.md §1).
 const DOWNLOAD = ".tbfw";
 const PREVIOUS = ".tbprev";
@@ -108,7 +107,7 @@ function report(state: string, title?: string, version?: string, error?: string)
 /** Gives up on the update: FAILED with `why`, and nothing on the board changes. */
 function fail(why: string): void {
   schedule(wait);
-  log(ERROR, TAG, "update " + (want ? want.version + " " : "") + "refused: " + why);
+  log(ERROR, "ota: update " + (want ? want.version + " " : "") + "refused: " + why);
   if (want) report("FAILED", want.title, want.version, why);
   // The same version, still assigned on the server, is not tried again until another is.
   if (want) Storage().writeJSON(STATE, <OtaState>{ failed: want.version });
@@ -166,7 +165,7 @@ function install(): void {
   }
   report("VERIFIED", w.title, w.version);
   report("UPDATING", w.title, w.version);
-  log(INFO, TAG, "installing " + w.version + " in place of " + self.version);
+  log(INFO, "ota: installing " + w.version + " in place of " + self.version);
   /*
    * The guard, `.boot1`: it runs before `.bootcde` at every boot while the update is on trial (its
    * text is made here, so that it is in RAM only now). Storage files are swapped only by the guard,
@@ -229,7 +228,7 @@ export function offerFirmware(a: Obj): void {
   // Most shared attribute messages offer no firmware: Storage is read only for those that do.
   if (version === undefined || version == self.version || (want && want.version == version)) return;
   state = Storage().readJSON(STATE, true);
-  if (state && state.failed == version) return log(INFO, TAG, "not trying " + version + " again: it failed before");
+  if (state && state.failed == version) return log(INFO, "ota: not trying " + version + " again: it failed before");
   want = <Package>{ title: "" + title, version: "" + version, size: size as number, checksum: ("" + checksum).toLowerCase() };
   if (typeof title != "string" || typeof version != "string") return fail("fw_title and fw_version must be strings");
   if (typeof size != "number" || size % 1 || size < 1 || size > self.budget + 256) {
@@ -238,7 +237,7 @@ export function offerFirmware(a: Obj): void {
   if (algorithm !== undefined && algorithm != "SHA256") return fail("checksum algorithm " + algorithm + ": upload the package with SHA256");
   if (!isSha256Hex(want.checksum)) return fail("fw_checksum is not a SHA-256");
   if (Storage().getFree() < 3 * size + 4096) return fail("Storage has " + Storage().getFree() + " bytes free: flash the board again to tidy it");
-  log(INFO, TAG, "downloading " + title + " " + version + " (" + size + " bytes)");
+  log(INFO, "ota: downloading " + title + " " + version + " (" + size + " bytes)");
   chunk = tries = 0;
   Storage().erase(DOWNLOAD);
   report("DOWNLOADING", want.title, want.version);
@@ -259,13 +258,13 @@ export function firmwareConnected(): void {
   } else if (state && state.trial) {
     // Another bundle than the one on trial (flashed over USB meanwhile): no rollback over it.
     if (guard) clearTimeout(guard);
-    log(INFO, TAG, "update to " + state.version + " replaced by " + self.version + ": no rollback");
+    log(INFO, "ota: update to " + state.version + " replaced by " + self.version + ": no rollback");
     S.erase(STATE);
     state = undefined;
   }
   if (!(state && state.trial)) S.erase(GUARD);
   if (state && state.result) {
-    log(state.error ? ERROR : INFO, TAG, "update to " + state.version + ": " + state.result + (state.error ? " (" + state.error + ")" : ""));
+    log(state.error ? ERROR : INFO, "ota: update to " + state.version + ": " + state.result + (state.error ? " (" + state.error + ")" : ""));
     report(state.result, state.trial || self.title, state.version, state.error);
     if (state.failed) S.writeJSON(STATE, <OtaState>{ failed: state.failed });
     else S.erase(STATE);

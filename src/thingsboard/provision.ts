@@ -17,7 +17,6 @@ import { inbound, own } from "./inbound";
 export const PROVISION_USER = "provision";
 const REQUEST = "/provision/request";
 const RESPONSE = "/provision/response";
-const TAG = "provision";
 /** How long the server may take to answer. */
 const ANSWER_MS = 30000;
 /** Where the key and secret come from, for the fix in a refusal's line. */
@@ -61,7 +60,7 @@ export function provision(settings: ProvisionSettings, done: (token: string) => 
     const c = client;
     client = undefined as unknown as Client;
     schedule(answer);
-    if (why) log(ERROR, TAG, why);
+    if (why) log(ERROR, "provision: " + why);
     c.close();
     done(token);
   };
@@ -71,7 +70,7 @@ export function provision(settings: ProvisionSettings, done: (token: string) => 
     clientId: settings.clientId,
     username: PROVISION_USER,
     onConnect: () => {
-      log(INFO, TAG, "asking for credentials as " + settings.request.deviceName);
+      log(INFO, "provision: asking for credentials as " + settings.request.deviceName);
       schedule(answer, () => end("", "no answer in " + ANSWER_MS / 1000 + " s: is provisioning enabled in the device profile?"), ANSWER_MS);
       client.subscribe(RESPONSE, 1, (topic, payload) => {
         let a;
@@ -92,7 +91,7 @@ export function provision(settings: ProvisionSettings, done: (token: string) => 
           return end("", "answer holds no access token (" + own(a, "credentialsType") + "): set the profile to issue access tokens");
         }
         require("Storage").write(TOKEN_FILE, token);
-        log(INFO, TAG, "token " + mask(token) + " stored");
+        log(INFO, "provision: token " + mask(token) + " stored");
         end(token);
       });
       client.publish(REQUEST, toJson(settings.request), 1);

@@ -24,7 +24,7 @@ export function startRpc(client: Client, handlers: RpcTable): void {
     let pre = "request ";
     // ThingsBoard's request ids are integers (int32, docs/thingsboard.md §2.1): anything else has no
     // answer to wait for it.
-    if (!(id.length < 10 && /^\d+$/.test(id))) return log(WARN, "rpc", "bad request id");
+    if (!(id.length < 10 && /^\d+$/.test(id))) return log(WARN, "rpc: bad request id");
     try {
       const req = inbound(payload);
       const m = own(req, "method");
@@ -37,7 +37,7 @@ export function startRpc(client: Client, handlers: RpcTable): void {
     } catch (e) {
       r = { error: pre + e };
     }
-    if (r.error) log(WARN, "rpc", r.error);
+    if (r.error) log(WARN, "rpc: " + r.error);
     client.publish(RPC_RESPONSE + id, toJson(r));
   });
 }

@@ -20,7 +20,7 @@ import type { ReadingQueue } from "../telemetry/queue";
 import { schedule } from "../timer";
 import type { Timer } from "../timer";
 import { clockKnown } from "./clock";
-import { ATTRIBUTES, INTERVAL_KEY, TELEMETRY, TELEMETRY_TAG as TAG } from "./topics";
+import { ATTRIBUTES, INTERVAL_KEY, TELEMETRY } from "./topics";
 
 /** Readings per message: ~70 bytes each, well inside one TLS record and the board's RAM. */
 const BATCH = 10;
@@ -28,7 +28,6 @@ const BATCH = 10;
  *  clock every CLOCK_WAIT_MS. */
 const SNTP_GRACE_MS = 20000;
 const CLOCK_WAIT_MS = 250;
-const SENSOR_TAG = "sensor";
 
 export interface TelemetrySettings {
   /** The first interval between readings, in ms (MIN_INTERVAL_MS to MAX_INTERVAL_MS). */
@@ -126,7 +125,7 @@ function pump(): void {
   }
   for (let i = 0; i < n; i++) list[i] = timed ? { ts: Math.round(boot + q.valueAt(i, 0)), values: values(i) } : values(i);
   payload = toJson(n > 1 ? list : list[0]);
-  log(INFO, TAG, "[Telemetry][Tx] " + payload);
+  log(INFO, "tb_mqtt_wapper: [Telemetry][Tx] " + payload);
   flightId = client.publish(TELEMETRY, payload, 1);
   q.drop((flightN = n));
 }
@@ -137,23 +136,23 @@ function onReading(v: number[] | undefined, fault?: number, why?: string): void 
   let report = 1;
   if (fault == BAD_READING) {
     badReadings++;
-    log(WARN, SENSOR_TAG, name + ": reading dropped, " + why + " (" + badReadings + " so far)");
+    log(WARN, "sensor: " + name + ": reading dropped, " + why + " (" + badReadings + " so far)");
   } else if (fault) {
     sensorErrors++;
     if (lostAt < 0) {
       lostAt = sensorErrors - 1;
       // One that never answered since the start is most likely wired or set wrong: an error, with the fix.
-      if (last.length) log(WARN, SENSOR_TAG, name + " lost: " + why + "; retrying");
-      else log(ERROR, SENSOR_TAG, name + ": " + why + "; retrying every " + every / 1000 + " s");
+      if (last.length) log(WARN, "sensor: " + name + " lost: " + why + "; retrying");
+      else log(ERROR, "sensor: " + name + ": " + why + "; retrying every " + every / 1000 + " s");
     } else report = 0;
   } else {
     if (lostAt >= 0) {
       lostAt = sensorErrors - lostAt;
-      log(INFO, SENSOR_TAG, name + (last.length ? " back after " : " answers, after ") + lostAt + " failed reading" + (lostAt > 1 ? "s" : ""));
+      log(INFO, "sensor: " + name + (last.length ? " back after " : " answers, after ") + lostAt + " failed reading" + (lostAt > 1 ? "s" : ""));
       lostAt = -1;
     } else report = 0;
     last = v!;
-    if (!q.add(uptimeMs(), last)) log(WARN, TAG, `Queue full: dropped the oldest (${q.lost} so far)`);
+    if (!q.add(uptimeMs(), last)) log(WARN, `tb_mqtt_wapper: Queue full: dropped the oldest (${q.lost} so far)`);
     pump();
   }
   // QoS 0; connecting publishes the counts too (main.ts), so nothing is lost while down.
@@ -174,7 +173,7 @@ export const telemetry: Telemetry = {
   },
   published: (id) => {
     if (id != flightId) return;
-    log(INFO, TAG, "published msg_id=" + id);
+    log(INFO, "tb_mqtt_wapper: published msg_id=" + id);
     acked += flightN;
     flightId = flightN = 0;
     pump();
@@ -182,12 +181,12 @@ export const telemetry: Telemetry = {
   setIntervalMs: (ms, from) => {
     if (typeof ms != "number" || ms % 1 || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
       const why = INTERVAL_KEY + " " + toJson(ms) + " from " + from + " rejected: use " + MIN_INTERVAL_MS + "-" + MAX_INTERVAL_MS;
-      log(WARN, TAG, why);
+      log(WARN, "tb_mqtt_wapper: " + why);
       return { error: why };
     }
     every = ms;
     schedule(timer, sample, every);
-    log(INFO, TAG, INTERVAL_KEY + " = " + ms + " (from " + from + ")");
+    log(INFO, "tb_mqtt_wapper: " + INTERVAL_KEY + " = " + ms + " (from " + from + ")");
     return { telemetryIntervalMs: ms };
   },
   current: () => values(-1),
