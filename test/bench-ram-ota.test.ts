@@ -8,13 +8,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
+import { RAM_BUDGET_JSVARS as BUDGET } from "../tools/bench/ram.ts";
 import { ROOT } from "../tools/common/board.ts";
 import { onEngine } from "./helpers/engines.ts";
 import { run, type RunResult } from "./helpers/run.ts";
 
 const CLI = join(ROOT, "tools", "bench", "cli.ts");
-/** Issue 10's budget for the firmware's own RAM, in JsVars; issue 12 keeps it with the update code in. */
-const BUDGET = 600;
 /** What the update code may add with no update running. */
 const OTA_EXTRA = 100;
 
@@ -56,9 +55,10 @@ describe("bench ram --ota --publishes 2", onEngine("espruino"), () => {
       `(${own} with it, ${plainDiff} without), over ${OTA_EXTRA}; the breakdown's "without OTA" column shows where:\n${out}`);
   });
 
-  // Issue 10's budget for the whole firmware: not met yet (the base is ~618, with the update code ~700).
-  // A todo, so that the run reports it without failing CI, until issue 10 brings the base down.
-  test(`the "ota": true bundle is within issue 10's ${BUDGET} JsVars`, { todo: "issue 10: the firmware's own RAM is over its budget" }, () => {
+  // Issue 10's budget holds for the firmware without the update code (585, test/bench-ram.test.ts checks
+  // it); with it, ~657: the update code's ~74 JsVars put the "ota": true build over. A todo, so that the run
+  // reports it without failing CI, until the base is low enough to carry the update code too.
+  test(`the "ota": true bundle is within issue 10's ${BUDGET} JsVars`, { todo: "the update code's ~74 JsVars put the \"ota\": true build over 600" }, () => {
     const [own] = figures(/^firmware's own RAM \(steady diff\.\)\s+(\d+)\s+\d+$/m);
     assert.ok(own! <= BUDGET, `the firmware built with "ota": true holds ${own} JsVars of its own with no update running, over ${BUDGET}`);
   });

@@ -1,11 +1,12 @@
 // `npm run bench -- ram --publishes 60` on the real interpreter, one run for three checks: the
 // comparison's figures are printed and plausible (firmware > bare TLS link > 0) with nothing gone wrong
-// on any board; the per-part breakdown is printed and its parts add up to the boot figure of the
-// un-instrumented run; usage after the 60th publish equals usage after the first within 5 JsVars.
-// Then the command line: bad values are one line naming the fix.
+// on any board, and the firmware's own RAM is within issue 10's budget; the per-part breakdown is printed
+// and its parts add up to the boot figure of the un-instrumented run; usage after the 60th publish equals
+// usage after the first within 5 JsVars. Then the command line: bad values are one line naming the fix.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
+import { RAM_BUDGET_JSVARS } from "../tools/bench/ram.ts";
 import { ROOT } from "../tools/common/board.ts";
 import { onEngine } from "./helpers/engines.ts";
 import { run, type RunResult } from "./helpers/run.ts";
@@ -37,6 +38,9 @@ describe(`bench ram --publishes ${PUBLISHES}`, onEngine("espruino"), () => {
     assert.equal(fwBytes, fw * 18, "bytes = JsVars x the blocksize process.memory() reports (18 here)");
     const own = /^firmware's own RAM \(steady diff\.\)\s+(\d+)\s+(\d+)$/m.exec(out);
     assert.ok(own && Number(own[1]) === diff && diff > 0, `the firmware's own figure is the difference:\n${out}`);
+    assert.ok(diff <= RAM_BUDGET_JSVARS, `the firmware holds ${diff} JsVars of its own above the bare TLS link, over issue 10's ` +
+      `budget of ${RAM_BUDGET_JSVARS}; the breakdown below shows where they go:\n${out}`);
+    assert.match(out, new RegExp(`^issue 10's budget\\s+${RAM_BUDGET_JSVARS}\\s+${RAM_BUDGET_JSVARS * 18}\\s+within it, ${RAM_BUDGET_JSVARS - diff} to spare$`, "m"));
     assert.match(out, /^Espruino MQTT module, same job\s+360\s+6480\s+quoted, not measured here/m);
     assert.match(out, /^booted, before Wi-Fi\s+\d+/m);
     assert.match(out, /^Wi-Fi up, TLS handshake pending\s+\d+/m);
