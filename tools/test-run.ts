@@ -95,7 +95,11 @@ function runJob(job: Job): Promise<Outcome> {
     let out = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => { out += d; });
     child.stderr!.setEncoding("utf8").on("data", (d: string) => { out += d; });
+    let done = false;
+    // A child that cannot start emits "error" and may still emit "close": one result per job.
     const finish = (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
+      if (done) return;
+      done = true;
       running.delete(child);
       if (tmp) rmSync(tmp, { recursive: true, force: true });
       const seconds = (Date.now() - started) / 1000;
@@ -180,7 +184,7 @@ async function main(): Promise<number> {
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {
     for (const c of running) c.kill(sig);
-    process.exit(130);
+    process.exit(sig == "SIGINT" ? 130 : 143);
   });
 }
 
